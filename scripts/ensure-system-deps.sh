@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs (as root) the Debian packages the integration tests talk to, and starts Redis when it
+# is not answering. Without root it says which command to run instead.
+set -euo pipefail
+need=()
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+command -v mbsync >/dev/null 2>&1 || need+=(isync)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing Debian packages: ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing Debian packages; run: sudo apt-get install -y ${need[*]}" >&2
+    exit 1
+  fi
+fi
+# Debian's package starts a system-wide Dovecot on 143; the tests run their own, so stop it.
+if pgrep -f '^/usr/sbin/dovecot$' >/dev/null 2>&1 && [ -z "${MTM_KEEP_SYSTEM_DOVECOT:-}" ]; then
+  /usr/sbin/dovecot stop >/dev/null 2>&1 || true
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+  for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi

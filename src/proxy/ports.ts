@@ -1,0 +1,58 @@
+/**
+ * The narrow interfaces the IMAP server is given. The protocol layer and the command modules reach
+ * storage and authentication only through these, so a PostgreSQL/S3 store or another auth backend
+ * is a new implementation of these types, not a change to the server.
+ */
+import type { Readable } from 'node:stream';
+import type { MessageStructure } from '../snapshots/mime/structure.js';
+
+/** A mailbox of the virtual namespace one session sees (DESIGN §5). Names are UTF-8, "/"-separated. */
+export interface MailboxInfo {
+  name: string;
+  /** false for `Snapshots` and `Snapshots/<day>`: they are `\Noselect`. */
+  selectable: boolean;
+  hasChildren: boolean;
+}
+
+/** One message of an opened snapshot folder, in UID order. */
+export interface MessageRef {
+  uid: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  blobHash: string;
+}
+
+/** A snapshot folder opened by SELECT/EXAMINE/STATUS. Immutable: a snapshot never changes. */
+export interface OpenMailbox {
+  name: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number;
+  /** Flags present in the folder (FLAGS response); always includes the system flags. */
+  flags: string[];
+  messages: MessageRef[];
+  /** Parsed structure computed at ingest (ENVELOPE, BODYSTRUCTURE, part offsets). */
+  structure(message: MessageRef): Promise<MessageStructure>;
+  /** Raw RFC 5322 bytes [start, end) of the message; end defaults to its size. Streams, never buffers all. */
+  read(message: MessageRef, start?: number, end?: number): Readable;
+  /** Whole message in memory; only for SEARCH on bodies and small sections. */
+  readAll(message: MessageRef): Promise<Buffer>;
+}
+
+/** Everything one authenticated session may see: only its own account, maybe only one day. */
+export interface SnapshotView {
+  account: string;
+  listMailboxes(): Promise<MailboxInfo[]>;
+  /** null when no selectable mailbox has that name. Name is UTF-8, "/"-separated. */
+  openMailbox(name: string): Promise<OpenMailbox | null>;
+}
+
+export type LoginResult =
+  | { ok: true; account: string; view: SnapshotView }
+  | { ok: false; code: 'AUTHENTICATIONFAILED' | 'UNAVAILABLE' | 'LIMIT'; text: string };
+
+/** Verifies a login (normally against the live server) and hands back the session's view. */
+export interface LoginService {
+  login(user: string, password: string, remoteAddress: string): Promise<LoginResult>;
+}

@@ -1,0 +1,4 @@
+/** Placeholder: the MIME structure computed at ingest (refined by the MIME work). */
+export interface MessageStructure {
+  headerLength: number;
+}

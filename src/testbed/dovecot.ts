@@ -1,0 +1,177 @@
+/**
+ * A private Dovecot on a loopback port, with its own config, passwd-file users and a master user.
+ * Used by the tests, `npm run demo` and the bench. Runs as root with the unprivileged
+ * dovenull/dovecot/mtm-mail users, or entirely as the invoking user when not root.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, appendFileSync, writeFileSync, chownSync, chmodSync, rmSync, openSync, closeSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const DOVECOT_BINARY = '/usr/sbin/dovecot';
+const MAIL_USER = 'mtm-mail';
+
+export interface DovecotTestbed {
+  host: string;
+  port: number;
+  root: string;
+  masterUser: string;
+  masterPassword: string;
+}
+
+export interface StartOptions {
+  root?: string;
+  port?: number;
+  masterUser?: string;
+  masterPassword?: string;
+  /** Dovecot quota rule for every user, e.g. "100M"; "0" = unlimited. */
+  quota?: string;
+}
+
+function projectRoot(): string {
+  // src/testbed or dist/testbed → project root
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export function dovecotInstalled(): boolean {
+  return existsSync(DOVECOT_BINARY);
+}
+
+/** Installs Debian's dovecot-imapd when missing and we are root; otherwise explains how. */
+export function ensureDovecotInstalled(): void {
+  if (dovecotInstalled()) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error('Dovecot is not installed. Run: sudo apt-get install -y dovecot-imapd');
+  }
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'dovecot-imapd'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolvePort(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+function ensureMailUser(): { uid: number; gid: number } {
+  const lookup = spawnSync('id', ['-u', MAIL_USER]);
+  if (lookup.status !== 0) {
+    execFileSync('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', MAIL_USER]);
+  }
+  const uid = Number(execFileSync('id', ['-u', MAIL_USER]).toString().trim());
+  const gid = Number(execFileSync('id', ['-g', MAIL_USER]).toString().trim());
+  return { uid, gid };
+}
+
+export async function startDovecot(options: StartOptions = {}): Promise<DovecotTestbed> {
+  ensureDovecotInstalled();
+  const root = options.root ?? mkdtempSync(join(tmpdir(), 'mtm-dovecot-'));
+  const port = options.port ?? (await freePort());
+  const host = '127.0.0.1';
+  const masterUser = options.masterUser ?? 'mtm-master';
+  const masterPassword = options.masterPassword ?? 'master-secret-pw';
+  const isRoot = process.getuid?.() === 0;
+  const self = userInfo().username;
+  mkdirSync(root, { recursive: true });
+  chmodSync(root, 0o755);
+  for (const dir of ['run', 'state', 'mail', 'home']) mkdirSync(join(root, dir), { recursive: true });
+  let loginUser = self;
+  let internalUser = self;
+  let mailUser = self;
+  let mailGroup = String(process.getgid?.() ?? '');
+  if (isRoot) {
+    const ids = ensureMailUser();
+    loginUser = 'dovenull';
+    internalUser = 'dovecot';
+    mailUser = MAIL_USER;
+    mailGroup = MAIL_USER;
+    for (const dir of ['mail', 'home']) chownSync(join(root, dir), ids.uid, ids.gid);
+  }
+  const template = readFileSync(join(projectRoot(), 'config', 'dovecot', 'dovecot.conf'), 'utf8');
+  const config = template
+    .replaceAll('@@ROOT@@', root)
+    .replaceAll('@@HOST@@', host)
+    .replaceAll('@@PORT@@', String(port))
+    .replaceAll('@@LOGIN_USER@@', loginUser)
+    .replaceAll('@@INTERNAL_USER@@', internalUser)
+    .replaceAll('@@MAIL_USER@@', mailUser)
+    .replaceAll('@@MAIL_GROUP@@', mailGroup)
+    .replaceAll('@@QUOTA@@', options.quota ?? '0');
+  writeFileSync(join(root, 'dovecot.conf'), config);
+  writeFileSync(join(root, 'master-users'), `${masterUser}:{PLAIN}${masterPassword}::::::\n`, { mode: 0o644 });
+  if (!existsSync(join(root, 'users'))) writeFileSync(join(root, 'users'), '', { mode: 0o644 });
+  // The daemon inherits stdio: give it a file, not a pipe, or we would wait for its exit.
+  const startupLog = openSync(join(root, 'startup.log'), 'w');
+  const started = spawnSync(DOVECOT_BINARY, ['-c', join(root, 'dovecot.conf')], { stdio: ['ignore', startupLog, startupLog] });
+  closeSync(startupLog);
+  if (started.status !== 0) {
+    throw new Error(`Dovecot did not start: ${readFileSync(join(root, 'startup.log'), 'utf8').trim()}`);
+  }
+  await waitForGreeting(host, port);
+  return { host, port, root, masterUser, masterPassword };
+}
+
+export function stopDovecot(testbed: Pick<DovecotTestbed, 'root'>): void {
+  const config = join(testbed.root, 'dovecot.conf');
+  if (!existsSync(config)) return;
+  spawnSync(DOVECOT_BINARY, ['-c', config, 'stop'], { stdio: 'ignore' });
+}
+
+export function removeTestbed(testbed: Pick<DovecotTestbed, 'root'>): void {
+  stopDovecot(testbed);
+  rmSync(testbed.root, { recursive: true, force: true });
+}
+
+/** Adds (or replaces the password of) a mail account; Dovecot re-reads the file on change. */
+export function addUser(testbed: Pick<DovecotTestbed, 'root'>, user: string, password: string): void {
+  const file = join(testbed.root, 'users');
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line && !line.startsWith(`${user}:`));
+  lines.push(`${user}:{PLAIN}${password}::::::`);
+  writeFileSync(file, `${lines.join('\n')}\n`);
+}
+
+export function setMasterPassword(testbed: Pick<DovecotTestbed, 'root'>, masterUser: string, password: string): void {
+  appendFileSync(join(testbed.root, 'master-users'), '');
+  writeFileSync(join(testbed.root, 'master-users'), `${masterUser}:{PLAIN}${password}::::::\n`);
+}
+
+async function waitForGreeting(host: string, port: number): Promise<void> {
+  const { connect } = await import('node:net');
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    const ok = await new Promise<boolean>((done) => {
+      const socket = connect(port, host);
+      socket.once('data', (chunk) => {
+        socket.destroy();
+        done(chunk.toString().startsWith('* OK'));
+      });
+      socket.once('error', () => done(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`Dovecot did not answer on ${host}:${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The testbed started by jest's global setup, as seen from a test worker. */
+export function testbedFromEnv(): DovecotTestbed {
+  const root = process.env.MTM_TEST_DOVECOT_ROOT;
+  const port = Number(process.env.MTM_TEST_DOVECOT_PORT);
+  if (!root || !port) throw new Error('The Dovecot testbed is not running (jest global setup did not start it)');
+  return {
+    host: '127.0.0.1',
+    port,
+    root,
+    masterUser: process.env.MTM_TEST_DOVECOT_MASTER ?? 'mtm-master',
+    masterPassword: process.env.MTM_TEST_DOVECOT_MASTER_PASSWORD ?? 'master-secret-pw',
+  };
+}
