@@ -6,10 +6,10 @@ export default {
   testMatch: ['**/*.test.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
-  globalSetup: '<rootDir>/test/fixtures/global-setup.ts',
-  globalTeardown: '<rootDir>/test/fixtures/global-teardown.ts',
+  globalSetup: '<rootDir>/test/fixtures/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/fixtures/global-teardown.mjs',
   testTimeout: 120000,
   maxWorkers: 2,
 };

@@ -1,4 +1,72 @@
-/** Placeholder: the MIME structure computed at ingest (refined by the MIME work). */
+/**
+ * The MIME structure of one stored message, computed once at ingest (analyze.ts) and saved as JSON
+ * beside the blob. FETCH renders ENVELOPE/BODYSTRUCTURE from it and turns every BODY[section] into
+ * a byte-range read of the raw message. Field semantics follow Dovecot 2.3's message parser, since
+ * our answers must be byte-identical to Dovecot's.
+ */
+
+/** One address of an address header, or a group marker (mailbox = group name, domain null; end: all null). */
+export interface EnvelopeAddress {
+  name: string | null;
+  route: string | null;
+  mailbox: string | null;
+  domain: string | null;
+}
+
+/** Raw (undecoded, unfolded-as-stored) header values ENVELOPE needs; last occurrence wins for strings, as in Dovecot. */
+export interface Envelope {
+  date: string | null;
+  subject: string | null;
+  from: EnvelopeAddress[] | null;
+  sender: EnvelopeAddress[] | null;
+  replyTo: EnvelopeAddress[] | null;
+  to: EnvelopeAddress[] | null;
+  cc: EnvelopeAddress[] | null;
+  bcc: EnvelopeAddress[] | null;
+  inReplyTo: string | null;
+  messageId: string | null;
+}
+
+export type PartKind = 'multipart' | 'message' | 'text' | 'other';
+
+export interface MimePart {
+  kind: PartKind;
+  /** Byte offsets in the raw message: header [headerStart, bodyStart), body [bodyStart, bodyEnd). */
+  headerStart: number;
+  bodyStart: number;
+  bodyEnd: number;
+  /** Line count (LFs) and CRLF-normalised size of the body, as IMAP reports them. */
+  bodyLines: number;
+  bodyVirtualSize: number;
+  /** Same for the header block. */
+  headerLines: number;
+  headerVirtualSize: number;
+  /** Content-Type as written (case kept); null when absent. type "" when unparseable. */
+  type: string | null;
+  subtype: string | null;
+  params: Array<[string, string]>;
+  id: string | null;
+  description: string | null;
+  encoding: string | null;
+  md5: string | null;
+  disposition: string | null;
+  dispositionParams: Array<[string, string]>;
+  language: string[] | null;
+  location: string | null;
+  /** For the root and for a message/rfc822 part's child: the message's envelope. */
+  envelope?: Envelope;
+  /** Multipart: its parts. message/rfc822: exactly one, the embedded message. */
+  children: MimePart[];
+}
+
 export interface MessageStructure {
+  /** Format version of this JSON, bumped when the analyzer changes meaningfully. */
+  version: 1;
+  /** Raw size in bytes and the CRLF-normalised size (RFC822.SIZE). */
+  size: number;
+  virtualSize: number;
+  /** Length of the header block including the blank line that ends it. */
   headerLength: number;
+  /** The message itself: header, envelope and body tree. */
+  root: MimePart;
 }

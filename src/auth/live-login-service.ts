@@ -1,0 +1,154 @@
+/**
+ * The LoginService the IMAP server is given (src/proxy/ports.ts): a user's ordinary mail
+ * password is checked against the live server, recent successes are remembered, failures are
+ * limited and slowed down, and a day-suffixed login (`alice#2026-11-23`) opens one day only.
+ */
+import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
+import { FailureLimits, type FailureLimitsOptions } from './failure-limits.js';
+import { type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from './live-verifier.js';
+import { parseLoginName } from './login-name.js';
+import { SuccessCache } from './success-cache.js';
+
+/** Builds the view one session sees; null when there is nothing to show (e.g. no such day). */
+export type ViewFactory = (account: string, day: string | null) => Promise<SnapshotView | null>;
+
+/** The subset of a pino logger we use; pass `pino()` or a child of it. */
+export interface AuthLogger {
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+}
+
+export interface LiveLoginOptions {
+  upstream: LiveServer;
+  /** How long a successful login is remembered (default 300 s; 0 turns the cache off). */
+  cacheSeconds?: number;
+  /** Pause before answering a failed or refused attempt (default 1500 ms). */
+  failureDelayMs?: number;
+  /** Separates account and day in a login name (default `#`; empty turns day logins off). */
+  daySeparator?: string;
+  /** Share failure limits through this Redis (`redis://host:6379/0`); in memory when absent. */
+  redisUrl?: string;
+  limits?: FailureLimitsOptions;
+  logger?: AuthLogger;
+  /** The live check; replaceable so tests can count live logins around the real one. */
+  verify?: VerifyPassword;
+}
+
+export const TEXT_INVALID_CREDENTIALS = 'Invalid credentials';
+export const TEXT_UNAVAILABLE = 'The mail server is not answering; try again in a few minutes';
+export const TEXT_LIMIT = 'Too many failed logins; wait a while before trying again';
+export const TEXT_NO_SNAPSHOT_DAY = 'No snapshot for that day';
+export const TEXT_NO_SNAPSHOTS = 'No snapshots of this account exist yet';
+
+const silentLogger: AuthLogger = { info: () => undefined, warn: () => undefined };
+
+export class LiveLoginService implements LoginService {
+  private readonly upstream: LiveServer;
+  private readonly failureDelayMs: number;
+  private readonly daySeparator: string;
+  private readonly verify: VerifyPassword;
+  private readonly logger: AuthLogger;
+  private readonly cache: SuccessCache;
+  private readonly limits: FailureLimits;
+  /** Live checks under way, by account + fingerprint: simultaneous equal logins share one. */
+  private readonly pending = new Map<string, Promise<Verification>>();
+
+  constructor(
+    private readonly viewFactory: ViewFactory,
+    options: LiveLoginOptions,
+  ) {
+    this.upstream = options.upstream;
+    this.failureDelayMs = options.failureDelayMs ?? 1500;
+    this.daySeparator = options.daySeparator ?? '#';
+    this.verify = options.verify ?? verifyWithLiveServer;
+    this.logger = options.logger ?? silentLogger;
+    this.cache = new SuccessCache((options.cacheSeconds ?? 300) * 1000);
+    this.limits = new FailureLimits(options.limits, options.redisUrl, (message, error) =>
+      this.logger.warn({ err: describeError(error) }, message),
+    );
+  }
+
+  async login(user: string, password: string, remoteAddress: string): Promise<LoginResult> {
+    const name = parseLoginName(user, this.daySeparator);
+    // A malformed name still counts against the address; '' stands for "no account".
+    const account = name?.account ?? '';
+    const context = { account, day: name?.day ?? null, remoteAddress };
+
+    const verdict = await this.limits.begin(account, remoteAddress);
+    if (!verdict.allowed) {
+      this.logger.warn({ ...context, limit: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds }, 'Login refused: too many failures');
+      return this.failed('LIMIT', TEXT_LIMIT);
+    }
+    const { reservation } = verdict;
+    if (!name) {
+      await this.limits.settle(reservation, 'failure');
+      this.logger.info({ remoteAddress }, 'Login refused: malformed login name');
+      return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
+    }
+
+    const fingerprint = await this.cache.fingerprint(account, password);
+    if (this.cache.has(account, fingerprint)) {
+      await this.limits.settle(reservation, 'success');
+    } else {
+      const { verification, shared } = await this.verifyOnce(account, password, fingerprint);
+      const { result, detail } = verification;
+      if (result === 'unavailable') {
+        await this.limits.settle(reservation, 'not-judged');
+        this.logger.warn({ ...context, detail }, 'Login not checked: live server unavailable');
+        return { ok: false, code: 'UNAVAILABLE', text: TEXT_UNAVAILABLE };
+      }
+      if (result === 'rejected') {
+        // Parallel attempts with the same password are one guess: only the one that asked counts.
+        await this.limits.settle(reservation, shared ? 'not-judged' : 'failure');
+        this.logger.info({ ...context, detail }, 'Login refused: live server rejected the password');
+        return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
+      }
+      this.cache.remember(account, fingerprint);
+      await this.limits.settle(reservation, 'success');
+      this.logger.info(context, 'Login verified on the live server');
+    }
+
+    const view = await this.viewFactory(account, name.day);
+    if (!view) {
+      this.logger.info(context, 'Login refused: no snapshot to show');
+      return { ok: false, code: 'AUTHENTICATIONFAILED', text: name.day ? TEXT_NO_SNAPSHOT_DAY : TEXT_NO_SNAPSHOTS };
+    }
+    return { ok: true, account, view };
+  }
+
+  /** Releases the Redis connection, if any. */
+  async close(): Promise<void> {
+    await this.limits.close();
+  }
+
+  /** One live check per account + password at a time; latecomers share its answer. */
+  private async verifyOnce(account: string, password: string, fingerprint: Buffer): Promise<{ verification: Verification; shared: boolean }> {
+    const key = `${account}\0${fingerprint.toString('base64')}`;
+    const running = this.pending.get(key);
+    if (running) return { verification: await running, shared: true };
+    const check = this.verifySafely(account, password).finally(() => this.pending.delete(key));
+    this.pending.set(key, check);
+    return { verification: await check, shared: false };
+  }
+
+  private async verifySafely(account: string, password: string): Promise<Verification> {
+    try {
+      return await this.verify(this.upstream, account, password);
+    } catch (error) {
+      // A replacement verifier may throw; its message is not trusted to be free of the password.
+      return { result: 'unavailable', detail: `verifier failed (${error instanceof Error ? error.name : typeof error})` };
+    }
+  }
+
+  /** Failed and refused attempts answer late, to slow down guessing. */
+  private async failed(code: 'AUTHENTICATIONFAILED' | 'LIMIT', text: string): Promise<LoginResult> {
+    if (this.failureDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.failureDelayMs));
+    return { ok: false, code, text };
+  }
+}
+
+/** Errors of the limit store (Redis) as a short line; they never carry a password. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

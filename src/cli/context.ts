@@ -1,0 +1,44 @@
+/** What every CLI command needs: the config, a logger and the store, with errors made readable. */
+import type { Logger } from 'pino';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { createLogger } from '../log.js';
+import { openStore, type Store } from '../snapshots/store/store.js';
+
+export interface CliContext {
+  config: Config;
+  logger: Logger;
+  store: Store;
+  interactive: boolean;
+}
+
+export function openContext(configPath: string | undefined): CliContext {
+  const config = loadConfig(configPath);
+  const interactive = Boolean(process.stderr.isTTY);
+  // On a terminal the commands print their own progress; logs would only interleave with it.
+  const logger = createLogger(interactive ? 'warn' : config.log.level);
+  const store = openStore(config.store.path);
+  return { config, logger, store, interactive };
+}
+
+/** Runs a command body, turning any error into one line on stderr and exit code 1. */
+export async function runCommand(body: () => Promise<number | void>): Promise<void> {
+  try {
+    const code = await body();
+    process.exitCode = code ?? 0;
+  } catch (error) {
+    process.stderr.write(`mtm: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
+}

@@ -1,0 +1,111 @@
+/**
+ * The configuration contract (DESIGN §4). Every key has a default so that an empty file works
+ * for the embedded setup; the schema is also what `MTM_*` environment overrides are checked against.
+ */
+import { z } from 'zod';
+import { Cron } from 'croner';
+
+const port = z.number().int().min(0).max(65535);
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function isCronPattern(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const configSchema = z
+  .object({
+    upstream: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(143),
+        tls: z.enum(['none', 'starttls', 'implicit']).default('none'),
+        rejectUnauthorized: z.boolean().default(true),
+        timeoutSeconds: z.number().positive().default(30),
+      })
+      .strict()
+      .default({} as never),
+    snapshot: z
+      .object({
+        accounts: z.array(z.string().min(1)).default([]),
+        accountsFile: z.string().min(1).optional(),
+        auth: z
+          .object({
+            mode: z.enum(['master', 'accounts']).default('master'),
+            masterUser: z.string().default(''),
+            masterPassword: z.string().default(''),
+          })
+          .strict()
+          .default({} as never),
+        schedule: z.string().refine(isCronPattern, 'is not a valid cron pattern').default('0 0 * * *'),
+        timezone: z.string().refine(isTimeZone, 'is not a known IANA time zone').default('UTC'),
+        retentionDays: z.number().int().min(1).max(3650).default(15),
+        concurrency: z.number().int().min(1).max(64).default(4),
+        fetchBatchSize: z.number().int().min(1).max(10000).default(200),
+      })
+      .strict()
+      .default({} as never),
+    store: z
+      .object({
+        path: z.string().min(1).default('./data'),
+      })
+      .strict()
+      .default({} as never),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(1143),
+        allowPlaintextAuth: z.boolean().default(false),
+        tls: z
+          .object({ key: z.string().min(1), cert: z.string().min(1), port: port.default(1993) })
+          .strict()
+          .optional(),
+        maxLineBytes: z.number().int().min(8192).default(65536),
+        maxLiteralBytes: z.number().int().min(1024).default(65536),
+        idleTimeoutSeconds: z.number().int().min(1).default(1800),
+        maxConnectionsPerIp: z.number().int().min(1).default(50),
+        daySeparator: z.string().length(1).default('#'),
+      })
+      .strict()
+      .default({} as never),
+    http: z
+      .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8025) })
+      .strict()
+      .default({} as never),
+    redis: z.object({ url: z.string().default('') }).strict().default({} as never),
+    auth: z
+      .object({
+        cacheSeconds: z.number().int().min(0).default(300),
+        failureDelayMs: z.number().int().min(0).default(1500),
+      })
+      .strict()
+      .default({} as never),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+      .strict()
+      .default({} as never),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const auth = config.snapshot.auth;
+    if (auth.mode === 'master' && (config.snapshot.accounts.length > 0 || config.snapshot.accountsFile)) {
+      if (!auth.masterUser) context.addIssue({ code: 'custom', path: ['snapshot', 'auth', 'masterUser'], message: 'is required when snapshot.auth.mode is master' });
+    }
+    if (auth.mode === 'accounts' && !config.snapshot.accountsFile) {
+      context.addIssue({ code: 'custom', path: ['snapshot', 'accountsFile'], message: 'is required when snapshot.auth.mode is accounts (one "user password" per line)' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;

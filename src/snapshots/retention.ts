@@ -1,0 +1,45 @@
+/**
+ * Retention: keep the last `retentionDays` days (today included), then delete blobs that no
+ * remaining day references. Blob files left behind by a crash between write and catalog entry
+ * are removed once they are old enough not to belong to a run in progress.
+ */
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { addDays, type DayLabel } from './day-label.js';
+import { accountDirectoryName } from './store/blob-store.js';
+import type { Store } from './store/store.js';
+
+export interface PruneResult {
+  account: string;
+  droppedDays: DayLabel[];
+  deletedBlobs: number;
+}
+
+const ORPHAN_AGE_MS = 6 * 60 * 60 * 1000;
+
+export async function pruneAccount(store: Store, account: string, today: DayLabel, retentionDays: number): Promise<PruneResult> {
+  const oldestKept = addDays(today, -(retentionDays - 1));
+  const days = await store.catalog.days(account);
+  const droppedDays = days.map((day) => day.day).filter((day) => day < oldestKept);
+  await store.catalog.dropDays(account, droppedDays);
+  const unreferenced = await store.catalog.collectGarbage(account);
+  for (const hash of unreferenced) await store.blobs.remove(account, hash);
+  const referenced = new Set((await store.catalog.referencedBlobs(account)).map((blob) => blob.hash));
+  let orphans = 0;
+  for await (const hash of store.blobs.list(account)) {
+    if (referenced.has(hash) || (await store.catalog.hasBlob(account, hash))) continue;
+    const path = join(store.path, 'blobs', accountDirectoryName(account), hash.slice(0, 2), hash);
+    const stat = await fs.stat(path).catch(() => null);
+    if (stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS) {
+      await store.blobs.remove(account, hash);
+      orphans += 1;
+    }
+  }
+  return { account, droppedDays, deletedBlobs: unreferenced.length + orphans };
+}
+
+export async function pruneAll(store: Store, today: DayLabel, retentionDays: number): Promise<PruneResult[]> {
+  const results: PruneResult[] = [];
+  for (const account of await store.catalog.accounts()) results.push(await pruneAccount(store, account, today, retentionDays));
+  return results;
+}

@@ -1,0 +1,69 @@
+/**
+ * The nightly job of `mtm serve`: at `snapshot.schedule` in `snapshot.timezone`, snapshot every
+ * account for that day, then apply retention. At start-up, today's snapshot is taken for accounts
+ * that have none yet. Runs never overlap.
+ */
+import { Cron } from 'croner';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import { dayIn, type DayLabel } from '../day-label.js';
+import { pruneAll } from '../retention.js';
+import { configuredAccounts, type SnapshotAccount } from '../snapshotter/accounts.js';
+import { runSnapshots, type AccountOutcome } from '../snapshotter/run.js';
+import type { Store } from '../store/store.js';
+
+export interface Scheduler {
+  /** Resolves when the start-up catch-up run is over. */
+  ready: Promise<void>;
+  runNow(day?: DayLabel): Promise<AccountOutcome[]>;
+  nextRun(): Date | null;
+  stop(): Promise<void>;
+}
+
+export function startScheduler(config: Config, store: Store, logger: Logger): Scheduler {
+  let running: Promise<AccountOutcome[]> | null = null;
+
+  async function run(day: DayLabel, accounts: SnapshotAccount[]): Promise<AccountOutcome[]> {
+    while (running) await running.catch(() => undefined);
+    const current = (async () => {
+      logger.info({ day, accounts: accounts.length }, 'snapshot run starting');
+      const outcomes = await runSnapshots({ config, store, accounts, day, logger });
+      const pruned = await pruneAll(store, day, config.snapshot.retentionDays);
+      logger.info({ day, failed: outcomes.filter((o) => !o.ok).length, pruned: pruned.filter((p) => p.droppedDays.length > 0) }, 'snapshot run finished');
+      return outcomes;
+    })();
+    running = current;
+    try {
+      return await current;
+    } finally {
+      if (running === current) running = null;
+    }
+  }
+
+  const job = new Cron(config.snapshot.schedule, { timezone: config.snapshot.timezone, protect: true }, async () => {
+    try {
+      await run(dayIn(config.snapshot.timezone), configuredAccounts(config));
+    } catch (error) {
+      logger.error({ error: (error as Error).message }, 'scheduled snapshot run failed');
+    }
+  });
+
+  const ready = (async () => {
+    const today = dayIn(config.snapshot.timezone);
+    const missing: SnapshotAccount[] = [];
+    for (const account of configuredAccounts(config)) {
+      if ((await store.catalog.captureForDay(account.user, today)) === null) missing.push(account);
+    }
+    if (missing.length > 0) await run(today, missing);
+  })().catch((error) => logger.error({ error: (error as Error).message }, 'start-up snapshot failed'));
+
+  return {
+    ready,
+    runNow: (day) => run(day ?? dayIn(config.snapshot.timezone), configuredAccounts(config)),
+    nextRun: () => job.nextRun(),
+    async stop() {
+      job.stop();
+      await running?.catch(() => undefined);
+    },
+  };
+}

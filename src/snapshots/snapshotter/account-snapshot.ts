@@ -1,0 +1,200 @@
+/**
+ * One account's snapshot: read every folder of the live mailbox without changing anything
+ * (EXAMINE, BODY.PEEK), download only bodies the store does not have, and commit the capture
+ * only when everything is durable. A failure or a kill leaves no visible partial day.
+ */
+import type { ImapFlow, ListResponse, FetchMessageObject } from 'imapflow';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { DayLabel } from '../day-label.js';
+import { analyzeMessage } from '../mime/analyze.js';
+import type { Capture, FolderRecord, MessageRecord, ReusableMessage } from '../store/catalog.js';
+import type { Store } from '../store/store.js';
+import { storeFolderName } from './folder-names.js';
+import { connectUpstream, describeUpstreamError, UpstreamError, type AccountCredentials } from './upstream.js';
+
+export interface AccountSnapshotResult {
+  account: string;
+  day: DayLabel;
+  folders: number;
+  messages: number;
+  bytes: number;
+  /** Bodies fetched from the live server in this run. */
+  downloaded: number;
+  downloadedBytes: number;
+  /** Folders skipped because CONDSTORE/UIDNEXT proved them unchanged. */
+  unchangedFolders: number;
+}
+
+export interface AccountSnapshotOptions {
+  upstream: Config['upstream'];
+  credentials: AccountCredentials;
+  fetchBatchSize: number;
+  logger: Logger;
+  onProgress?: (event: { account: string; folder: string; done: number; total: number }) => void;
+}
+
+type ReuseIndex = Map<string, string>;
+
+function reuseKey(folder: string | null, uidValidity: number, uid: number, size: number, internalDate: number): string {
+  return `${folder ?? '*'}\u0000${uidValidity}:${uid}:${size}:${internalDate}`;
+}
+
+/**
+ * Same folder + UIDVALIDITY + UID (+ size and date, to be safe) as a previous capture means the
+ * same bytes. A renamed folder keeps its UIDVALIDITY on most servers, hence the name-free key.
+ */
+function buildReuseIndex(rows: ReusableMessage[]): ReuseIndex {
+  const index: ReuseIndex = new Map();
+  for (const row of rows) {
+    index.set(reuseKey(row.folder, row.uidValidity, row.uid, row.size, row.internalDate), row.blobHash);
+    index.set(reuseKey(null, row.uidValidity, row.uid, row.size, row.internalDate), row.blobHash);
+  }
+  return index;
+}
+
+function isSelectable(entry: ListResponse): boolean {
+  return !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
+}
+
+const SESSION_FLAGS = new Set(['\\Recent']);
+
+/**
+ * Subscriptions straight from LSUB: imapflow reports INBOX as subscribed whatever the server says,
+ * and a snapshot must record the server's truth. Names are compared in their on-the-wire form.
+ */
+async function subscribedNames(client: ImapFlow): Promise<Set<string>> {
+  const names = new Set<string>();
+  const nameOf = (node: { value?: unknown } | undefined) =>
+    node?.value === undefined ? undefined : Buffer.isBuffer(node.value) ? node.value.toString('utf8') : String(node.value);
+  // exec() holds imapflow's command queue until next() is called.
+  const response = await (client as unknown as { exec: (...args: unknown[]) => Promise<unknown> }).exec('LSUB', [{ type: 'STRING', value: '' }, { type: 'STRING', value: '*' }], {
+    untagged: {
+      LSUB: async (untagged: { attributes?: { value?: unknown }[] }) => {
+        const flags = untagged.attributes?.[0] as unknown as { value?: string }[] | undefined;
+        const noSelect = Array.isArray(flags) && flags.some((flag) => /^\\noselect$/i.test(String(flag?.value)));
+        const name = nameOf(untagged.attributes?.[2]);
+        if (name !== undefined && !noSelect) names.add(name);
+      },
+    },
+  } as never);
+  (response as { next?: () => void }).next?.();
+  return names;
+}
+
+export async function snapshotAccount(store: Store, account: string, day: DayLabel, options: AccountSnapshotOptions): Promise<AccountSnapshotResult> {
+  const client = await connectUpstream(options.upstream, account, options.credentials);
+  const { capture, salvaged } = await store.catalog.startCapture(account, day);
+  const result: AccountSnapshotResult = { account, day, folders: 0, messages: 0, bytes: 0, downloaded: 0, downloadedBytes: 0, unchangedFolders: 0 };
+  try {
+    const previousFolders = capture.previousSeq === null ? [] : await store.catalog.folders(account, capture.previousSeq);
+    const reusable = capture.previousSeq === null ? [] : await store.catalog.reusableMessages(account, capture.previousSeq);
+    const reuse = buildReuseIndex([...reusable, ...salvaged]);
+    const listing = await client.list();
+    const subscribed = await subscribedNames(client);
+    for (const entry of listing.filter(isSelectable)) {
+      const onWire = entry.pathAsListed ?? entry.path;
+      entry.subscribed = subscribed.has(onWire) || (onWire.toUpperCase() === 'INBOX' && [...subscribed].some((name) => name.toUpperCase() === 'INBOX'));
+      const folder = await snapshotFolder(client, store, capture, entry, previousFolders, reuse, options, result);
+      result.folders += 1;
+      result.messages += folder.messages;
+      result.bytes += folder.bytes;
+    }
+    await store.blobs.flush(account);
+    await store.catalog.commitCapture(capture);
+    await client.logout().catch(() => undefined);
+    return result;
+  } catch (error) {
+    client.close();
+    await store.catalog.abandonCapture(capture).catch(() => undefined);
+    if (error instanceof UpstreamError) throw error;
+    if ((error as { code?: string })?.code?.startsWith?.('SQLITE') || (error as { syscall?: string })?.syscall) throw error;
+    throw describeUpstreamError(error, options.upstream, account);
+  }
+}
+
+async function snapshotFolder(
+  client: ImapFlow,
+  store: Store,
+  capture: Capture,
+  entry: ListResponse,
+  previousFolders: FolderRecord[],
+  reuse: ReuseIndex,
+  options: AccountSnapshotOptions,
+  result: AccountSnapshotResult,
+): Promise<FolderRecord> {
+  const name = storeFolderName(entry.path, entry.delimiter);
+  const mailbox = await client.mailboxOpen(entry.path, { readOnly: true });
+  try {
+    const uidValidity = Number(mailbox.uidValidity);
+    const highestModseq = mailbox.highestModseq === undefined || mailbox.noModseq ? null : Number(mailbox.highestModseq);
+    const specialUse = entry.specialUseSource === 'extension' ? (entry.specialUse ?? null) : null;
+    const header = { name, delimiter: entry.delimiter ?? '/', uidValidity, uidNext: mailbox.uidNext, highestModseq, subscribed: Boolean(entry.subscribed), specialUse };
+    const previous = previousFolders.find((folder) => folder.name === name && folder.uidValidity === uidValidity);
+    if (
+      previous && highestModseq !== null && previous.highestModseq === highestModseq && previous.uidNext === mailbox.uidNext &&
+      previous.messages === mailbox.exists && previous.subscribed === header.subscribed && previous.specialUse === specialUse && previous.delimiter === header.delimiter
+    ) {
+      await store.catalog.carryFolderForward(capture, name, uidValidity);
+      result.unchangedFolders += 1;
+      return previous;
+    }
+    const listed: FetchMessageObject[] = [];
+    if (mailbox.exists > 0) {
+      for await (const message of client.fetch('1:*', { uid: true, flags: true, internalDate: true, size: true })) listed.push(message);
+    }
+    listed.sort((a, b) => a.uid - b.uid);
+    const messages: MessageRecord[] = [];
+    const missing: FetchMessageObject[] = [];
+    for (const message of listed) {
+      const internalDate = new Date(message.internalDate ?? 0).getTime();
+      const size = message.size ?? 0;
+      const known = reuse.get(reuseKey(name, uidValidity, message.uid, size, internalDate)) ?? reuse.get(reuseKey(null, uidValidity, message.uid, size, internalDate));
+      if (!known) missing.push(message);
+      messages.push({ uid: message.uid, flags: [...(message.flags ?? [])].filter((flag) => !SESSION_FLAGS.has(flag)), internalDate: new Date(internalDate), size, blobHash: known ?? '' });
+    }
+    const hashes = await downloadBodies(client, store, capture, missing, options, result, name, listed.length);
+    for (const message of messages) {
+      if (!message.blobHash) {
+        const hash = hashes.get(message.uid);
+        if (!hash) throw new UpstreamError(`${capture.account}: message UID ${message.uid} of ${name} vanished during the snapshot`, 'protocol');
+        message.blobHash = hash;
+      }
+    }
+    const folder: FolderRecord = { ...header, messages: messages.length, bytes: messages.reduce((sum, message) => sum + message.size, 0) };
+    await store.catalog.recordFolder(capture, folder, messages);
+    return folder;
+  } finally {
+    await client.mailboxClose().catch(() => undefined);
+  }
+}
+
+async function downloadBodies(
+  client: ImapFlow,
+  store: Store,
+  capture: Capture,
+  missing: FetchMessageObject[],
+  options: AccountSnapshotOptions,
+  result: AccountSnapshotResult,
+  folder: string,
+  total: number,
+): Promise<Map<number, string>> {
+  const hashes = new Map<number, string>();
+  for (let start = 0; start < missing.length; start += options.fetchBatchSize) {
+    const batch = missing.slice(start, start + options.fetchBatchSize).map((message) => message.uid);
+    for await (const message of client.fetch(batch.join(','), { uid: true, source: true }, { uid: true })) {
+      const raw = message.source;
+      if (!raw) continue;
+      const blob = await store.blobs.put(capture.account, raw);
+      if (!(await store.catalog.hasBlob(capture.account, blob.hash))) {
+        const structure = await analyzeMessage(raw);
+        await store.catalog.addBlob(capture.account, { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, capture);
+      }
+      hashes.set(message.uid, blob.hash);
+      result.downloaded += 1;
+      result.downloadedBytes += raw.length;
+    }
+    options.onProgress?.({ account: capture.account, folder, done: Math.min(start + options.fetchBatchSize, missing.length), total });
+  }
+  return hashes;
+}

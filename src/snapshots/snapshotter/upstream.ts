@@ -1,0 +1,76 @@
+/**
+ * Connections to the live IMAP server for snapshots: master-user impersonation (SASL PLAIN with
+ * authzid) or the account's own password. Errors name the account and the cause, never a password.
+ */
+import { ImapFlow } from 'imapflow';
+import type { Config } from '../../config/schema.js';
+
+export class UpstreamError extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'unavailable' | 'authentication' | 'protocol',
+  ) {
+    super(message);
+    this.name = 'UpstreamError';
+  }
+}
+
+export type AccountCredentials = { mode: 'master'; masterUser: string; masterPassword: string } | { mode: 'password'; password: string };
+
+export function imapClientOptions(upstream: Config['upstream'], user: string, credentials: AccountCredentials) {
+  const auth =
+    credentials.mode === 'master'
+      ? { user: credentials.masterUser, pass: credentials.masterPassword, loginMethod: 'AUTH=PLAIN', authzid: user }
+      : { user, pass: credentials.password };
+  return {
+    host: upstream.host,
+    port: upstream.port,
+    secure: upstream.tls === 'implicit',
+    doSTARTTLS: upstream.tls === 'starttls' ? true : upstream.tls === 'none' ? false : undefined,
+    tls: { rejectUnauthorized: upstream.rejectUnauthorized },
+    auth,
+    logger: false as const,
+    connectionTimeout: upstream.timeoutSeconds * 1000,
+    greetingTimeout: upstream.timeoutSeconds * 1000,
+    socketTimeout: Math.max(upstream.timeoutSeconds * 1000, 5 * 60 * 1000),
+    disableAutoIdle: true,
+    emitLogs: false,
+  };
+}
+
+/** Turns imapflow's errors into a sentence a user can act on. */
+export function describeUpstreamError(error: unknown, upstream: Config['upstream'], account: string): UpstreamError {
+  const failure = error as { code?: string; authenticationFailed?: boolean; responseText?: string; message?: string };
+  const where = `${upstream.host}:${upstream.port}`;
+  if (failure?.authenticationFailed || failure?.code === 'AUTHENTICATIONFAILED' || /authentication/i.test(failure?.message ?? '')) {
+    return new UpstreamError(`${account}: the live server ${where} refused the login (check snapshot.auth credentials)`, 'authentication');
+  }
+  const network: Record<string, string> = {
+    ECONNREFUSED: 'connection refused',
+    ETIMEDOUT: 'connection timed out',
+    ENOTFOUND: 'host not found',
+    EHOSTUNREACH: 'host unreachable',
+    ECONNRESET: 'connection reset',
+    CONNECT_TIMEOUT: 'connection timed out',
+    GREETING_TIMEOUT: 'no greeting from the server',
+    NoConnection: 'connection lost',
+    EConnectionClosed: 'connection closed',
+  };
+  const reason = (failure?.code && network[failure.code]) || undefined;
+  if (reason) return new UpstreamError(`${account}: cannot reach the live server ${where} (${reason})`, 'unavailable');
+  const text = (failure?.responseText ?? failure?.message ?? String(error)).slice(0, 200);
+  return new UpstreamError(`${account}: the live server ${where} failed: ${text}`, 'protocol');
+}
+
+export async function connectUpstream(upstream: Config['upstream'], user: string, credentials: AccountCredentials): Promise<ImapFlow> {
+  const client = new ImapFlow(imapClientOptions(upstream, user, credentials) as ConstructorParameters<typeof ImapFlow>[0]);
+  // imapflow emits 'error' on socket trouble after connect; the pending command rejects too.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.close();
+    throw describeUpstreamError(error, upstream, user);
+  }
+  return client;
+}

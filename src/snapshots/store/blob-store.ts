@@ -1,0 +1,184 @@
+/**
+ * Raw messages, content-addressed by SHA-256, kept per account. An account's blobs live in a
+ * directory of their own and every call names the account, so no blob is ever found through
+ * another account. Writes are atomic: temp file, fsync, rename.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { decodeChunk, encodeBlob, FIXED_HEADER_BYTES, headerBytesFor, parseLayout, type BlobLayout } from './blob-codec.js';
+
+export interface StoredBlob {
+  hash: string;
+  size: number;
+  storedBytes: number;
+  /** false when the blob was already there (deduplicated). */
+  written: boolean;
+}
+
+/** The blob half of the store; a filesystem today, S3-compatible storage later. */
+export interface BlobStore {
+  put(account: string, raw: Buffer): Promise<StoredBlob>;
+  has(account: string, hash: string): Promise<boolean>;
+  /** Raw bytes [start, end); streams chunk by chunk. */
+  read(account: string, hash: string, start?: number, end?: number): Readable;
+  readAll(account: string, hash: string): Promise<Buffer>;
+  remove(account: string, hash: string): Promise<void>;
+  /** Hashes present for the account (for verify and orphan collection). */
+  list(account: string): AsyncIterable<string>;
+  storedBytes(account: string, hash: string): Promise<number>;
+  /** Makes every write since the last call durable (directory entries included). */
+  flush(account: string): Promise<void>;
+}
+
+export function sha256(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+const HASH_PATTERN = /^[0-9a-f]{64}$/;
+
+/** Directory name for an account: reversible, and never `.`/`..` or containing a separator. */
+export function accountDirectoryName(account: string): string {
+  return encodeURIComponent(account).replace(/\./g, '%2E').replace(/\*/g, '%2A');
+}
+
+export class FileBlobStore implements BlobStore {
+  private readonly dirtyDirectories = new Map<string, Set<string>>();
+
+  constructor(private readonly root: string) {}
+
+  private accountDirectory(account: string): string {
+    if (!account) throw new Error('blob access without an account');
+    return join(this.root, 'blobs', accountDirectoryName(account));
+  }
+
+  private pathOf(account: string, hash: string): string {
+    if (!HASH_PATTERN.test(hash)) throw new Error(`not a blob hash: ${hash.slice(0, 80)}`);
+    return join(this.accountDirectory(account), hash.slice(0, 2), hash);
+  }
+
+  async put(account: string, raw: Buffer): Promise<StoredBlob> {
+    const hash = sha256(raw);
+    const target = this.pathOf(account, hash);
+    try {
+      const existing = await fs.stat(target);
+      return { hash, size: raw.length, storedBytes: existing.size, written: false };
+    } catch {
+      // not there yet
+    }
+    const directory = join(this.accountDirectory(account), hash.slice(0, 2));
+    await fs.mkdir(directory, { recursive: true });
+    const temporary = join(directory, `.${hash}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    const parts = encodeBlob(raw);
+    const handle = await fs.open(temporary, 'w', 0o640);
+    let storedBytes = 0;
+    try {
+      for (const part of parts) {
+        await handle.write(part);
+        storedBytes += part.length;
+      }
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await fs.rename(temporary, target);
+    let dirty = this.dirtyDirectories.get(account);
+    if (!dirty) this.dirtyDirectories.set(account, (dirty = new Set()));
+    dirty.add(directory);
+    return { hash, size: raw.length, storedBytes, written: true };
+  }
+
+  async flush(account: string): Promise<void> {
+    const dirty = this.dirtyDirectories.get(account);
+    if (!dirty) return;
+    this.dirtyDirectories.delete(account);
+    dirty.add(this.accountDirectory(account));
+    for (const directory of dirty) {
+      const handle = await fs.open(directory, fsConstants.O_RDONLY);
+      try {
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    }
+  }
+
+  async has(account: string, hash: string): Promise<boolean> {
+    try {
+      await fs.access(this.pathOf(account, hash));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async storedBytes(account: string, hash: string): Promise<number> {
+    return (await fs.stat(this.pathOf(account, hash))).size;
+  }
+
+  private async layout(handle: fs.FileHandle): Promise<BlobLayout> {
+    const fixed = Buffer.alloc(FIXED_HEADER_BYTES);
+    await handle.read(fixed, 0, FIXED_HEADER_BYTES, 0);
+    const chunkCount = fixed.subarray(0, 4).toString() === 'MTMB' ? fixed.readUInt32BE(17) : 0;
+    const head = Buffer.alloc(headerBytesFor(chunkCount));
+    await handle.read(head, 0, head.length, 0);
+    return parseLayout(head);
+  }
+
+  read(account: string, hash: string, start = 0, end?: number): Readable {
+    const path = this.pathOf(account, hash);
+    const layoutOf = (handle: fs.FileHandle) => this.layout(handle);
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const handle = await fs.open(path, 'r');
+      try {
+        const layout = await layoutOf(handle);
+        const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
+        if (start >= stop) return;
+        const first = Math.floor(start / layout.chunkSize);
+        const last = Math.floor((stop - 1) / layout.chunkSize);
+        for (let index = first; index <= last; index++) {
+          const chunk = layout.chunks[index];
+          const stored = Buffer.alloc(chunk.storedLength);
+          const { bytesRead } = await handle.read(stored, 0, chunk.storedLength, chunk.offset);
+          if (bytesRead !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
+          const plain = decodeChunk(stored, chunk.deflated);
+          const chunkStart = index * layout.chunkSize;
+          yield plain.subarray(Math.max(0, start - chunkStart), Math.min(plain.length, stop - chunkStart));
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  async readAll(account: string, hash: string): Promise<Buffer> {
+    const parts: Buffer[] = [];
+    for await (const part of this.read(account, hash)) parts.push(part as Buffer);
+    return Buffer.concat(parts);
+  }
+
+  async remove(account: string, hash: string): Promise<void> {
+    await fs.rm(this.pathOf(account, hash), { force: true });
+  }
+
+  async *list(account: string): AsyncIterable<string> {
+    const base = this.accountDirectory(account);
+    let prefixes: string[];
+    try {
+      prefixes = await fs.readdir(base);
+    } catch {
+      return;
+    }
+    for (const prefix of prefixes.sort()) {
+      let names: string[];
+      try {
+        names = await fs.readdir(join(base, prefix));
+      } catch {
+        continue;
+      }
+      for (const name of names.sort()) if (HASH_PATTERN.test(name)) yield name;
+    }
+  }
+}

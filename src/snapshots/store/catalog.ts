@@ -1,0 +1,94 @@
+/**
+ * The catalog half of the store: accounts, captures (one per snapshot run), and versioned folder
+ * and message rows. A row is valid for the captures in [firstSeq, lastSeq], so a message that does
+ * not change costs one row however many days keep it. A day's view is the committed capture
+ * designated for that day label. SQLite today (sqlite-catalog.ts); PostgreSQL later.
+ */
+import type { DayLabel } from '../day-label.js';
+import type { MessageStructure } from '../mime/structure.js';
+
+export interface Capture {
+  seq: number;
+  account: string;
+  label: DayLabel;
+  /** The latest committed capture of the account when this one started (what "unchanged" is measured against). */
+  previousSeq: number | null;
+}
+
+export interface FolderRecord {
+  /** UTF-8, "/"-separated whatever the live server's delimiter. */
+  name: string;
+  /** The live server's delimiter, kept for restores. */
+  delimiter: string;
+  uidValidity: number;
+  uidNext: number;
+  highestModseq: number | null;
+  subscribed: boolean;
+  specialUse: string | null;
+  messages: number;
+  bytes: number;
+}
+
+export interface MessageRecord {
+  uid: number;
+  flags: string[];
+  internalDate: Date;
+  size: number;
+  blobHash: string;
+}
+
+export interface DaySummary {
+  day: DayLabel;
+  seq: number;
+  folders: number;
+  messages: number;
+  bytes: number;
+}
+
+export interface BlobRecord {
+  hash: string;
+  size: number;
+  storedBytes: number;
+}
+
+/** A message of a capture that a later capture may reuse without downloading it again. */
+export interface ReusableMessage {
+  folder: string;
+  uidValidity: number;
+  uid: number;
+  size: number;
+  internalDate: number;
+  blobHash: string;
+}
+
+export interface Catalog {
+  accounts(): Promise<string[]>;
+
+  /** Rolls back an interrupted capture of the account (returning what it had fetched) and opens a new one. */
+  startCapture(account: string, label: DayLabel): Promise<{ capture: Capture; salvaged: ReusableMessage[] }>;
+  /** Replaces the folder's state in this capture: unchanged rows are extended, changed ones versioned. */
+  recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void>;
+  /** Fast path when the live folder is provably unchanged since capture.previousSeq. */
+  carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void>;
+  addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture): Promise<void>;
+  hasBlob(account: string, hash: string): Promise<boolean>;
+  /** Makes the capture visible as its day (superseding an earlier capture of the same day). */
+  commitCapture(capture: Capture): Promise<void>;
+  /** Removes everything the capture wrote to the catalog; it never becomes visible. */
+  abandonCapture(capture: Capture): Promise<void>;
+
+  days(account: string): Promise<DaySummary[]>;
+  /** Sequence number of the capture designated for the day, or null. */
+  captureForDay(account: string, day: DayLabel): Promise<number | null>;
+  folders(account: string, seq: number): Promise<FolderRecord[]>;
+  messages(account: string, seq: number, folder: string, uidValidity: number): Promise<MessageRecord[]>;
+  reusableMessages(account: string, seq: number): Promise<ReusableMessage[]>;
+  blobStructure(account: string, hash: string): Promise<MessageStructure | null>;
+
+  /** Drops the captures of these days; their rows stay only while another capture still covers them. */
+  dropDays(account: string, days: DayLabel[]): Promise<void>;
+  /** Deletes rows no capture covers and returns the blobs nothing references any more (already unlisted). */
+  collectGarbage(account: string): Promise<string[]>;
+  referencedBlobs(account: string): Promise<BlobRecord[]>;
+  close(): Promise<void>;
+}

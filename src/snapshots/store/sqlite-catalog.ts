@@ -1,0 +1,304 @@
+/** The embedded catalog: one SQLite file (WAL) beside the blobs. See catalog.ts for the model. */
+import Database from 'better-sqlite3';
+import type { DayLabel } from '../day-label.js';
+import type { MessageStructure } from '../mime/structure.js';
+import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from './catalog.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS captures (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, account_id INTEGER NOT NULL, label TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('running', 'committed', 'superseded')),
+  started_at INTEGER NOT NULL, committed_at INTEGER, pid INTEGER);
+CREATE INDEX IF NOT EXISTS captures_by_account ON captures (account_id, status, label);
+CREATE TABLE IF NOT EXISTS folder_versions (
+  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, delimiter TEXT NOT NULL,
+  uid_validity INTEGER NOT NULL, uid_next INTEGER NOT NULL, highest_modseq INTEGER, subscribed INTEGER NOT NULL,
+  special_use TEXT, messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS folder_versions_live ON folder_versions (account_id, last_seq, first_seq);
+CREATE TABLE IF NOT EXISTS message_versions (
+  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, folder TEXT NOT NULL, uid_validity INTEGER NOT NULL,
+  uid INTEGER NOT NULL, blob_hash TEXT NOT NULL, flags TEXT NOT NULL, internal_date INTEGER NOT NULL,
+  size INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS message_versions_live ON message_versions (account_id, folder, uid_validity, last_seq, uid);
+CREATE INDEX IF NOT EXISTS message_versions_by_seq ON message_versions (account_id, last_seq, first_seq);
+CREATE INDEX IF NOT EXISTS message_versions_by_blob ON message_versions (account_id, blob_hash);
+CREATE TABLE IF NOT EXISTS blobs (
+  account_id INTEGER NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, stored_bytes INTEGER NOT NULL,
+  structure TEXT NOT NULL, added_seq INTEGER NOT NULL, PRIMARY KEY (account_id, hash)) WITHOUT ROWID;
+`;
+
+interface FolderRow {
+  name: string; delimiter: string; uid_validity: number; uid_next: number; highest_modseq: number | null;
+  subscribed: number; special_use: string | null; messages: number; bytes: number;
+}
+interface MessageRow { id: number; uid: number; flags: string; internal_date: number; size: number; blob_hash: string }
+
+function toFolder(row: FolderRow): FolderRecord {
+  return {
+    name: row.name, delimiter: row.delimiter, uidValidity: row.uid_validity, uidNext: row.uid_next,
+    highestModseq: row.highest_modseq, subscribed: row.subscribed === 1, specialUse: row.special_use,
+    messages: row.messages, bytes: row.bytes,
+  };
+}
+
+function toMessage(row: MessageRow): MessageRecord {
+  return { uid: row.uid, flags: JSON.parse(row.flags) as string[], internalDate: new Date(row.internal_date), size: row.size, blobHash: row.blob_hash };
+}
+
+function isAlive(pid: number | null): boolean {
+  if (!pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class SqliteCatalog implements Catalog {
+  private readonly db: Database.Database;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(SCHEMA);
+  }
+
+  private accountId(account: string, create = false): number | null {
+    const row = this.db.prepare('SELECT id FROM accounts WHERE name = ?').get(account) as { id: number } | undefined;
+    if (row) return row.id;
+    if (!create) return null;
+    return Number(this.db.prepare('INSERT INTO accounts (name) VALUES (?)').run(account).lastInsertRowid);
+  }
+
+  private requireAccount(capture: Capture): number {
+    const id = this.accountId(capture.account);
+    if (id === null) throw new Error(`unknown account ${capture.account}`);
+    return id;
+  }
+
+  async accounts(): Promise<string[]> {
+    return (this.db.prepare('SELECT name FROM accounts ORDER BY name').all() as { name: string }[]).map((row) => row.name);
+  }
+
+  private latestCommitted(accountId: number, below = Number.MAX_SAFE_INTEGER): number | null {
+    const row = this.db
+      .prepare("SELECT max(seq) AS seq FROM captures WHERE account_id = ? AND status IN ('committed', 'superseded') AND seq < ?")
+      .get(accountId, below) as { seq: number | null };
+    return row.seq;
+  }
+
+  async startCapture(account: string, label: DayLabel): Promise<{ capture: Capture; salvaged: ReusableMessage[] }> {
+    return this.db.transaction(() => {
+      const accountId = this.accountId(account, true)!;
+      const salvaged: ReusableMessage[] = [];
+      const running = this.db.prepare("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[];
+      for (const stale of running) {
+        if (stale.pid !== process.pid && isAlive(stale.pid)) {
+          throw new Error(`another snapshot of ${account} is running (pid ${stale.pid})`);
+        }
+        salvaged.push(...this.salvage(accountId, stale.seq));
+        this.rollback(accountId, stale.seq);
+      }
+      const previousSeq = this.latestCommitted(accountId);
+      const seq = Number(
+        this.db.prepare("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
+      );
+      return { capture: { seq, account, label, previousSeq }, salvaged };
+    })();
+  }
+
+  private salvage(accountId: number, seq: number): ReusableMessage[] {
+    const rows = this.db
+      .prepare('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND first_seq = ?')
+      .all(accountId, seq) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
+    return rows.map((row) => ({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash }));
+  }
+
+  private rollback(accountId: number, seq: number): void {
+    const previous = this.latestCommitted(accountId, seq) ?? 0;
+    for (const table of ['message_versions', 'folder_versions']) {
+      this.db.prepare(`DELETE FROM ${table} WHERE account_id = ? AND first_seq = ?`).run(accountId, seq);
+      this.db.prepare(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq = ?`).run(previous, accountId, seq);
+    }
+    this.db.prepare('DELETE FROM captures WHERE seq = ?').run(seq);
+  }
+
+  async recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void> {
+    const accountId = this.requireAccount(capture);
+    const previous = capture.previousSeq ?? -1;
+    this.db.transaction(() => {
+      const existing = this.db
+        .prepare('SELECT * FROM folder_versions WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?')
+        .get(accountId, folder.name, folder.uidValidity, previous) as (FolderRow & { id: number }) | undefined;
+      const same = existing && existing.delimiter === folder.delimiter && existing.uid_next === folder.uidNext &&
+        existing.highest_modseq === folder.highestModseq && (existing.subscribed === 1) === folder.subscribed &&
+        existing.special_use === folder.specialUse && existing.messages === folder.messages && existing.bytes === folder.bytes;
+      if (same) {
+        this.db.prepare('UPDATE folder_versions SET last_seq = ? WHERE id = ?').run(capture.seq, existing.id);
+      } else {
+        this.db.prepare(
+          `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed ? 1 : 0, folder.specialUse, folder.messages, folder.bytes, capture.seq, capture.seq);
+      }
+      const before = new Map<number, MessageRow>();
+      const rows = this.db
+        .prepare('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?')
+        .all(accountId, folder.name, folder.uidValidity, previous) as MessageRow[];
+      for (const row of rows) before.set(row.uid, row);
+      const extend = this.db.prepare('UPDATE message_versions SET last_seq = ? WHERE id = ?');
+      const insert = this.db.prepare(
+        `INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const message of messages) {
+        const flags = JSON.stringify([...message.flags].sort());
+        const old = before.get(message.uid);
+        if (old && old.flags === flags && old.blob_hash === message.blobHash && old.internal_date === message.internalDate.getTime() && old.size === message.size) {
+          extend.run(capture.seq, old.id);
+        } else {
+          insert.run(accountId, folder.name, folder.uidValidity, message.uid, message.blobHash, flags, message.internalDate.getTime(), message.size, capture.seq, capture.seq);
+        }
+      }
+    })();
+  }
+
+  async carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void> {
+    const accountId = this.requireAccount(capture);
+    const previous = capture.previousSeq ?? -1;
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE folder_versions SET last_seq = ? WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
+      this.db.prepare('UPDATE message_versions SET last_seq = ? WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
+    })();
+  }
+
+  async addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture): Promise<void> {
+    const accountId = this.accountId(account, true);
+    this.db
+      .prepare('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq);
+  }
+
+  async hasBlob(account: string, hash: string): Promise<boolean> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return false;
+    return this.db.prepare('SELECT 1 FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) !== undefined;
+  }
+
+  async commitCapture(capture: Capture): Promise<void> {
+    const accountId = this.requireAccount(capture);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
+      const changed = this.db.prepare("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
+      if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
+    })();
+  }
+
+  async abandonCapture(capture: Capture): Promise<void> {
+    const accountId = this.accountId(capture.account);
+    if (accountId !== null) this.db.transaction(() => this.rollback(accountId, capture.seq))();
+  }
+
+  async days(account: string): Promise<DaySummary[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    const captures = this.db.prepare("SELECT seq, label FROM captures WHERE account_id = ? AND status = 'committed' ORDER BY label").all(accountId) as { seq: number; label: string }[];
+    const totals = this.db.prepare(
+      'SELECT count(*) AS folders, coalesce(sum(messages), 0) AS messages, coalesce(sum(bytes), 0) AS bytes FROM folder_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ?',
+    );
+    return captures.map(({ seq, label }) => {
+      const total = totals.get(accountId, seq, seq) as { folders: number; messages: number; bytes: number };
+      return { day: label, seq, ...total };
+    });
+  }
+
+  async captureForDay(account: string, day: DayLabel): Promise<number | null> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return null;
+    const row = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status = 'committed'").get(accountId, day) as { seq: number } | undefined;
+    return row?.seq ?? null;
+  }
+
+  async folders(account: string, seq: number): Promise<FolderRecord[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    const rows = this.db.prepare('SELECT * FROM folder_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ? ORDER BY name').all(accountId, seq, seq) as FolderRow[];
+    return rows.map(toFolder);
+  }
+
+  async messages(account: string, seq: number, folder: string, uidValidity: number): Promise<MessageRecord[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    const rows = this.db
+      .prepare('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq >= ? AND first_seq <= ? ORDER BY uid')
+      .all(accountId, folder, uidValidity, seq, seq) as MessageRow[];
+    return rows.map(toMessage);
+  }
+
+  async reusableMessages(account: string, seq: number): Promise<ReusableMessage[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    const rows = this.db
+      .prepare('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ?')
+      .all(accountId, seq, seq) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
+    return rows.map((row) => ({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash }));
+  }
+
+  async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return null;
+    const row = this.db.prepare('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
+    return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+  }
+
+  async dropDays(account: string, days: DayLabel[]): Promise<void> {
+    const accountId = this.accountId(account);
+    if (accountId === null || days.length === 0) return;
+    const drop = this.db.prepare("DELETE FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
+    this.db.transaction(() => days.forEach((day) => drop.run(accountId, day)))();
+  }
+
+  async collectGarbage(account: string): Promise<string[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    return this.db.transaction(() => {
+      this.db.prepare("DELETE FROM captures WHERE account_id = ? AND status = 'superseded'").run(accountId);
+      for (const table of ['message_versions', 'folder_versions']) {
+        this.db.prepare(
+          `DELETE FROM ${table} WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.account_id = ${table}.account_id
+             AND c.status IN ('committed', 'running') AND c.seq BETWEEN ${table}.first_seq AND ${table}.last_seq)`,
+        ).run(accountId);
+      }
+      const unreferenced = this.db
+        .prepare(
+          `SELECT hash FROM blobs b WHERE b.account_id = ?
+             AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = b.account_id AND m.blob_hash = b.hash)
+             AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = b.added_seq AND c.status = 'running')`,
+        )
+        .all(accountId) as { hash: string }[];
+      const forget = this.db.prepare('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
+      for (const { hash } of unreferenced) forget.run(accountId, hash);
+      return unreferenced.map((row) => row.hash);
+    })();
+  }
+
+  async referencedBlobs(account: string): Promise<BlobRecord[]> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT b.hash, b.size, b.stored_bytes FROM blobs b WHERE b.account_id = ?
+           AND EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = b.account_id AND m.blob_hash = b.hash) ORDER BY b.hash`,
+      )
+      .all(accountId) as { hash: string; size: number; stored_bytes: number }[];
+    return rows.map((row) => ({ hash: row.hash, size: row.size, storedBytes: row.stored_bytes }));
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
