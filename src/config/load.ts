@@ -30,7 +30,7 @@ type SchemaNode = z.ZodType;
 function unwrap(node: SchemaNode): SchemaNode {
   let current: SchemaNode = node;
   for (;;) {
-    if (current instanceof z.ZodDefault || current instanceof z.ZodOptional) {
+    if (current instanceof z.ZodDefault || current instanceof z.ZodPrefault || current instanceof z.ZodOptional) {
       current = current.unwrap() as SchemaNode;
     } else if (current instanceof z.ZodPipe) {
       current = current.in as SchemaNode;
@@ -104,7 +104,9 @@ export function loadConfig(path?: string, env: NodeJS.ProcessEnv = process.env):
     try {
       parsed = parseYaml(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new ConfigError(`Cannot parse ${file}: ${(error as Error).message}`);
+      // The YAML library quotes the offending line, which may hold a password: keep only its first line (what and where).
+      const summary = (error as Error).message.split('\n')[0].replace(/:\s*$/, '');
+      throw new ConfigError(`Cannot parse ${file}: ${summary}`);
     }
     if (parsed !== null && parsed !== undefined && (typeof parsed !== 'object' || Array.isArray(parsed))) {
       throw new ConfigError(`Invalid configuration in ${file}: the top level must be a mapping of keys`);

@@ -36,7 +36,7 @@ export const configSchema = z
         timeoutSeconds: z.number().positive().default(30),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     snapshot: z
       .object({
         accounts: z.array(z.string().min(1)).default([]),
@@ -48,7 +48,7 @@ export const configSchema = z
             masterPassword: z.string().default(''),
           })
           .strict()
-          .default({} as never),
+          .prefault({}),
         schedule: z.string().refine(isCronPattern, 'is not a valid cron pattern').default('0 0 * * *'),
         timezone: z.string().refine(isTimeZone, 'is not a known IANA time zone').default('UTC'),
         retentionDays: z.number().int().min(1).max(3650).default(15),
@@ -56,13 +56,13 @@ export const configSchema = z
         fetchBatchSize: z.number().int().min(1).max(10000).default(200),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     store: z
       .object({
         path: z.string().min(1).default('./data'),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     server: z
       .object({
         host: z.string().min(1).default('127.0.0.1'),
@@ -79,29 +79,58 @@ export const configSchema = z
         daySeparator: z.string().length(1).default('#'),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     http: z
       .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8025) })
       .strict()
-      .default({} as never),
-    redis: z.object({ url: z.string().default('') }).strict().default({} as never),
+      .prefault({}),
+    redis: z.object({ url: z.string().default('') }).strict().prefault({}),
+    recovery: z
+      .object({
+        /** Largest restore (estimated bytes to write) accepted in one request. */
+        maxBytes: z.number().int().min(0).default(2 * 1024 * 1024 * 1024),
+        /** Restore requests accepted per account per calendar day (snapshot.timezone). */
+        maxPerDay: z.number().int().min(0).default(10),
+        /** From header of confirmation and denial emails. */
+        from: z.string().min(1).default('Mail Time Machine <mtm@localhost>'),
+        /** How confirmation emails reach the account: APPEND into its live INBOX, or SMTP. */
+        deliver: z.enum(['append', 'smtp']).default('append'),
+        smtp: z
+          .object({
+            host: z.string().min(1),
+            port: port.default(587),
+            secure: z.boolean().default(false),
+            user: z.string().optional(),
+            password: z.string().optional(),
+          })
+          .strict()
+          .optional(),
+        /** Bearer token that acts as an administrator (any account) on the recovery API. */
+        adminToken: z.string().min(16).optional(),
+      })
+      .strict()
+      .prefault({}),
+
     auth: z
       .object({
         cacheSeconds: z.number().int().min(0).default(300),
         failureDelayMs: z.number().int().min(0).default(1500),
       })
       .strict()
-      .default({} as never),
+      .prefault({}),
     log: z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
       .strict()
-      .default({} as never),
+      .prefault({}),
   })
   .strict()
   .superRefine((config, context) => {
     const auth = config.snapshot.auth;
     if (auth.mode === 'master' && (config.snapshot.accounts.length > 0 || config.snapshot.accountsFile)) {
       if (!auth.masterUser) context.addIssue({ code: 'custom', path: ['snapshot', 'auth', 'masterUser'], message: 'is required when snapshot.auth.mode is master' });
+    }
+    if (config.recovery.deliver === 'smtp' && !config.recovery.smtp) {
+      context.addIssue({ code: 'custom', path: ['recovery', 'smtp'], message: 'is required when recovery.deliver is smtp (host, port, secure, user, password)' });
     }
     if (auth.mode === 'accounts' && !config.snapshot.accountsFile) {
       context.addIssue({ code: 'custom', path: ['snapshot', 'accountsFile'], message: 'is required when snapshot.auth.mode is accounts (one "user password" per line)' });

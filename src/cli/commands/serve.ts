@@ -1,6 +1,6 @@
-/** `mtm serve` — the nightly scheduler (and, once wired, the IMAP server). */
+/** `mtm serve` — the IMAP server and the nightly snapshot scheduler, until SIGTERM/SIGINT. */
 import type { Command } from 'commander';
-import { startScheduler } from '../../snapshots/scheduler/scheduler.js';
+import { startService } from '../../service.js';
 import { openContext, runCommand } from '../context.js';
 
 export function registerServe(program: Command): void {
@@ -11,14 +11,13 @@ export function registerServe(program: Command): void {
     .action((options: { config?: string }) =>
       runCommand(async () => {
         const { config, store, logger } = openContext(options.config);
-        const scheduler = startScheduler(config, store, logger);
-        logger.info({ nextRun: scheduler.nextRun()?.toISOString() }, 'scheduler started');
+        const service = await startService(config, store, logger);
+        process.stderr.write(`mtm: IMAP on ${config.server.host}:${service.imap.port}${service.imap.tlsPort ? ` (TLS ${service.imap.tlsPort})` : ''}; next snapshot run ${service.scheduler?.nextRun()?.toISOString() ?? 'never'}\n`);
         await new Promise<void>((resolve) => {
-          const stop = () => resolve();
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
+          process.once('SIGTERM', resolve);
+          process.once('SIGINT', resolve);
         });
-        await scheduler.stop();
+        await service.stop();
         await store.close();
       }),
     );

@@ -1,11 +1,14 @@
 /**
  * The nightly job of `mtm serve`: at `snapshot.schedule` in `snapshot.timezone`, snapshot every
  * account for that day, then apply retention. At start-up, today's snapshot is taken for accounts
- * that have none yet. Runs never overlap.
+ * that have none yet. Runs never overlap. With `redis.url`, instances share the work through Redis
+ * claims (src/coordination): each account is snapshotted by one instance per day.
  */
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
+import { claimsFor, type RedisClaimsOptions, type SnapshotClaims } from '../../coordination/snapshot-claims.js';
+import { metrics } from '../../metrics.js';
 import { dayIn, type DayLabel } from '../day-label.js';
 import { pruneAll } from '../retention.js';
 import { configuredAccounts, type SnapshotAccount } from '../snapshotter/accounts.js';
@@ -20,15 +23,28 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export function startScheduler(config: Config, store: Store, logger: Logger): Scheduler {
+export interface SchedulerOptions {
+  /** Coordination between instances; by default Redis claims when `redis.url` is set. */
+  claims?: SnapshotClaims;
+  /** Options of the default Redis claims (e.g. a key prefix per deployment). */
+  redisClaims?: RedisClaimsOptions;
+}
+
+export function startScheduler(config: Config, store: Store, logger: Logger, options: SchedulerOptions = {}): Scheduler {
   let running: Promise<AccountOutcome[]> | null = null;
+  const ownClaims = options.claims === undefined;
+  const claims =
+    options.claims ??
+    claimsFor(config.redis.url, { ...options.redisClaims, warn: options.redisClaims?.warn ?? ((message, detail) => logger.warn(detail, message)) });
+  const coordinated = Boolean(options.claims) || Boolean(config.redis.url);
 
   async function run(day: DayLabel, accounts: SnapshotAccount[]): Promise<AccountOutcome[]> {
     while (running) await running.catch(() => undefined);
     const current = (async () => {
       logger.info({ day, accounts: accounts.length }, 'snapshot run starting');
-      const outcomes = await runSnapshots({ config, store, accounts, day, logger });
+      const outcomes = await runSnapshots({ config, store, accounts, day, logger, claims: coordinated ? claims : undefined });
       const pruned = await pruneAll(store, day, config.snapshot.retentionDays);
+      await metrics.refreshStore(store).catch((error) => logger.warn({ error: (error as Error).message }, 'cannot compute store metrics'));
       logger.info({ day, failed: outcomes.filter((o) => !o.ok).length, pruned: pruned.filter((p) => p.droppedDays.length > 0) }, 'snapshot run finished');
       return outcomes;
     })();
@@ -63,7 +79,9 @@ export function startScheduler(config: Config, store: Store, logger: Logger): Sc
     nextRun: () => job.nextRun(),
     async stop() {
       job.stop();
+      await ready;
       await running?.catch(() => undefined);
+      if (ownClaims) await claims.close();
     },
   };
 }

@@ -1,6 +1,12 @@
-/** A snapshot run over many accounts, `snapshot.concurrency` at a time; one failure stops no other. */
+/**
+ * A snapshot run over many accounts, `snapshot.concurrency` at a time; one failure stops no other.
+ * With `claims` (several instances sharing Redis), an account another instance holds or has
+ * finished for the day is left out, so each account is snapshotted once per day in all.
+ */
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
+import type { SnapshotClaims } from '../../coordination/snapshot-claims.js';
+import { metrics } from '../../metrics.js';
 import type { DayLabel } from '../day-label.js';
 import type { Store } from '../store/store.js';
 import { snapshotAccount, type AccountSnapshotResult } from './account-snapshot.js';
@@ -14,19 +20,31 @@ export interface RunOptions {
   accounts: SnapshotAccount[];
   day: DayLabel;
   logger: Logger;
+  /** Coordination between instances; absent: every account is snapshotted here. */
+  claims?: SnapshotClaims;
   onProgress?: (event: { account: string; folder: string; done: number; total: number }) => void;
   onAccountDone?: (outcome: AccountOutcome) => void;
+  /** An account left to another instance (only with `claims`). */
+  onAccountSkipped?: (account: string) => void;
 }
 
+/** Outcomes in the order of `accounts`, without the accounts left to another instance. */
 export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[]> {
-  const { config, store, accounts, day, logger } = options;
-  const outcomes: AccountOutcome[] = new Array(accounts.length);
+  const { config, store, accounts, day, logger, claims } = options;
+  const runStarted = Date.now();
+  const outcomes: (AccountOutcome | undefined)[] = new Array(accounts.length);
   let next = 0;
   async function worker(): Promise<void> {
     for (;;) {
       const index = next++;
       if (index >= accounts.length) return;
       const account = accounts[index];
+      const claim = claims ? await claims.claim(account.user, day) : null;
+      if (claims && !claim) {
+        logger.debug({ account: account.user, day }, 'snapshot left to another instance');
+        options.onAccountSkipped?.(account.user);
+        continue;
+      }
       const started = Date.now();
       let outcome: AccountOutcome;
       try {
@@ -38,15 +56,27 @@ export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[
           onProgress: options.onProgress,
         });
         outcome = { ok: true, result, seconds: (Date.now() - started) / 1000 };
+        await claim?.finish();
         logger.info({ ...result, seconds: outcome.seconds }, 'snapshot committed');
       } catch (error) {
+        await claim?.release();
         outcome = { ok: false, account: account.user, error: (error as Error).message, seconds: (Date.now() - started) / 1000 };
         logger.error({ account: account.user, day, error: outcome.error }, 'snapshot failed');
       }
       outcomes[index] = outcome;
+      metrics.snapshotAccount(outcome);
       options.onAccountDone?.(outcome);
     }
   }
   await Promise.all(Array.from({ length: Math.min(config.snapshot.concurrency, accounts.length) }, worker));
-  return outcomes;
+  const done = outcomes.filter((outcome): outcome is AccountOutcome => outcome !== undefined);
+  const succeeded = done.flatMap((outcome) => (outcome.ok ? [outcome.result] : []));
+  metrics.snapshotRun({
+    seconds: (Date.now() - runStarted) / 1000,
+    accounts: done.length,
+    failed: done.length - succeeded.length,
+    messages: succeeded.reduce((sum, result) => sum + result.messages, 0),
+    bytes: succeeded.reduce((sum, result) => sum + result.bytes, 0),
+  });
+  return done;
 }

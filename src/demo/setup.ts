@@ -1,0 +1,101 @@
+/**
+ * `npm run demo`: a private Dovecot with account demo/demo and a few dozen varied messages, three
+ * snapshot days that differ (yesterday's mail arrives, some gets deleted, flags change), and the
+ * IMAP server on 127.0.0.1:1143 in front of it.
+ */
+import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { ImapFlow } from 'imapflow';
+import type { Logger } from 'pino';
+import { stringify } from 'yaml';
+import { validateConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
+import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
+import { runSnapshots } from '../snapshots/snapshotter/run.js';
+import { openStore, type Store } from '../snapshots/store/store.js';
+import { appendAll, buildCorpus, generateMessage } from '../testbed/corpus.js';
+import { addUser, freePort, startDovecot, stopDovecot, type DovecotTestbed } from '../testbed/dovecot.js';
+
+export const DEMO_USER = 'demo';
+export const DEMO_PASSWORD = 'demo';
+
+export interface DemoOptions {
+  root?: string;
+  imapPort?: number;
+  httpPort?: number;
+  logger: Logger;
+}
+
+export interface Demo {
+  config: Config;
+  configFile: string;
+  testbed: DovecotTestbed;
+  store: Store;
+  days: DayLabel[];
+  stop(): void;
+}
+
+async function seed(testbed: DovecotTestbed, step: 0 | 1 | 2): Promise<void> {
+  const client = new ImapFlow({
+    host: testbed.host, port: testbed.port, secure: false, logger: false,
+    auth: { user: DEMO_USER, pass: DEMO_PASSWORD },
+  });
+  await client.connect();
+  try {
+    if (step === 0) {
+      const varied = buildCorpus({ count: 40, seed: 42 });
+      await appendAll(client, 'INBOX', varied.slice(0, 20), (i) => (i % 3 === 0 ? [] : ['\\Seen']));
+      await appendAll(client, 'Sent', varied.slice(20, 28), () => ['\\Seen']);
+      await appendAll(client, 'Archive/2025', varied.slice(28, 36), () => ['\\Seen']);
+      await appendAll(client, 'Projekte/Übersicht', varied.slice(36, 40), (i) => (i === 0 ? ['\\Flagged', '\\Seen'] : ['\\Seen']));
+      await client.mailboxCreate('Leer').catch(() => undefined);
+      for (const folder of ['Sent', 'Archive/2025', 'Projekte/Übersicht', 'Leer']) await client.mailboxSubscribe(folder);
+    } else {
+      await appendAll(client, 'INBOX', Array.from({ length: 4 }, (_, i) => generateMessage(100 * step + i, 42, { maxBytes: 6000 })));
+      await client.mailboxOpen('INBOX');
+      await client.messageDelete(step === 1 ? '1:2' : '3', { uid: true });
+      await client.messageFlagsAdd(step === 1 ? '5' : '6', ['\\Flagged'], { uid: true });
+      await client.mailboxClose();
+      if (step === 2) await client.mailboxDelete('Leer');
+    }
+  } finally {
+    await client.logout().catch(() => undefined);
+  }
+}
+
+export async function setupDemo(options: DemoOptions): Promise<Demo> {
+  const root = resolve(options.root ?? '.demo');
+  const dovecotRoot = join(root, 'dovecot');
+  if (existsSync(join(dovecotRoot, 'dovecot.conf'))) stopDovecot({ root: dovecotRoot });
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  const testbed = await startDovecot({ root: dovecotRoot, masterUser: 'demo-master', masterPassword: 'demo-master-secret' });
+  try {
+    addUser(testbed, DEMO_USER, DEMO_PASSWORD);
+    const raw = {
+      upstream: { host: testbed.host, port: testbed.port, tls: 'none' },
+      snapshot: { accounts: [DEMO_USER], auth: { mode: 'master', masterUser: testbed.masterUser, masterPassword: testbed.masterPassword } },
+      store: { path: join(root, 'store') },
+      server: { host: '127.0.0.1', port: options.imapPort ?? 1143, allowPlaintextAuth: true },
+      http: { host: '127.0.0.1', port: options.httpPort ?? (await freePort()) },
+      auth: { failureDelayMs: 500 },
+    };
+    const config = validateConfig(raw, 'demo config');
+    const configFile = join(root, 'mtm.yaml');
+    writeFileSync(configFile, stringify(raw));
+    const store = openStore(config.store.path);
+    const today = dayIn(config.snapshot.timezone);
+    const days = [addDays(today, -2), addDays(today, -1), today];
+    for (const [step, day] of days.entries()) {
+      await seed(testbed, step as 0 | 1 | 2);
+      const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config), day, logger: options.logger });
+      const failed = outcomes.find((outcome) => !outcome.ok);
+      if (failed && !failed.ok) throw new Error(`demo snapshot of ${day} failed: ${failed.error}`);
+    }
+    return { config, configFile, testbed, store, days, stop: () => stopDovecot(testbed) };
+  } catch (error) {
+    stopDovecot(testbed);
+    throw error;
+  }
+}

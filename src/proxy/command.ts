@@ -1,0 +1,86 @@
+/**
+ * What a command module is (STYLE.md): a name, the session states it is valid in, the shape of its
+ * arguments, and an async `run` that returns a result value. The dispatcher checks state and
+ * arguments, so a module's `run` only ever sees well-formed, converted arguments.
+ */
+import type { ParsedCommand, Token } from './protocol/tokens.js';
+import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.js';
+import { mailboxNameFromWire } from './protocol/mailbox-name.js';
+import type { Session, SessionState } from './session.js';
+
+export interface CommandResult {
+  status: 'OK' | 'NO' | 'BAD';
+  code?: string;
+  text: string;
+  /** Runs after the tagged response is on the wire (STARTTLS, COMPRESS switch the transport here). */
+  after?: () => Promise<void>;
+}
+
+export const ok = (text: string, code?: string): CommandResult => ({ status: 'OK', code, text });
+export const no = (code: string | undefined, text: string): CommandResult => ({ status: 'NO', code, text });
+export const bad = (text: string, code?: string): CommandResult => ({ status: 'BAD', code, text });
+
+/** One argument position: consumes tokens from `at`, or null when they do not fit. */
+export interface ArgSpec<T> {
+  label: string;
+  take(tokens: Token[], at: number, session: Session): { value: T; next: number } | null;
+}
+
+export interface Command<A extends unknown[] = unknown[]> {
+  /** Upper case; UID variants are `UID FETCH` etc. */
+  name: string;
+  states: SessionState[];
+  args: { [K in keyof A]: ArgSpec<A[K]> };
+  run(session: Session, args: A, command: ParsedCommand): Promise<CommandResult>;
+}
+
+/** Declares a command with its argument types inferred from its specs. */
+export function defineCommand<A extends unknown[]>(command: Command<A>): Command<A> {
+  return command;
+}
+
+/** Text of an atom (without section) or a string token. */
+export function tokenText(token: Token | undefined): string | null {
+  if (!token) return null;
+  if (token.type === 'string') return token.value.toString('utf8');
+  if (token.type === 'atom' && !token.section && !token.partial) return token.value;
+  return null;
+}
+
+function single<T>(label: string, parse: (token: Token, session: Session) => T | null): ArgSpec<T> {
+  return {
+    label,
+    take(tokens, at, session) {
+      if (at >= tokens.length) return null;
+      const value = parse(tokens[at], session);
+      return value === null ? null : { value, next: at + 1 };
+    },
+  };
+}
+
+export const arg = {
+  /** atom or string, as UTF-8 text. */
+  astring: single('string', (token) => tokenText(token)),
+  /** A bare atom, upper-cased (keywords like DEFLATE, PLAIN). */
+  keyword: single('keyword', (token) => (token.type === 'atom' && !token.section ? token.value.toUpperCase() : null)),
+  /** A mailbox name, decoded from the wire form of the session (modified UTF-7 or UTF-8). */
+  mailbox: single('mailbox name', (token, session) => {
+    const raw = token.type === 'string' ? token.value : token.type === 'atom' && !token.section ? Buffer.from(token.value) : null;
+    return raw ? mailboxNameFromWire(raw, session.utf8Enabled) : null;
+  }),
+  sequenceSet: single<SequenceSet>('sequence set', (token) =>
+    token.type === 'atom' && !token.section ? parseSequenceSet(token.value) : null,
+  ),
+  list: single<Token[]>('parenthesised list', (token) => (token.type === 'list' ? token.items : null)),
+  /** Everything that is left (possibly nothing); the command module interprets it. */
+  rest: { label: 'arguments', take: (tokens: Token[], at: number) => ({ value: tokens.slice(at), next: tokens.length }) } as ArgSpec<Token[]>,
+  optional<T>(spec: ArgSpec<T>): ArgSpec<T | undefined> {
+    return {
+      label: `[${spec.label}]`,
+      take(tokens, at, session) {
+        if (at >= tokens.length) return { value: undefined, next: at };
+        return spec.take(tokens, at, session);
+      },
+    };
+  },
+};

@@ -1,0 +1,133 @@
+// RFC 3501 §6.3.8 LIST and §6.3.9 LSUB, with LIST-EXTENDED (RFC 5258), LIST-STATUS (RFC 5819).
+// Everything is reported subscribed (DESIGN §5); no SPECIAL-USE on snapshot folders.
+import { arg, bad, defineCommand, ok, tokenText, type CommandResult } from '../command.js';
+import type { MailboxInfo } from '../ports.js';
+import type { Token } from '../protocol/tokens.js';
+import { quoteString } from '../protocol/format.js';
+import { joinReference, listPatternMatcher } from '../protocol/list-pattern.js';
+import { mailboxNameFromWire, mailboxNameToWire } from '../protocol/mailbox-name.js';
+import type { Session } from '../session.js';
+import { parseStatusItems, sendStatus } from './status.js';
+
+const DELIMITER = '/';
+const SELECTION_OPTIONS = new Set(['SUBSCRIBED', 'REMOTE', 'RECURSIVEMATCH', 'SPECIAL-USE']);
+const RETURN_OPTIONS = new Set(['SUBSCRIBED', 'CHILDREN', 'SPECIAL-USE']);
+
+interface ListRequest {
+  selection: Set<string>;
+  reference: string;
+  patterns: string[];
+  returns: Set<string>;
+  statusItems: ReturnType<typeof parseStatusItems>;
+}
+
+function keywords(tokens: Token[]): string[] | null {
+  const words = tokens.map((token) => (token.type === 'atom' ? token.value.toUpperCase() : null));
+  return words.includes(null) ? null : (words as string[]);
+}
+
+/** Parses `[(selection)] reference pattern|(patterns) [RETURN (options)]`; a string is an error. */
+function parseRequest(session: Session, tokens: Token[]): ListRequest | string {
+  let at = 0;
+  const request: ListRequest = { selection: new Set(), reference: '', patterns: [], returns: new Set(), statusItems: null };
+  if (tokens[at]?.type === 'list') {
+    const words = keywords((tokens[at++] as { items: Token[] }).items);
+    if (!words || words.some((word) => !SELECTION_OPTIONS.has(word))) return 'Unknown LIST selection option';
+    request.selection = new Set(words);
+    if (request.selection.has('RECURSIVEMATCH') && request.selection.size === 1) {
+      return 'RECURSIVEMATCH needs another selection option';
+    }
+  }
+  const reference = tokenText(tokens[at++]);
+  if (reference === null) return 'Missing reference name';
+  const decodedReference = mailboxNameFromWire(Buffer.from(reference), session.utf8Enabled);
+  if (decodedReference === null) return 'Invalid reference name';
+  request.reference = decodedReference;
+  const patternToken = tokens[at++];
+  const rawPatterns = patternToken?.type === 'list' ? patternToken.items.map(tokenText) : [tokenText(patternToken)];
+  for (const raw of rawPatterns) {
+    const pattern = raw === null ? null : mailboxNameFromWire(Buffer.from(raw), session.utf8Enabled);
+    if (pattern === null) return 'Invalid mailbox pattern';
+    request.patterns.push(pattern);
+  }
+  if (request.patterns.length === 0) return 'Missing mailbox pattern';
+  if (at < tokens.length) {
+    const word = tokenText(tokens[at++])?.toUpperCase();
+    const options = tokens[at++];
+    if (word !== 'RETURN' || options?.type !== 'list' || at !== tokens.length) return 'Expected RETURN (options)';
+    for (let i = 0; i < options.items.length; i++) {
+      const option = tokenText(options.items[i])?.toUpperCase();
+      if (option === 'STATUS') {
+        const items = options.items[++i];
+        request.statusItems = items?.type === 'list' ? parseStatusItems(items.items) : null;
+        if (!request.statusItems) return 'Invalid STATUS return option';
+      } else if (!option || !RETURN_OPTIONS.has(option)) {
+        return 'Unknown LIST return option';
+      } else {
+        request.returns.add(option);
+      }
+    }
+  }
+  return request;
+}
+
+/** The view's mailboxes plus any missing ancestors, so `%` finds every level of the hierarchy. */
+async function allMailboxes(session: Session): Promise<Array<MailboxInfo & { implied?: boolean }>> {
+  const listed = await session.view!.listMailboxes();
+  const byName = new Map<string, MailboxInfo & { implied?: boolean }>(listed.map((info) => [info.name, info]));
+  for (const info of listed) {
+    const parts = info.name.split(DELIMITER);
+    for (let depth = 1; depth < parts.length; depth++) {
+      const parent = parts.slice(0, depth).join(DELIMITER);
+      if (!byName.has(parent)) byName.set(parent, { name: parent, selectable: false, hasChildren: true, implied: true });
+    }
+  }
+  return [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function wireName(session: Session, name: string): string {
+  return quoteString(mailboxNameToWire(name, session.utf8Enabled));
+}
+
+async function runList(session: Session, tokens: Token[], lsub: boolean): Promise<CommandResult> {
+  const request = parseRequest(session, tokens);
+  if (typeof request === 'string') return bad(request);
+  if (lsub && (request.selection.size > 0 || request.returns.size > 0 || request.statusItems || request.patterns.length > 1)) {
+    return bad('LSUB takes a reference and one pattern');
+  }
+  const verb = lsub ? 'LSUB' : 'LIST';
+  if (!lsub && request.patterns.length === 1 && request.patterns[0] === '') {
+    session.untagged(`LIST (\\Noselect) "${DELIMITER}" ""`);
+    return ok('LIST completed');
+  }
+  const matchers = request.patterns.map((pattern) => listPatternMatcher(joinReference(request.reference, pattern), DELIMITER));
+  const subscribed = lsub || request.selection.has('SUBSCRIBED') || request.returns.has('SUBSCRIBED');
+  for (const info of await allMailboxes(session)) {
+    if (!matchers.some((matches) => matches(info.name))) continue;
+    if (info.implied && request.selection.has('SUBSCRIBED')) continue;
+    const attributes: string[] = [];
+    if (!info.selectable) attributes.push(info.implied && !lsub && request.selection.size > 0 ? '\\NonExistent' : '\\Noselect');
+    if (!lsub) attributes.push(info.hasChildren ? '\\HasChildren' : '\\HasNoChildren');
+    if (subscribed && !info.implied && !lsub) attributes.push('\\Subscribed');
+    session.untagged(`${verb} (${attributes.join(' ')}) "${DELIMITER}" ${wireName(session, info.name)}`);
+    if (request.statusItems && info.selectable) {
+      const mailbox = await session.view!.openMailbox(info.name);
+      if (mailbox) sendStatus(session, mailbox, request.statusItems);
+    }
+  }
+  return ok(`${verb} completed`);
+}
+
+export const list = defineCommand({
+  name: 'LIST',
+  states: ['authenticated', 'selected'],
+  args: [arg.rest],
+  run: (session, [tokens]) => runList(session, tokens, false),
+});
+
+export const lsub = defineCommand({
+  name: 'LSUB',
+  states: ['authenticated', 'selected'],
+  args: [arg.rest],
+  run: (session, [tokens]) => runList(session, tokens, true),
+});

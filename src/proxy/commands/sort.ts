@@ -1,0 +1,26 @@
+// RFC 5256 SORT / UID SORT — evaluation lives in src/proxy/search.
+import { arg, defineCommand, ok } from '../command.js';
+import { parseSortArguments, renderSortResponse, runSort } from '../search/index.js';
+import { searchFailure } from './search.js';
+
+function sortLike(name: string, uid: boolean) {
+  return defineCommand({
+    name,
+    states: ['selected'],
+    args: [arg.rest],
+    async run(session, [tokens]) {
+      const mailbox = session.selected!;
+      try {
+        const { criteria, program } = parseSortArguments(tokens, { uid });
+        const sorted = await runSort(criteria, program.charset, program, mailbox);
+        session.untagged(renderSortResponse(sorted, mailbox, { uid }).replace(/^\* /, ''));
+      } catch (error) {
+        return searchFailure(error);
+      }
+      return ok(`${name} completed`);
+    },
+  });
+}
+
+export const sort = sortLike('SORT', false);
+export const uidSort = sortLike('UID SORT', true);

@@ -1,0 +1,49 @@
+/**
+ * Routes a parsed command to its module after checking what every module declares: the session
+ * state it is valid in and the shape of its arguments. Wrong state or arguments get `BAD` here, so
+ * no module repeats those checks. A module that throws is logged and answered, never fatal.
+ */
+import type { ParsedCommand } from './protocol/tokens.js';
+import { bad, type Command, type CommandResult } from './command.js';
+import type { Session } from './session.js';
+import { ConnectionClosedError } from './protocol/response-writer.js';
+import { commands } from './commands/index.js';
+
+const registry = new Map<string, Command>(commands.map((command) => [command.name, command as Command]));
+
+const STATE_WORDS: Record<string, string> = {
+  'not-authenticated': 'before login',
+  authenticated: 'after login',
+  selected: 'with a mailbox selected',
+  logout: 'during logout',
+};
+
+export async function dispatch(session: Session, parsed: ParsedCommand): Promise<CommandResult> {
+  const command = registry.get(parsed.name);
+  if (!command) return bad(`Unknown command ${parsed.name.slice(0, 40)}`);
+  if (!command.states.includes(session.state)) {
+    const allowed = command.states.map((state) => STATE_WORDS[state]).join(' or ');
+    return bad(`${command.name} is only valid ${allowed}`);
+  }
+  const values: unknown[] = [];
+  let at = 0;
+  for (const spec of command.args as Command['args']) {
+    const taken = spec.take(parsed.args, at, session);
+    if (!taken) return bad(`${command.name}: invalid or missing ${spec.label}`);
+    values.push(taken.value);
+    at = taken.next;
+  }
+  if (at < parsed.args.length) return bad(`${command.name}: too many arguments`);
+  try {
+    return await command.run(session, values, parsed);
+  } catch (error) {
+    if (error instanceof ConnectionClosedError) throw error;
+    session.log.error({ err: error, command: parsed.name }, 'command failed');
+    return bad(`${parsed.name} failed on the server; the problem was logged`, 'SERVERBUG');
+  }
+}
+
+/** Names of every command the server knows (tests, CAPABILITY sanity). */
+export function knownCommands(): string[] {
+  return [...registry.keys()];
+}

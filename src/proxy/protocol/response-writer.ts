@@ -1,0 +1,140 @@
+/**
+ * Writes responses to the client in order, honouring back-pressure: a stream piece (a message
+ * body) is copied chunk by chunk and we wait for `drain`, so a `FETCH 1:* BODY.PEEK[]` never holds
+ * the whole answer in memory. Writes from timers (IDLE keep-alive, BYE) queue behind the running one.
+ */
+import type { Writable } from 'node:stream';
+import type { ResponsePiece } from '../fetch/pieces.js';
+
+export class ConnectionClosedError extends Error {
+  constructor() {
+    super('Connection closed');
+  }
+}
+
+/** A stream piece ended before its announced length; the gap was padded to keep the framing. */
+export class ShortPieceError extends Error {}
+
+export class ResponseWriter {
+  private queue: Promise<void> = Promise.resolve();
+  private closed = false;
+  /** Called after each batch, e.g. to flush the deflate stream of COMPRESS. */
+  private afterBatch: (() => void) | null = null;
+
+  constructor(private output: Writable) {}
+
+  /** Switches the destination (TLS socket after STARTTLS, deflate stream after COMPRESS). */
+  setOutput(output: Writable, afterBatch: (() => void) | null = null): void {
+    this.output = output;
+    this.afterBatch = afterBatch;
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.output.destroyed || this.output.writableEnded;
+  }
+
+  /** Ends the output once everything queued is written (through deflate, when compressing). */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    void this.queue.then(() => this.output.end());
+  }
+
+  /** Queues the pieces; resolves once they are handed to the socket (rejects when it closed). */
+  write(pieces: ResponsePiece[]): Promise<void> {
+    const run = this.queue.then(() => this.writeNow(pieces));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Resolves when everything queued so far has been written (or failed). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  private async writeNow(pieces: ResponsePiece[]): Promise<void> {
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let shortPiece: ShortPieceError | null = null;
+    const flushPending = async (): Promise<void> => {
+      if (pendingBytes === 0) return;
+      const chunk = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+      pending = [];
+      pendingBytes = 0;
+      await this.writeChunk(chunk);
+    };
+    try {
+      for (const piece of pieces) {
+        if (Buffer.isBuffer(piece)) {
+          // Small buffers are coalesced into one write; large ones go straight through.
+          pending.push(piece);
+          pendingBytes += piece.length;
+          if (pendingBytes >= 16 * 1024) await flushPending();
+        } else {
+          await flushPending();
+          try {
+            await this.writeStream(piece);
+          } catch (error) {
+            // Padded already: finish the response so the client stays in sync, then report.
+            if (!(error instanceof ShortPieceError)) throw error;
+            shortPiece ??= error;
+          }
+        }
+      }
+      await flushPending();
+      if (shortPiece) throw shortPiece;
+    } finally {
+      if (!this.isClosed) this.afterBatch?.();
+    }
+  }
+
+  private async writeStream(piece: { length: number; open(): NodeJS.ReadableStream }): Promise<void> {
+    let written = 0;
+    let failure: unknown = null;
+    const stream = piece.open();
+    try {
+      for await (const data of stream as AsyncIterable<Buffer | string>) {
+        let chunk = typeof data === 'string' ? Buffer.from(data) : data;
+        if (written + chunk.length > piece.length) chunk = chunk.subarray(0, piece.length - written);
+        if (chunk.length > 0) await this.writeChunk(chunk);
+        written += chunk.length;
+        if (written >= piece.length) break;
+      }
+    } catch (error) {
+      if (error instanceof ConnectionClosedError) throw error;
+      failure = error;
+    } finally {
+      (stream as { destroy?: () => void }).destroy?.();
+    }
+    if (written < piece.length) {
+      // The literal's length is already on the wire: fill it so the client stays in sync.
+      let missing = piece.length - written;
+      while (missing > 0) {
+        const size = Math.min(missing, 64 * 1024);
+        await this.writeChunk(Buffer.alloc(size, 0x20));
+        missing -= size;
+      }
+      throw new ShortPieceError(`Stream piece ended after ${written} of ${piece.length} bytes: ${String(failure ?? 'short stream')}`);
+    }
+  }
+
+  private writeChunk(chunk: Buffer): Promise<void> {
+    const output = this.output;
+    if (this.isClosed) return Promise.reject(new ConnectionClosedError());
+    if (output.write(chunk) || true) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const done = (error?: unknown): void => {
+        output.off('drain', onDrain);
+        output.off('close', onClose);
+        output.off('error', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => done();
+      const onClose = (): void => done(new ConnectionClosedError());
+      output.on('drain', onDrain);
+      output.on('close', onClose);
+      output.on('error', onClose);
+    });
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The header fields and MIME parts of a raw message, as SEARCH needs them: unfolded header fields
+ * (name, the ":" and blanks after it, value) and every part's body range with its content type,
+ * charset and transfer encoding. Line ends may be CRLF or bare LF.
+ *
+ * Part boundaries come from the ingest-time MessageStructure (Dovecot's parser rules); the
+ * Content-Type and Content-Transfer-Encoding that decide how a body is searched are read from each
+ * part's own header, as Dovecot's message search does (it ignores MIME-Version there).
+ */
+import type { MessageStructure, MimePart as StructurePart } from '../../snapshots/mime/structure.js';
+
+export interface HeaderField {
+  name: string;
+  /** ":" and the blanks after it, as written. Empty (and so is the name) when the line had no colon. */
+  middle: string;
+  /** Value bytes with folding line breaks removed (continuation blanks kept). */
+  value: Buffer;
+}
+
+export interface MimePart {
+  fields: HeaderField[];
+  /** True when the header ended with an empty line (Dovecot then reports an end-of-header line). */
+  headerTerminated: boolean;
+  /** Lower-cased "type/subtype" as written, without parameters or comments ("" when absent). */
+  contentType: string;
+  charset?: string;
+  transferEncoding?: string;
+  bodyStart: number;
+  bodyEnd: number;
+  /** Sub-parts of a multipart, or the one message of a message/rfc822. */
+  children: MimePart[];
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+function lineEnd(buf: Buffer, from: number, end: number): number {
+  const at = buf.indexOf(LF, from);
+  return at < 0 || at >= end ? end : at;
+}
+
+/** Parses the header block at [start, end); returns the fields and where the body starts. */
+export function parseHeader(buf: Buffer, start: number, end: number): { fields: HeaderField[]; bodyStart: number; terminated: boolean } {
+  const fields: HeaderField[] = [];
+  let pos = start;
+  let current: { name: string; middle: string; pieces: Buffer[] } | null = null;
+  const flush = () => {
+    if (current) fields.push({ name: current.name, middle: current.middle, value: Buffer.concat(current.pieces) });
+    current = null;
+  };
+  while (pos < end) {
+    const stop = lineEnd(buf, pos, end);
+    let contentEnd = stop;
+    if (contentEnd > pos && buf[contentEnd - 1] === CR && stop < end) contentEnd--;
+    const next = stop < end ? stop + 1 : end;
+    if (contentEnd === pos) {
+      flush();
+      return { fields, bodyStart: next, terminated: true };
+    }
+    const first = buf[pos];
+    if ((first === 0x20 || first === 0x09) && current) {
+      (current as { pieces: Buffer[] }).pieces.push(buf.subarray(pos, contentEnd));
+    } else {
+      flush();
+      const colon = buf.indexOf(0x3a, pos);
+      if (colon < 0 || colon >= contentEnd) {
+        // Dovecot 2.3: a line without a colon is a field with an empty name and the line as value.
+        current = { name: '', middle: '', pieces: [buf.subarray(pos, contentEnd)] };
+      } else {
+        let nameEnd = colon;
+        while (nameEnd > pos && (buf[nameEnd - 1] === 0x20 || buf[nameEnd - 1] === 0x09)) nameEnd--;
+        let valueStart = colon + 1;
+        while (valueStart < contentEnd && (buf[valueStart] === 0x20 || buf[valueStart] === 0x09)) valueStart++;
+        current = {
+          name: buf.toString('latin1', pos, nameEnd),
+          middle: buf.toString('latin1', colon, valueStart),
+          pieces: [buf.subarray(valueStart, contentEnd)],
+        };
+      }
+    }
+    pos = next;
+  }
+  flush();
+  return { fields, bodyStart: end, terminated: false };
+}
+
+/** Removes RFC 5322 comments from a structured header value. */
+function stripComments(text: string): string {
+  let out = '';
+  let depth = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '\\' && i + 1 < text.length) {
+      if (depth === 0) out += char + text[i + 1];
+      i++;
+    } else if (quoted) {
+      out += char;
+      if (char === '"') quoted = false;
+    } else if (char === '"' && depth === 0) {
+      quoted = true;
+      out += char;
+    } else if (char === '(') depth++;
+    else if (char === ')' && depth > 0) depth--;
+    else if (depth === 0) out += char;
+  }
+  return out;
+}
+
+/** "type/subtype" plus the parameters of a Content-Type value. */
+export function parseContentType(raw: string): { type: string; params: Map<string, string> } {
+  const text = stripComments(raw);
+  const params = new Map<string, string>();
+  const semicolon = text.indexOf(';');
+  const type = (semicolon < 0 ? text : text.slice(0, semicolon)).replace(/\s+/g, '').toLowerCase();
+  const paramPattern = /;\s*([^\s=;]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s;]*)/g;
+  for (const match of text.slice(Math.max(semicolon, 0)).matchAll(paramPattern)) {
+    const value = match[3] !== undefined ? match[3].replace(/\\(.)/g, '$1') : match[2];
+    const name = match[1].toLowerCase();
+    if (!params.has(name)) params.set(name, value);
+  }
+  return { type, params };
+}
+
+export function firstField(fields: HeaderField[], name: string): HeaderField | undefined {
+  const lower = name.toLowerCase();
+  return fields.find((field) => field.name.toLowerCase() === lower);
+}
+
+function partFromStructure(raw: Buffer, source: StructurePart): MimePart {
+  const header = parseHeader(raw, source.headerStart, source.bodyStart);
+  const typeField = firstField(header.fields, 'Content-Type');
+  const parsedType = typeField ? parseContentType(typeField.value.toString('latin1')) : null;
+  const encodingField = firstField(header.fields, 'Content-Transfer-Encoding');
+  return {
+    fields: header.fields,
+    headerTerminated: header.terminated,
+    contentType: parsedType ? parsedType.type : '',
+    charset: parsedType?.params.get('charset'),
+    transferEncoding: encodingField ? stripComments(encodingField.value.toString('latin1')).trim() : undefined,
+    bodyStart: source.bodyStart,
+    bodyEnd: source.bodyEnd,
+    children: source.children.map((child) => partFromStructure(raw, child)),
+  };
+}
+
+/** The message as a tree of parts (the root is the message itself), located by its structure. */
+export function messageParts(raw: Buffer, structure: MessageStructure): MimePart {
+  return partFromStructure(raw, structure.root);
+}
+
+/** Parts in message order (depth first), the way Dovecot's parser hands them to SEARCH. */
+export function flattenParts(root: MimePart): MimePart[] {
+  const out: MimePart[] = [];
+  const walk = (part: MimePart) => {
+    out.push(part);
+    for (const child of part.children) walk(child);
+  };
+  walk(root);
+  return out;
+}

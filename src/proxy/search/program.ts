@@ -1,0 +1,57 @@
+/**
+ * A parsed SEARCH (RFC 3501 §6.4.4) / ESEARCH (RFC 4731) request: the key tree, the charset and the
+ * RETURN options. Shared by SEARCH, SORT and THREAD, which all end in a search program.
+ */
+import type { SequenceSet } from '../protocol/sequence-set.js';
+
+export type DateField = 'internal' | 'sent';
+export type DateComparison = 'before' | 'on' | 'since';
+/** How a header value is compared (Dovecot: plain, address list normalised, blanks compressed). */
+export type HeaderMatch = 'plain' | 'address' | 'compressed';
+
+export type SearchKey =
+  | { kind: 'all' }
+  | { kind: 'none' }
+  | { kind: 'and'; keys: SearchKey[] }
+  | { kind: 'or'; left: SearchKey; right: SearchKey }
+  | { kind: 'not'; key: SearchKey }
+  /** A system flag (`\Seen` …) or a keyword; keywords compare case-insensitively. */
+  | { kind: 'flag'; flag: string }
+  | { kind: 'recent' }
+  | { kind: 'sequence'; set: SequenceSet }
+  | { kind: 'uid'; set: SequenceSet }
+  /** `day` is the UTC midnight (ms) of the date named in the request. */
+  | { kind: 'date'; field: DateField; comparison: DateComparison; day: number }
+  | { kind: 'size'; comparison: 'larger' | 'smaller'; size: number }
+  /** Empty `value`: the field merely has to be present. */
+  | { kind: 'header'; field: string; value: string; match: HeaderMatch }
+  | { kind: 'text'; scope: 'body' | 'text'; value: string };
+
+export type ReturnOption = 'MIN' | 'MAX' | 'COUNT' | 'ALL';
+
+export interface SearchProgram {
+  key: SearchKey;
+  charset: 'UTF-8' | 'US-ASCII';
+  /** The command was UID SEARCH/SORT/THREAD: results are UIDs. */
+  uid: boolean;
+  /** null: classic `* SEARCH` answer; otherwise ESEARCH with these options (RETURN () = ALL). */
+  returnOptions: ReturnOption[] | null;
+}
+
+/**
+ * A request SEARCH cannot run. `status` tells the command module how to answer:
+ * BAD for syntax, NO (with `code`, e.g. `BADCHARSET (UTF-8 US-ASCII)`) for a refused charset.
+ */
+export class SearchError extends Error {
+  constructor(
+    message: string,
+    readonly status: 'BAD' | 'NO' = 'BAD',
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = 'SearchError';
+  }
+}
+
+export const SUPPORTED_CHARSETS = ['UTF-8', 'US-ASCII'] as const;
+export const BADCHARSET_CODE = `BADCHARSET (${SUPPORTED_CHARSETS.join(' ')})`;

@@ -1,0 +1,134 @@
+/**
+ * SORT (RFC 5256 §3; DISPLAYFROM/DISPLAYTO of RFC 5957): orders the messages a search program
+ * matches. Strings compare after i;unicode-casemap folding; a message lacking the header sorts as
+ * the empty string; exact ties keep mailbox order, as RFC 5256 requires.
+ */
+import type { OpenMailbox } from '../ports.js';
+import type { Token } from '../protocol/tokens.js';
+import { parseAddressList } from './address.js';
+import { extractBaseSubject } from './base-subject.js';
+import { parseDateHeader } from './dates.js';
+import { MessageContent, readHeaderBlock, runSearch } from './evaluate.js';
+import { firstField } from './message-parts.js';
+import { parseSearchProgram } from './parse.js';
+import { SearchError, type SearchProgram } from './program.js';
+import { decodeHeaderValue, foldForSearch } from './text.js';
+
+export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
+export interface SortCriterion {
+  key: SortKey;
+  reverse: boolean;
+}
+
+const SORT_KEYS: SortKey[] = ['ARRIVAL', 'CC', 'DATE', 'FROM', 'SIZE', 'SUBJECT', 'TO', 'DISPLAYFROM', 'DISPLAYTO'];
+
+/** `(REVERSE DATE SUBJECT)` → criteria. Throws SearchError (BAD) on anything else. */
+export function parseSortCriteria(list: Token): SortCriterion[] {
+  if (list.type !== 'list' || list.items.length === 0) throw new SearchError('SORT needs a parenthesised, non-empty list of sort criteria');
+  const criteria: SortCriterion[] = [];
+  let reverse = false;
+  for (const item of list.items) {
+    const name = item.type === 'atom' ? item.value.toUpperCase() : '';
+    if (name === 'REVERSE' && !reverse) {
+      reverse = true;
+      continue;
+    }
+    if (!SORT_KEYS.includes(name as SortKey)) throw new SearchError(`Unknown sort criterion: ${item.type === 'atom' ? item.value : '(non-atom)'}`);
+    criteria.push({ key: name as SortKey, reverse });
+    reverse = false;
+  }
+  if (reverse) throw new SearchError('REVERSE must be followed by a sort criterion');
+  return criteria;
+}
+
+/** Whole `SORT (criteria) charset key…` argument list → its three parts. */
+export function parseSortArguments(args: Token[], options: { uid: boolean }): { criteria: SortCriterion[]; program: SearchProgram } {
+  if (args.length < 3) throw new SearchError('SORT needs sort criteria, a charset and search keys');
+  const criteria = parseSortCriteria(args[0]);
+  const charsetAtom: Token = { type: 'atom', value: 'CHARSET' };
+  const program = parseSearchProgram([charsetAtom, ...args.slice(1)], { uid: options.uid, esearchAllowed: false });
+  return { criteria, program };
+}
+
+function firstAddressHeader(message: MessageContent, name: string) {
+  const field = firstField(message.headerFields(), name);
+  if (!field) return null;
+  return parseAddressList(field.value.toString('utf8'));
+}
+
+/** Sent date as an instant for SORT DATE and THREAD; INTERNALDATE when Date: is missing or unreadable. */
+export function sortDate(message: MessageContent): number {
+  const field = firstField(message.headerFields(), 'Date');
+  const parsed = field ? parseDateHeader(field.value.toString('latin1')) : null;
+  return parsed && parsed.time > 0 ? parsed.time : message.ref.internalDate.getTime();
+}
+
+export function baseSubjectOf(message: MessageContent): string {
+  const field = firstField(message.headerFields(), 'Subject');
+  return field ? extractBaseSubject(field.value.toString('utf8')).base : '';
+}
+
+function keyValue(message: MessageContent, key: SortKey): number | string {
+  switch (key) {
+    case 'ARRIVAL':
+      return message.ref.internalDate.getTime();
+    case 'SIZE':
+      return message.ref.size;
+    case 'DATE':
+      return sortDate(message);
+    case 'SUBJECT':
+      return baseSubjectOf(message);
+    case 'FROM':
+    case 'TO':
+    case 'CC': {
+      const items = firstAddressHeader(message, key === 'CC' ? 'Cc' : key === 'TO' ? 'To' : 'From');
+      const first = items?.[0];
+      if (!first) return '';
+      // A group comes first: Dovecot takes the group name as the mailbox.
+      const mailbox = 'group' in first ? first.group : 'mailbox' in first ? first.mailbox : '';
+      return foldForSearch(mailbox);
+    }
+    case 'DISPLAYFROM':
+    case 'DISPLAYTO': {
+      const items = firstAddressHeader(message, key === 'DISPLAYTO' ? 'To' : 'From');
+      const first = items?.[0];
+      if (!first || 'groupEnd' in first) return '';
+      // A group comes first: like Dovecot, its name stands for the display name.
+      if ('group' in first) return foldForSearch(decodeHeaderValue(first.group));
+      const name = first.name ? decodeHeaderValue(first.name) : '';
+      return foldForSearch(name || `${first.mailbox}@${first.domain}`);
+    }
+  }
+}
+
+function compareValues(a: number | string, b: number | string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sequence numbers of the matching messages, in sort order. */
+export async function runSort(criteria: SortCriterion[], charset: string, program: SearchProgram, mailbox: OpenMailbox): Promise<number[]> {
+  void charset; // the program was parsed with it; strings are already Unicode
+  const matches = await runSearch(program, mailbox);
+  const needsContent = criteria.some((criterion) => !['ARRIVAL', 'SIZE'].includes(criterion.key));
+  const rows: Array<{ sequence: number; values: Array<number | string> }> = [];
+  for (const sequence of matches) {
+    const ref = mailbox.messages[sequence - 1];
+    const raw = needsContent ? await readHeaderBlock(mailbox, ref) : Buffer.alloc(0);
+    const message = new MessageContent(ref, sequence, raw);
+    rows.push({ sequence, values: criteria.map((criterion) => keyValue(message, criterion.key)) });
+  }
+  rows.sort((a, b) => {
+    for (let i = 0; i < criteria.length; i++) {
+      const order = compareValues(a.values[i], b.values[i]);
+      if (order !== 0) return criteria[i].reverse ? -order : order;
+    }
+    return a.sequence - b.sequence;
+  });
+  return rows.map((row) => row.sequence);
+}
+
+/** `* SORT 3 1 2` with sequence numbers or UIDs. */
+export function renderSortResponse(sorted: readonly number[], mailbox: OpenMailbox, options: { uid: boolean }): string {
+  const ids = options.uid ? sorted.map((sequence) => mailbox.messages[sequence - 1].uid) : sorted;
+  return ids.length ? `* SORT ${ids.join(' ')}` : '* SORT';
+}

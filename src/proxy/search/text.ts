@@ -1,0 +1,110 @@
+/**
+ * Text as SEARCH compares it: decoded to Unicode, then folded the way Dovecot's default comparator
+ * (i;unicode-casemap, RFC 5051) does — title case, then decomposed — so that `BODY cafe` and
+ * `BODY CAFÉ` behave as they do on the live server.
+ */
+import iconv from 'iconv-lite';
+import libmime from 'libmime';
+
+/** Title-case and decompose (NFKD) every character; a simple per-character mapping, like Dovecot. */
+export function foldForSearch(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  if (!/[^\x00-\x7f]/.test(text)) return text.toUpperCase();
+  const decomposed = text.normalize('NFKD');
+  const upper = decomposed.toUpperCase();
+  // Same length: every character mapped one-to-one (upper-casing never shrinks text).
+  if (upper.length === decomposed.length) return upper;
+  // Upper-case everything except the characters whose full upper case is several characters.
+  return decomposed
+    .split(expandingCharacters())
+    .map((piece, index) => (index % 2 === 1 ? piece : piece.toUpperCase()))
+    .join('');
+}
+
+let expanding: RegExp | undefined;
+
+/** Characters (BMP and beyond) whose toUpperCase() is longer than one character, e.g. ß → SS. */
+function expandingCharacters(): RegExp {
+  if (!expanding) {
+    const chars: string[] = [];
+    for (let code = 0x80; code <= 0x1ffff; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const char = String.fromCodePoint(code);
+      if ([...char.toUpperCase()].length > 1) chars.push(char);
+    }
+    // None of these is a character-class metacharacter, so they go into the class unescaped.
+    expanding = new RegExp(`([${chars.join('')}])`, 'u');
+  }
+  return expanding;
+}
+
+/** Bytes in a charset → string; unknown charsets and invalid bytes degrade to UTF-8 with U+FFFD. */
+export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
+  const name = (charset ?? '').trim().toLowerCase();
+  if (name && name !== 'utf-8' && name !== 'utf8' && name !== 'us-ascii' && iconv.encodingExists(name)) {
+    return iconv.decode(bytes, name);
+  }
+  return bytes.toString('utf8');
+}
+
+/** RFC 2047 encoded words in a header value (raw bytes, 8-bit taken as UTF-8) → Unicode. */
+export function decodeHeaderValue(raw: Buffer | string): string {
+  const text = typeof raw === 'string' ? raw : raw.toString('utf8');
+  if (!text.includes('=?')) return text;
+  try {
+    return libmime.decodeWords(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Quoted-printable → bytes. Soft line breaks vanish; malformed escapes are kept literally. */
+export function decodeQuotedPrintable(input: Buffer): Buffer {
+  const out = Buffer.alloc(input.length);
+  let length = 0;
+  const hex = (byte: number): number => {
+    if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+    if (byte >= 0x41 && byte <= 0x46) return byte - 0x37;
+    if (byte >= 0x61 && byte <= 0x66) return byte - 0x57;
+    return -1;
+  };
+  for (let i = 0; i < input.length; i++) {
+    const byte = input[i];
+    if (byte !== 0x3d) {
+      out[length++] = byte;
+      continue;
+    }
+    // "=" followed by optional whitespace and a line end is a soft break.
+    let j = i + 1;
+    while (j < input.length && (input[j] === 0x20 || input[j] === 0x09)) j++;
+    if (j < input.length && (input[j] === 0x0d || input[j] === 0x0a)) {
+      i = input[j] === 0x0d && input[j + 1] === 0x0a ? j + 1 : j;
+      continue;
+    }
+    if (j >= input.length) {
+      i = j;
+      continue;
+    }
+    const high = hex(input[i + 1] ?? -1);
+    const low = hex(input[i + 2] ?? -1);
+    if (high >= 0 && low >= 0) {
+      out[length++] = high * 16 + low;
+      i += 2;
+    } else {
+      out[length++] = byte;
+    }
+  }
+  return out.subarray(0, length);
+}
+
+/** Decodes a body by its Content-Transfer-Encoding; identity for 7bit/8bit/binary/unknown. */
+export function decodeTransferEncoding(body: Buffer, encoding: string | undefined): Buffer {
+  switch ((encoding ?? '').trim().toLowerCase()) {
+    case 'base64':
+      return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+    case 'quoted-printable':
+      return decodeQuotedPrintable(body);
+    default:
+      return body;
+  }
+}

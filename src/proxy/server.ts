@@ -1,0 +1,132 @@
+/**
+ * The IMAP listeners: plain (with STARTTLS when a certificate is configured) and implicit TLS.
+ * Owns connection bookkeeping — per-IP limits, the shutdown path — and hands each connection to a
+ * Session. Storage and authentication come in through the LoginService only.
+ */
+import { readFileSync } from 'node:fs';
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls, { type TLSSocket } from 'node:tls';
+import type { Logger } from 'pino';
+import type { LoginService } from './ports.js';
+import { Session, type SessionSettings } from './session.js';
+
+export interface ImapServerOptions {
+  host: string;
+  /** 0 picks a free port (tests); `listen()` reports the real one. */
+  port: number;
+  /** PEM text or a path to a PEM file, for each of key and cert. Enables STARTTLS and, with `port`, implicit TLS. */
+  tls?: { key: string | Buffer; cert: string | Buffer; port?: number };
+  allowPlaintextAuth?: boolean;
+  maxLineBytes?: number;
+  maxLiteralBytes?: number;
+  idleTimeoutSeconds?: number;
+  /** Interval of the IDLE keep-alive line (default 120 s). */
+  idleKeepAliveSeconds?: number;
+  maxConnectionsPerIp?: number;
+  loginService: LoginService;
+  logger: Logger;
+}
+
+export interface ImapServer {
+  /** Starts listening; resolves with the bound ports. */
+  listen(): Promise<{ port: number; tlsPort?: number }>;
+  /** Stops accepting, sends `* BYE` to every open session and resolves when all are gone. */
+  close(): Promise<void>;
+  /** Number of open sessions (health, metrics, tests). */
+  connectionCount(): number;
+}
+
+function pem(value: string | Buffer): string | Buffer {
+  if (Buffer.isBuffer(value) || value.includes('-----BEGIN')) return value;
+  return readFileSync(value);
+}
+
+export function createImapServer(options: ImapServerOptions): ImapServer {
+  const logger = options.logger;
+  const tlsOptions = options.tls ? { key: pem(options.tls.key), cert: pem(options.tls.cert) } : null;
+  const settings: SessionSettings = {
+    loginService: options.loginService,
+    logger,
+    allowPlaintextAuth: options.allowPlaintextAuth ?? false,
+    tlsContext: tlsOptions ? tls.createSecureContext(tlsOptions) : null,
+    maxLineBytes: options.maxLineBytes ?? 65_536,
+    maxLiteralBytes: options.maxLiteralBytes ?? 65_536,
+    idleTimeoutSeconds: options.idleTimeoutSeconds ?? 1800,
+    idleKeepAliveSeconds: options.idleKeepAliveSeconds ?? 120,
+  };
+  const maxPerIp = options.maxConnectionsPerIp ?? 50;
+  const sessions = new Set<Session>();
+  const perIp = new Map<string, number>();
+  let nextId = 1;
+  let closing = false;
+
+  function accept(socket: Socket | TLSSocket, secure: boolean): void {
+    socket.on('error', (error) => logger.debug({ err: error }, 'connection error'));
+    const ip = socket.remoteAddress ?? 'unknown';
+    if (closing) {
+      socket.end('* BYE Server shutting down\r\n');
+      return;
+    }
+    const count = perIp.get(ip) ?? 0;
+    if (count >= maxPerIp) {
+      logger.warn({ remote: ip }, 'too many connections from one address');
+      socket.end('* BYE Too many connections from your address; close some and try again\r\n');
+      return;
+    }
+    perIp.set(ip, count + 1);
+    const session = new Session(socket, settings, { secure, id: String(nextId++) });
+    sessions.add(session);
+    void session.start().finally(() => {
+      sessions.delete(session);
+      const left = (perIp.get(ip) ?? 1) - 1;
+      if (left > 0) perIp.set(ip, left);
+      else perIp.delete(ip);
+    });
+  }
+
+  const plainServer = net.createServer((socket) => accept(socket, false));
+  const tlsServer =
+    tlsOptions && options.tls?.port !== undefined
+      ? tls.createServer(tlsOptions, (socket) => accept(socket, true))
+      : null;
+  plainServer.on('error', (error) => logger.error({ err: error }, 'IMAP listener error'));
+  tlsServer?.on('error', (error) => logger.error({ err: error }, 'IMAPS listener error'));
+  tlsServer?.on('tlsClientError', (error) => logger.debug({ err: error }, 'TLS handshake failed'));
+
+  function listenOn(server: net.Server, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, options.host, () => {
+        server.off('error', reject);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  return {
+    async listen() {
+      const port = await listenOn(plainServer, options.port);
+      const tlsPort = tlsServer ? await listenOn(tlsServer, options.tls!.port!) : undefined;
+      logger.info({ host: options.host, port, tlsPort }, 'IMAP server listening');
+      return { port, tlsPort };
+    },
+    async close() {
+      closing = true;
+      const stopped = [plainServer, tlsServer]
+        .filter((server): server is net.Server => server !== null && server.listening)
+        .map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+      const open = [...sessions];
+      await Promise.all(open.map((session) => session.bye('Server shutting down; reconnect in a moment')));
+      await Promise.all([...stopped, ...open.map((session) => session.done())]);
+      logger.info('IMAP server stopped');
+    },
+    connectionCount: () => sessions.size,
+  };
+}
+
+/** What `mtm serve` calls: a listening server, ready for `close()` on SIGTERM. */
+export async function startImapServer(options: ImapServerOptions): Promise<ImapServer & { port: number; tlsPort?: number }> {
+  const server = createImapServer(options);
+  const ports = await server.listen();
+  return { ...server, ...ports };
+}

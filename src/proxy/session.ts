@@ -1,0 +1,267 @@
+/**
+ * One client connection: the state machine of RFC 3501 §3, the command loop (read → parse →
+ * dispatch → answer, strictly in order), the transport switches (STARTTLS, COMPRESS=DEFLATE) and
+ * the timers (autologout). Storage is reached only through the SnapshotView that LOGIN hands back.
+ */
+import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Logger } from 'pino';
+import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
+import type { ResponsePiece } from './fetch/pieces.js';
+import { CommandReader } from './protocol/command-reader.js';
+import { parseCommand } from './protocol/parser.js';
+import { ConnectionClosedError, ResponseWriter } from './protocol/response-writer.js';
+import { line, respText } from './protocol/format.js';
+import { dispatch } from './dispatcher.js';
+import type { CommandResult } from './command.js';
+
+export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+
+/** What every session of one server shares. */
+export interface SessionSettings {
+  loginService: LoginService;
+  logger: Logger;
+  allowPlaintextAuth: boolean;
+  /** Present when the server has a certificate: STARTTLS is offered. */
+  tlsContext: SecureContext | null;
+  maxLineBytes: number;
+  maxLiteralBytes: number;
+  idleTimeoutSeconds: number;
+  /** Interval of `* OK Still here` during IDLE. */
+  idleKeepAliveSeconds: number;
+}
+
+const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
+/** Advertised after login. Extensions whose commands live elsewhere are listed here once wired. */
+const AUTHENTICATED_CAPABILITIES = [
+  'UNSELECT', 'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'ACL', 'RIGHTS=texk', 'UTF8=ACCEPT', 'STATUS=SIZE',
+  'MOVE', 'ESEARCH', 'SORT', 'THREAD=REFERENCES', 'THREAD=ORDEREDSUBJECT',
+];
+
+export class Session {
+  state: SessionState = 'not-authenticated';
+  secure: boolean;
+  compressed = false;
+  utf8Enabled = false;
+  view: SnapshotView | null = null;
+  account: string | null = null;
+  selected: OpenMailbox | null = null;
+  log: Logger;
+
+  private transport: Socket | TLSSocket;
+  private readonly reader: CommandReader;
+  private readonly writer: ResponseWriter;
+  private untaggedQueue: Buffer[] = [];
+  private autologoutTimer: NodeJS.Timeout | null = null;
+  private closing = false;
+  /** A command is running (a long download, IDLE): autologout waits for it to finish. */
+  private busy = false;
+  private finished!: Promise<void>;
+
+  constructor(
+    socket: Socket | TLSSocket,
+    readonly settings: SessionSettings,
+    options: { secure: boolean; id: string },
+  ) {
+    this.transport = socket;
+    this.secure = options.secure;
+    this.log = settings.logger.child({ session: options.id, remote: socket.remoteAddress });
+    this.writer = new ResponseWriter(socket);
+    this.reader = new CommandReader(
+      socket,
+      { maxLineBytes: settings.maxLineBytes, maxLiteralBytes: settings.maxLiteralBytes },
+      () => this.continuation('Ready for literal data'),
+    );
+    socket.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
+  }
+
+  get remoteAddress(): string {
+    return this.transport.remoteAddress ?? '';
+  }
+
+  /** Greets the client and serves commands until the connection ends; never rejects. */
+  start(): Promise<void> {
+    this.finished = this.serve()
+      .catch((error) => {
+        if (!(error instanceof ConnectionClosedError)) this.log.error({ err: error }, 'session failed');
+      })
+      .finally(() => this.destroy());
+    return this.finished;
+  }
+
+  capabilities(): string[] {
+    const caps = [...BASE_CAPABILITIES];
+    if (this.state === 'not-authenticated') {
+      if (this.settings.tlsContext && !this.secure) caps.push('STARTTLS');
+      if (this.secure || this.settings.allowPlaintextAuth) caps.push('AUTH=PLAIN');
+      else caps.push('LOGINDISABLED');
+    } else {
+      caps.push(...AUTHENTICATED_CAPABILITIES);
+    }
+    if (!this.compressed) caps.push('COMPRESS=DEFLATE');
+    return caps;
+  }
+
+  /** True when LOGIN / AUTHENTICATE may carry a password on this connection. */
+  get plaintextAuthAllowed(): boolean {
+    return this.secure || this.settings.allowPlaintextAuth;
+  }
+
+  /** Queues `* text`; sent before the next write or the tagged response. */
+  untagged(text: string): void {
+    this.untaggedQueue.push(line(`* ${text}`));
+  }
+
+  /** Sends queued untagged lines, then the pieces, waiting for the socket to drain. */
+  async write(pieces: ResponsePiece[] = []): Promise<void> {
+    const queued = this.untaggedQueue;
+    this.untaggedQueue = [];
+    await this.writer.write([...queued, ...pieces]);
+  }
+
+  /** `+ text`, flushed at once (the client waits for it). */
+  async continuation(text: string): Promise<void> {
+    await this.write([line(`+ ${text}`)]);
+  }
+
+  /** One raw client line (IDLE's DONE, an AUTHENTICATE response); null when the connection ended. */
+  async readLine(): Promise<string | null> {
+    const read = await this.reader.readRawLine();
+    this.touch();
+    if (!read) return null;
+    return read.overflow ? '' : read.bytes.toString('utf8');
+  }
+
+  loggedIn(account: string, view: SnapshotView): void {
+    this.account = account;
+    this.view = view;
+    this.state = 'authenticated';
+    this.log = this.log.child({ account });
+  }
+
+  select(mailbox: OpenMailbox): void {
+    this.selected = mailbox;
+    this.state = 'selected';
+  }
+
+  deselect(): void {
+    this.selected = null;
+    if (this.state === 'selected') this.state = 'authenticated';
+  }
+
+  /** Sends `* BYE text` (between responses, never inside one) and closes the connection. */
+  async bye(text: string): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    this.untaggedQueue = [];
+    try {
+      await this.writer.write([line(`* BYE ${text}`)]);
+    } catch {
+      // already gone
+    }
+    this.endTransport();
+  }
+
+  /** Resolves when the session has ended. */
+  done(): Promise<void> {
+    return this.finished;
+  }
+
+  /** STARTTLS: after its tagged OK, drop anything pipelined behind it and start the handshake. */
+  async startTls(): Promise<void> {
+    const context = this.settings.tlsContext;
+    if (!context) return;
+    await this.writer.settled();
+    this.reader.detach(); // bytes sent before the handshake must not be trusted (RFC 3501 §6.2.1)
+    const plain = this.transport as Socket;
+    const secure = new TLSSocket(plain, { isServer: true, secureContext: context });
+    secure.on('error', (error) => {
+      this.log.debug({ err: error }, 'TLS error');
+      secure.destroy();
+    });
+    this.transport = secure;
+    this.secure = true;
+    this.writer.setOutput(secure);
+    this.reader.attach(secure);
+  }
+
+  /** COMPRESS=DEFLATE (RFC 4978): after its tagged OK, both directions go through raw deflate. */
+  async startCompression(): Promise<void> {
+    await this.writer.settled();
+    const leftover = this.reader.detach(); // already compressed by the client
+    const inflate = zlib.createInflateRaw();
+    const deflate = zlib.createDeflateRaw();
+    inflate.on('error', () => this.transport.destroy());
+    deflate.on('error', () => this.transport.destroy());
+    deflate.pipe(this.transport);
+    if (leftover.length > 0) inflate.write(leftover);
+    this.transport.pipe(inflate);
+    this.compressed = true;
+    this.writer.setOutput(deflate, () => deflate.flush(zlib.constants.Z_SYNC_FLUSH));
+    this.reader.attach(inflate as unknown as Readable);
+  }
+
+  private async serve(): Promise<void> {
+    this.touch();
+    await this.write([line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] Mail Time Machine ready (read-only snapshots)`)]);
+    while (!this.closing && this.state !== 'logout') {
+      const frame = await this.reader.readCommand();
+      if (!frame || this.closing) return;
+      this.touch();
+      if (frame.kind === 'refused') {
+        await this.answer(frame.tag, { status: frame.status, code: frame.code, text: frame.text });
+        continue;
+      }
+      const parsed = parseCommand(frame);
+      if (!parsed.ok) {
+        await this.answer(parsed.tag, { status: 'BAD', text: parsed.text });
+        continue;
+      }
+      this.busy = true;
+      const result = await dispatch(this, parsed.command).finally(() => {
+        this.busy = false;
+      });
+      await this.answer(parsed.command.tag, result);
+      if (result.after && !this.writer.isClosed) await result.after();
+    }
+    if (this.state === 'logout') this.endTransport();
+  }
+
+  /** Writes the tagged (or, without a usable tag, untagged) completion. */
+  private async answer(tag: string | null, result: CommandResult): Promise<void> {
+    try {
+      await this.write([line(`${tag ?? '*'} ${result.status} ${respText(result.code, result.text)}`)]);
+    } catch (error) {
+      if (!(error instanceof ConnectionClosedError)) throw error;
+      this.closing = true;
+    }
+  }
+
+  /** Input arrived: restart the autologout clock. */
+  private touch(): void {
+    if (this.autologoutTimer) clearTimeout(this.autologoutTimer);
+    this.autologoutTimer = setTimeout(() => {
+      // IDLE or a slow download is not inactivity; a dead peer is caught by failing writes instead.
+      if (this.busy) return this.touch();
+      this.log.info('autologout after idle timeout');
+      void this.bye('Autologout; idle for too long');
+    }, this.settings.idleTimeoutSeconds * 1000);
+  }
+
+  private endTransport(): void {
+    this.writer.end();
+    const transport = this.transport;
+    // A client that does not read must not keep the socket forever.
+    setTimeout(() => transport.destroy(), 5000).unref();
+  }
+
+  private destroy(): void {
+    if (this.autologoutTimer) clearTimeout(this.autologoutTimer);
+    this.autologoutTimer = null;
+    this.selected = null;
+    this.view = null;
+    if (!this.transport.destroyed) this.endTransport();
+  }
+}

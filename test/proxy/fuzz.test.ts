@@ -1,0 +1,272 @@
+/**
+ * Robustness: well-framed but otherwise random and mutated commands, sent through a real socket.
+ * The server must never crash or hang, and every tagged command must get a tagged answer.
+ * Commands are sampled with fast-check from a fixed seed, so a failure is reproducible.
+ */
+import net from 'node:net';
+import fc from 'fast-check';
+import { startTestServer, DAY } from './commands/fakes.js';
+import type { ImapServer } from '../../src/proxy/server.js';
+
+const TOTAL = 100_000;
+const CONNECTIONS = 4;
+const SEED = 20261123;
+const LIMIT = 2000;
+
+/** A command as the client frames it: text lines with a literal between each pair. */
+interface FuzzCommand {
+  lines: Buffer[];
+  literals: Array<{ data: Buffer; sync: boolean }>;
+}
+
+const NAMES = [
+  'CAPABILITY', 'NOOP', 'LOGOUT', 'ID', 'ENABLE', 'NAMESPACE', 'STARTTLS', 'COMPRESS', 'LOGIN', 'AUTHENTICATE',
+  'LIST', 'LSUB', 'STATUS', 'SELECT', 'EXAMINE', 'CHECK', 'CLOSE', 'UNSELECT', 'IDLE', 'MYRIGHTS', 'GETACL',
+  'LISTRIGHTS', 'FETCH', 'UID FETCH', 'SEARCH', 'UID SEARCH', 'SORT', 'THREAD', 'APPEND', 'STORE', 'UID STORE',
+  'COPY', 'UID COPY', 'MOVE', 'EXPUNGE', 'UID EXPUNGE', 'CREATE', 'DELETE', 'RENAME', 'SUBSCRIBE', 'SETACL', 'XYZZY', 'UID',
+];
+const ATOMS = [
+  'NIL', '1', '1:*', '*', '2,4:7', '0', '4294967296', 'INBOX', '%', '*', `${DAY}/INBOX`, '\\Seen', '(\\Deleted)',
+  'FLAGS', 'BODY.PEEK[HEADER.FIELDS (FROM TO)]<0.100>', 'BODY[]', 'BODY[1.2.MIME]', 'BINARY[1]<5.10>', 'RFC822.SIZE',
+  'ENVELOPE', 'BODYSTRUCTURE', 'ALL', 'UID', 'RETURN', '(MESSAGES UNSEEN)', 'DEFLATE', 'PLAIN', 'UTF8=ACCEPT',
+  'CHARSET', 'UTF-8', 'SUBJECT', 'REFERENCES', 'DONE', '""', '"a\\"b"', '[Gmail]/Sent', '~{3}',
+];
+const SPECIALS = '(){}[]<>"\\*% +~.:,\x00\x7f\xff\t';
+
+const atom = fc.oneof(
+  fc.constantFrom(...ATOMS),
+  fc.stringMatching(/^[A-Za-z0-9.:*%\\-]{1,12}$/),
+  fc.string({ unit: fc.constantFrom(...SPECIALS.split('')), maxLength: 6 }),
+);
+const quoted = fc.string({ maxLength: 20 }).map((text) => `"${text.replace(/[\r\n]/g, '').replace(/["\\]/g, (c) => `\\${c}`)}"`);
+const arg: fc.Arbitrary<string> = fc.letrec((tie) => ({
+  arg: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    atom,
+    quoted,
+    fc.array(tie('arg') as fc.Arbitrary<string>, { maxLength: 4 }).map((items) => `(${items.join(' ')})`),
+  ),
+})).arg;
+
+const literal = fc.record({
+  data: fc.oneof(
+    { weight: 8, arbitrary: fc.uint8Array({ maxLength: 40 }).map((bytes) => Buffer.from(bytes)) },
+    { weight: 1, arbitrary: fc.integer({ min: LIMIT - 5, max: LIMIT * 3 }).map((size) => Buffer.alloc(size, 'L')) },
+  ),
+  sync: fc.boolean(),
+});
+
+const VALID = [
+  'CAPABILITY', 'NOOP', 'ID NIL', 'ID ("name" "fuzz")', 'NAMESPACE', 'LIST "" *', 'LIST "" %', 'LSUB "" *',
+  `STATUS "${DAY}/INBOX" (MESSAGES UNSEEN SIZE)`, `EXAMINE "${DAY}/INBOX"`, `SELECT "${DAY}/INBOX"`, `MYRIGHTS "${DAY}/INBOX"`,
+  'FETCH 1:* (FLAGS)', 'UID FETCH 1:* (UID FLAGS)', 'SEARCH ALL', 'UID SEARCH UNSEEN', 'CHECK', 'UNSELECT', 'CLOSE',
+  'STORE 1 +FLAGS (\\Seen)', 'COPY 1 INBOX', 'IDLE', 'LIST (SUBSCRIBED) "" * RETURN (STATUS (MESSAGES))', 'ENABLE UTF8=ACCEPT',
+];
+
+/** One text line: a well-formed command, or a command name with random arguments (then maybe mutated). */
+const line = fc.oneof(
+  fc.constantFrom(...VALID),
+  fc.tuple(fc.constantFrom(...NAMES), fc.array(arg, { maxLength: 5 })).map(([name, args]) => [name, ...args].join(' ')),
+);
+
+const mutation = fc.oneof(
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.string({ unit: fc.constantFrom(...SPECIALS.split('')), minLength: 1, maxLength: 4 }) }),
+  fc.record({ kind: fc.constant('bytes' as const), at: fc.nat(), bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
+  fc.record({ kind: fc.constant('long' as const), size: fc.integer({ min: LIMIT - 10, max: LIMIT * 4 }) }),
+);
+
+type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
+
+function mutate(text: Buffer, mutations: Mutation[]): Buffer {
+  let out = text;
+  for (const m of mutations) {
+    const at = 'at' in m ? m.at % (out.length + 1) : 0;
+    if (m.kind === 'delete') out = Buffer.concat([out.subarray(0, at), out.subarray(at + m.length)]);
+    if (m.kind === 'insert') out = Buffer.concat([out.subarray(0, at), Buffer.from(m.text, 'latin1'), out.subarray(at)]);
+    if (m.kind === 'bytes') out = Buffer.concat([out.subarray(0, at), Buffer.from(m.bytes), out.subarray(at)]);
+    if (m.kind === 'long') out = Buffer.concat([out, Buffer.alloc(m.size, 'x')]);
+  }
+  return out;
+}
+
+/** Removes line breaks and a trailing literal marker that the client did not mean. */
+function clean(text: Buffer, last: boolean): Buffer {
+  const bytes = Buffer.from(text.filter((byte) => byte !== 0x0a && byte !== 0x0d));
+  return last && /~?\{\d+\+?\}$/.test(bytes.toString('latin1')) ? Buffer.concat([bytes, Buffer.from(' x')]) : bytes;
+}
+
+const fuzzCommand: fc.Arbitrary<FuzzCommand> = fc
+  .tuple(fc.array(line, { minLength: 1, maxLength: 3 }), fc.array(literal, { maxLength: 2 }), fc.array(mutation, { maxLength: 3 }))
+  .map(([texts, literals, mutations]) => {
+    const count = Math.min(texts.length - 1, literals.length);
+    const lines = texts.slice(0, count + 1).map((text, i) => {
+      const mutated = i === 0 && mutations.length ? mutate(Buffer.from(text, 'latin1'), mutations) : Buffer.from(text, 'latin1');
+      return clean(mutated, i === count);
+    });
+    return { lines, literals: literals.slice(0, count) };
+  });
+
+/** Drives one connection: sends a command, answers continuations, waits for its tagged reply. */
+class FuzzClient {
+  private socket!: net.Socket;
+  private buffer = Buffer.alloc(0);
+  private logical = '';
+  private pendingLiteral = 0;
+  private onLine: ((text: string) => void) | null = null;
+  private onClose: (() => void) | null = null;
+  closed = true;
+
+  constructor(private readonly port: number) {}
+
+  async connect(select: boolean): Promise<void> {
+    const socket = net.connect({ host: '127.0.0.1', port: this.port });
+    this.socket = socket;
+    socket.setNoDelay(true);
+    this.closed = false;
+    this.buffer = Buffer.alloc(0);
+    this.logical = '';
+    this.pendingLiteral = 0;
+    // Events of a previous connection of this client are ignored.
+    socket.on('data', (chunk: Buffer) => this.socket === socket && this.receive(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.socket !== socket) return;
+      this.closed = true;
+      this.onClose?.();
+    });
+    await this.expect(null, () => this.socket.write(''), (text) => text.startsWith('* OK'));
+    await this.send('L', { lines: [Buffer.from('LOGIN alice secret')], literals: [] });
+    if (select) await this.send('S', { lines: [Buffer.from(`SELECT "${DAY}/INBOX"`)], literals: [] });
+  }
+
+  /** Splits the server's output into logical lines, skipping over `{n}` literals. */
+  private receive(chunk: Buffer): void {
+    this.buffer = Buffer.concat([this.buffer, chunk]);
+    for (;;) {
+      if (this.pendingLiteral > 0) {
+        const take = Math.min(this.pendingLiteral, this.buffer.length);
+        this.pendingLiteral -= take;
+        this.buffer = this.buffer.subarray(take);
+        if (this.pendingLiteral > 0) return;
+      }
+      const lf = this.buffer.indexOf(0x0a);
+      if (lf < 0) return;
+      const text = this.buffer.subarray(0, lf).toString('latin1').replace(/\r$/, '');
+      this.buffer = this.buffer.subarray(lf + 1);
+      const marker = /\{(\d+)\}$/.exec(text);
+      this.logical += text;
+      if (marker) {
+        this.pendingLiteral = Number(marker[1]);
+        continue;
+      }
+      const full = this.logical;
+      this.logical = '';
+      this.onLine?.(full);
+    }
+  }
+
+  private expect(tag: string | null, start: () => void, done: (text: string) => boolean, onContinuation?: () => void): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer for ${tag}`)), 10_000);
+      const finish = (error: Error | null, text = ''): void => {
+        clearTimeout(timer);
+        this.onLine = null;
+        this.onClose = null;
+        if (error) reject(error);
+        else resolve(text);
+      };
+      this.onLine = (text) => {
+        if (done(text)) finish(null, text);
+        else if (text.startsWith('+') && onContinuation) onContinuation();
+      };
+      this.onClose = () => finish(new Error(`connection closed before the answer to ${tag}`));
+      start();
+    });
+  }
+
+  /** Sends a command; resolves with the tagged reply line. */
+  send(tag: string, command: FuzzCommand): Promise<string> {
+    let next = 0; // index of the next line to send
+    let awaitingContinuation: Buffer | null = null; // a synchronising literal's data, held until `+`
+    const sendFrom = (): void => {
+      while (next < command.lines.length) {
+        const literalSpec = command.literals[next];
+        const prefix = next === 0 ? Buffer.from(`${tag} `) : Buffer.alloc(0);
+        if (!literalSpec) {
+          this.socket.write(Buffer.concat([prefix, command.lines[next++], Buffer.from('\r\n')]));
+          return;
+        }
+        const marker = Buffer.from(`{${literalSpec.data.length}${literalSpec.sync ? '' : '+'}}\r\n`);
+        this.socket.write(Buffer.concat([prefix, command.lines[next++], marker]));
+        if (literalSpec.sync) {
+          awaitingContinuation = literalSpec.data;
+          return;
+        }
+        this.socket.write(literalSpec.data);
+      }
+    };
+    const onContinuation = (): void => {
+      if (awaitingContinuation) {
+        this.socket.write(awaitingContinuation);
+        awaitingContinuation = null;
+        sendFrom();
+      } else {
+        this.socket.write('DONE\r\n'); // IDLE or AUTHENTICATE asking for a line
+      }
+    };
+    const answered = (text: string): boolean => /^(OK|NO|BAD)( |$)/.test(text.slice(tag.length + 1)) && text.startsWith(`${tag} `);
+    return this.expect(tag, sendFrom, answered, onContinuation);
+  }
+
+  end(): void {
+    this.socket?.destroy();
+  }
+}
+
+describe('fuzzing the command loop', () => {
+  let server: ImapServer;
+  let port: number;
+  beforeAll(async () => {
+    ({ server, port } = await startTestServer({ maxLineBytes: LIMIT, maxLiteralBytes: LIMIT, idleKeepAliveSeconds: 3600 }));
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  test(`${TOTAL} random and mutated commands each get a tagged answer, and the server survives`, async () => {
+    const commands = fc.sample(fuzzCommand, { numRuns: TOTAL, seed: SEED });
+    const answers: Record<string, number> = { OK: 0, NO: 0, BAD: 0 };
+    let reconnects = 0;
+    const worker = async (index: number): Promise<void> => {
+      const client = new FuzzClient(port);
+      await client.connect(index % 2 === 0);
+      for (let i = index; i < commands.length; i += CONNECTIONS) {
+        const tag = `f${i}`;
+        const reply = await client.send(tag, commands[i]).catch((error: Error) => {
+          throw new Error(`${error.message}: ${JSON.stringify(commands[i].lines.map((b) => b.toString('latin1')))}`);
+        });
+        answers[reply.split(' ')[1]]++;
+        if (client.closed || /^(LOGOUT|COMPRESS)/i.test(commands[i].lines[0].toString('latin1')) && reply.includes(' OK')) {
+          client.end();
+          reconnects++;
+          await client.connect(i % 3 === 0);
+        }
+      }
+      client.end();
+    };
+    await Promise.all(Array.from({ length: CONNECTIONS }, (_, index) => worker(index)));
+    if (process.env.FUZZ_STATS) console.log(answers, reconnects);
+    expect(answers.OK + answers.NO + answers.BAD).toBe(TOTAL);
+    // The mix really exercised every outcome.
+    expect(answers.BAD).toBeGreaterThan(TOTAL / 4);
+    expect(answers.OK).toBeGreaterThan(100);
+    expect(answers.NO).toBeGreaterThan(100);
+    expect(reconnects).toBeGreaterThan(0);
+    // And the server still serves a fresh client normally.
+    const probe = new FuzzClient(port);
+    await probe.connect(true);
+    expect(await probe.send('last', { lines: [Buffer.from('NOOP')], literals: [] })).toBe('last OK NOOP completed');
+    probe.end();
+  }, 120_000);
+});
