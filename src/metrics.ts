@@ -63,7 +63,7 @@ const MAX_COMMAND_LABELS = 64;
 const seenCommands = new Set<string>();
 function commandLabel(name: string): string {
   const upper = name.toUpperCase();
-  if (!/^[A-Z][A-Z0-9.-]{0,31}$/.test(upper)) return 'OTHER';
+  if (!/^[A-Z][A-Z0-9.-]{0,15}( [A-Z][A-Z0-9.-]{0,15})?$/.test(upper)) return 'OTHER';
   if (seenCommands.has(upper)) return upper;
   if (seenCommands.size >= MAX_COMMAND_LABELS) return 'OTHER';
   seenCommands.add(upper);

@@ -5,19 +5,26 @@
 import type { Logger } from 'pino';
 import { LiveLoginService } from './auth/index.js';
 import type { Config } from './config/schema.js';
+import { startHttpServer, type HttpServer } from './http/server.js';
+import { metrics } from './metrics.js';
+import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
+import { RecoveryService } from './recovery/service.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
 import type { Store } from './snapshots/store/store.js';
-import { snapshotViewFactory } from './snapshots/view/snapshot-view.js';
+import { snapshotViewFactory, type RestoreRequester } from './snapshots/view/snapshot-view.js';
 
 export interface RunningService {
   imap: ImapServer & { port: number; tlsPort?: number };
   scheduler: Scheduler | null;
+  recovery: RecoveryService;
+  http: HttpServer;
   stop(): Promise<void>;
 }
 
 export async function startService(config: Config, store: Store, logger: Logger, options: { scheduler?: boolean } = {}): Promise<RunningService> {
-  const loginService = new LiveLoginService(snapshotViewFactory(store), {
+  const recovery = new RecoveryService({ config, store, logger });
+  const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery)), {
     upstream: { host: config.upstream.host, port: config.upstream.port, tls: config.upstream.tls, rejectUnauthorized: config.upstream.rejectUnauthorized },
     cacheSeconds: config.auth.cacheSeconds,
     failureDelayMs: config.auth.failureDelayMs,
@@ -25,6 +32,13 @@ export async function startService(config: Config, store: Store, logger: Logger,
     redisUrl: config.redis.url || undefined,
     logger,
   });
+  const countedLogins: LoginService = {
+    async login(user, password, remoteAddress) {
+      const result = await loginService.login(user, password, remoteAddress);
+      metrics.login(result.ok ? 'ok' : result.code === 'LIMIT' ? 'limited' : result.code === 'UNAVAILABLE' ? 'unavailable' : 'failed');
+      return result;
+    },
+  };
   const imap = await startImapServer({
     host: config.server.host,
     port: config.server.port,
@@ -34,18 +48,35 @@ export async function startService(config: Config, store: Store, logger: Logger,
     maxLiteralBytes: config.server.maxLiteralBytes,
     idleTimeoutSeconds: config.server.idleTimeoutSeconds,
     maxConnectionsPerIp: config.server.maxConnectionsPerIp,
-    loginService,
+    loginService: countedLogins,
     logger,
   });
   logger.info({ host: config.server.host, port: imap.port, tlsPort: imap.tlsPort }, 'IMAP server listening');
+  const http = await startHttpServer({ host: config.http.host, port: config.http.port, store, config, logger });
   const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger);
   return {
     imap,
     scheduler,
+    recovery,
+    http,
     async stop() {
       await imap.close();
+      await http.close();
       await scheduler?.stop();
+      await recovery.close();
       await loginService.close();
     },
+  };
+}
+
+/** COPY/MOVE into `Restore`: the decision is the tagged reply, the outcome arrives by email. */
+function imapRestoreRequester(recovery: RecoveryService): RestoreRequester {
+  return async (request) => {
+    const decision = await recovery.fileRestoreFromImap(request);
+    if (decision.accepted) {
+      const count = request.uids.length;
+      return { accepted: true, text: `Restore of ${count} message${count === 1 ? '' : 's'} from ${request.day} accepted; a confirmation email will follow` };
+    }
+    return { accepted: false, text: `Restore denied: ${decision.denial.reason}. ${decision.denial.advice}` };
   };
 }

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 /** `mtm` — Mail Time Machine's single executable (DESIGN §3). */
 import { Command } from 'commander';
+import { registerDoctor } from './commands/doctor.js';
+import { registerExport } from './commands/export.js';
 import { registerList } from './commands/list.js';
 import { registerPrune } from './commands/prune.js';
+import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
 import { registerSnapshot } from './commands/snapshot.js';
 import { registerVerify } from './commands/verify.js';
@@ -17,4 +20,7 @@ registerSnapshot(program);
 registerList(program);
 registerPrune(program);
 registerVerify(program);
+registerRestore(program);
+registerExport(program);
+registerDoctor(program);
 await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 export interface RedisConnectionOptions {
   /** Queue commands while (re)connecting; off for probes that must answer "down" at once. */
   queueWhileConnecting?: boolean;
+  /** 0: no per-command timer (a short-lived caller with its own timeout; the timer would delay exit). */
   commandTimeoutMs?: number;
 }
 
@@ -14,14 +15,21 @@ export function openRedis(url: string, options: RedisConnectionOptions = {}): Re
   return new Redis(url, {
     maxRetriesPerRequest: 1,
     connectTimeout: 5000,
-    commandTimeout: options.commandTimeoutMs ?? 5000,
+    commandTimeout: options.commandTimeoutMs === 0 ? undefined : (options.commandTimeoutMs ?? 5000),
     enableOfflineQueue: options.queueWhileConnecting ?? true,
     // Reconnect forever but not in a tight loop: Redis may be restarted under a running service.
     retryStrategy: (attempt) => Math.min(attempt * 200, 5000),
+    // ioredis arms this timer even for a socket that is already gone; it would hold the process.
+    disconnectTimeout: 200,
   });
 }
 
 export async function closeRedis(redis: Redis): Promise<void> {
+  // QUIT would only wait in the offline queue of a connection that is down.
+  if (redis.status !== 'ready') {
+    redis.disconnect();
+    return;
+  }
   try {
     await Promise.race([redis.quit(), new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
   } catch {

@@ -8,6 +8,7 @@ import { bad, type Command, type CommandResult } from './command.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
 import { commands } from './commands/index.js';
+import { metrics } from '../metrics.js';
 
 const registry = new Map<string, Command>(commands.map((command) => [command.name, command as Command]));
 
@@ -19,6 +20,14 @@ const STATE_WORDS: Record<string, string> = {
 };
 
 export async function dispatch(session: Session, parsed: ParsedCommand): Promise<CommandResult> {
+  const started = process.hrtime.bigint();
+  const result = await route(session, parsed);
+  const name = registry.has(parsed.name) ? parsed.name : 'UNKNOWN';
+  metrics.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', Number(process.hrtime.bigint() - started) / 1e9);
+  return result;
+}
+
+async function route(session: Session, parsed: ParsedCommand): Promise<CommandResult> {
   const command = registry.get(parsed.name);
   if (!command) return bad(`Unknown command ${parsed.name.slice(0, 40)}`);
   if (!command.states.includes(session.state)) {

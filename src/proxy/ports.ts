@@ -40,12 +40,26 @@ export interface OpenMailbox {
   readAll(message: MessageRef): Promise<Buffer>;
 }
 
+/** The virtual mailbox that turns COPY/MOVE into a restore request (issue 4, DESIGN §1). */
+export const RESTORE_MAILBOX = 'Restore';
+
+export interface RestoreAnswer {
+  accepted: boolean;
+  /** For the tagged reply: what happens next, or why not. */
+  text: string;
+}
+
 /** Everything one authenticated session may see: only its own account, maybe only one day. */
 export interface SnapshotView {
   account: string;
   listMailboxes(): Promise<MailboxInfo[]>;
   /** null when no selectable mailbox has that name. Name is UTF-8, "/"-separated. */
   openMailbox(name: string): Promise<OpenMailbox | null>;
+  /**
+   * Files a merge restore of these UIDs of a snapshot folder into the live mailbox; null when
+   * restores are not offered (or the name is not a snapshot folder).
+   */
+  requestRestore?(mailboxName: string, uids: number[]): Promise<RestoreAnswer | null>;
 }
 
 export type LoginResult =

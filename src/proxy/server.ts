@@ -8,6 +8,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import type { LoginService } from './ports.js';
+import { metrics } from '../metrics.js';
 import { Session, type SessionSettings } from './session.js';
 
 export interface ImapServerOptions {
@@ -74,10 +75,16 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       return;
     }
     perIp.set(ip, count + 1);
+    socket.setNoDelay(true);
+    // IDLE sessions are never auto-logged-out; TCP keep-alive notices peers that vanished.
+    socket.setKeepAlive(true, 60_000);
     const session = new Session(socket, settings, { secure, id: String(nextId++) });
     sessions.add(session);
+    metrics.connectionOpened();
     void session.start().finally(() => {
       sessions.delete(session);
+      metrics.connectionClosed();
+      metrics.bytesSent(socket.bytesWritten);
       const left = (perIp.get(ip) ?? 1) - 1;
       if (left > 0) perIp.set(ip, left);
       else perIp.delete(ip);

@@ -156,11 +156,11 @@ export class Session {
     if (this.closing) return;
     this.closing = true;
     this.untaggedQueue = [];
-    try {
-      await this.writer.write([line(`* BYE ${text}`)]);
-    } catch {
-      // already gone
-    }
+    // A client that stopped reading mid-response must not hold up a shutdown: give it 2 s.
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+    await Promise.race([this.writer.write([line(`* BYE ${text}`)]).catch(() => undefined), patience]);
+    clearTimeout(timer);
     this.endTransport();
   }
 
@@ -214,7 +214,13 @@ export class Session {
         await this.answer(frame.tag, { status: frame.status, code: frame.code, text: frame.text });
         continue;
       }
-      const parsed = parseCommand(frame);
+      let parsed: ReturnType<typeof parseCommand>;
+      try {
+        parsed = parseCommand(frame);
+      } catch (error) {
+        this.log.error({ err: error }, 'parser failed');
+        parsed = { ok: false, tag: null, text: 'Could not parse the command' };
+      }
       if (!parsed.ok) {
         await this.answer(parsed.tag, { status: 'BAD', text: parsed.text });
         continue;

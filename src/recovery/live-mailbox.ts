@@ -46,17 +46,18 @@ export function credentialsFor(config: Config, account: string): AccountCredenti
 }
 
 /** imapflow's command executor: public at run time, not in its type declarations; needed for MULTIAPPEND. */
-type Executor = { exec(command: string, attributes: unknown[], options?: unknown): Promise<unknown> };
+type Executor = { exec(command: string, attributes: unknown[], options?: unknown): Promise<{ next(): void }> };
 
 export class LiveMailbox {
   private constructor(
     private readonly client: ImapFlow,
+    private readonly upstream: Config['upstream'],
     readonly account: string,
   ) {}
 
   static async open(config: Config, account: string): Promise<LiveMailbox> {
     const client = await connectUpstream(config.upstream, account, credentialsFor(config, account));
-    return new LiveMailbox(client, account);
+    return new LiveMailbox(client, config.upstream, account);
   }
 
   /** The live server's hierarchy delimiter (from NAMESPACE, else "/"). */
@@ -87,7 +88,7 @@ export class LiveMailbox {
       } catch (error) {
         // ALREADYEXISTS after a race with another client is fine; anything else is not.
         const code = (error as { serverResponseCode?: string }).serverResponseCode;
-        if (code !== 'ALREADYEXISTS') throw describeUpstreamError(error, { host: '', port: 0 } as Config['upstream'], this.account);
+        if (code !== 'ALREADYEXISTS') throw describeUpstreamError(error, this.upstream, this.account);
       }
     }
     await this.client.mailboxSubscribe(path);
@@ -183,7 +184,9 @@ export class LiveMailbox {
       attributes.push({ type: 'LITERAL', value: item.raw });
     }
     try {
-      await (this.client as unknown as Executor).exec('APPEND', attributes);
+      const response = await (this.client as unknown as Executor).exec('APPEND', attributes);
+      // imapflow holds its command queue until the caller releases the response.
+      response.next();
       return true;
     } catch {
       return false;

@@ -1,7 +1,8 @@
 /**
  * Retention: keep the last `retentionDays` days (today included), then delete blobs that no
- * remaining day references. Blob files left behind by a crash between write and catalog entry
- * are removed once they are old enough not to belong to a run in progress.
+ * remaining day references. Blob files left behind by a crash between write and catalog entry,
+ * and temporaries of a writer killed mid-put, are removed once they are old enough not to belong
+ * to a run in progress.
  */
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
@@ -20,8 +21,8 @@ const ORPHAN_AGE_MS = 6 * 60 * 60 * 1000;
 export async function pruneAccount(store: Store, account: string, today: DayLabel, retentionDays: number): Promise<PruneResult> {
   const oldestKept = addDays(today, -(retentionDays - 1));
   const days = await store.catalog.days(account);
-  const droppedDays = days.map((day) => day.day).filter((day) => day < oldestKept);
-  await store.catalog.dropDays(account, droppedDays);
+  const expired = days.map((day) => day.day).filter((day) => day < oldestKept);
+  const droppedDays = await store.catalog.dropDays(account, expired);
   const unreferenced = await store.catalog.collectGarbage(account);
   for (const hash of unreferenced) await store.blobs.remove(account, hash);
   const referenced = new Set((await store.catalog.referencedBlobs(account)).map((blob) => blob.hash));
@@ -35,6 +36,7 @@ export async function pruneAccount(store: Store, account: string, today: DayLabe
       orphans += 1;
     }
   }
+  await store.blobs.sweepTemporaries(account, ORPHAN_AGE_MS);
   return { account, droppedDays, deletedBlobs: unreferenced.length + orphans };
 }
 

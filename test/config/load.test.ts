@@ -154,6 +154,11 @@ describe('invalid configuration', () => {
     expect(loadError(yamlFile('snapshot:\n  auth:\n    mode: accounts\n')).message).toMatch(/snapshot\.accountsFile/);
   });
 
+  test('a section of the wrong shape is named, not a crash', () => {
+    expect(loadError(yamlFile('snapshot: 5\n')).message).toMatch(/snapshot: .*object/);
+    expect(loadError(yamlFile('snapshot:\n  auth: off\n')).message).toMatch(/snapshot\.auth: /);
+  });
+
   test('the top level must be a mapping', () => {
     expect(loadError(yamlFile('- a\n- b\n')).message).toMatch(/top level/);
   });

@@ -219,6 +219,33 @@ class FuzzClient {
     return this.expect(tag, sendFrom, answered, onContinuation);
   }
 
+  /**
+   * Pipelines commands that never make the server read out of band (no synchronising literal,
+   * no IDLE/AUTHENTICATE, nothing that ends or re-frames the connection); resolves with each reply.
+   */
+  sendBatch(batch: Array<{ tag: string; command: FuzzCommand }>): Promise<string[]> {
+    const replies = new Map<string, string>();
+    const wire: Buffer[] = [];
+    for (const { tag, command } of batch) {
+      command.lines.forEach((text, i) => {
+        const literalSpec = command.literals[i];
+        wire.push(i === 0 ? Buffer.from(`${tag} `) : Buffer.alloc(0), text);
+        if (literalSpec) wire.push(Buffer.from(`{${literalSpec.data.length}+}\r\n`), literalSpec.data);
+        else wire.push(Buffer.from('\r\n'));
+      });
+    }
+    const tags = new Set(batch.map((item) => item.tag));
+    return this.expect(
+      batch[0].tag,
+      () => this.socket.write(Buffer.concat(wire)),
+      (text) => {
+        const tag = text.slice(0, text.indexOf(' '));
+        if (tags.has(tag) && /^(OK|NO|BAD)( |$)/.test(text.slice(tag.length + 1))) replies.set(tag, text);
+        return replies.size === tags.size;
+      },
+    ).then(() => batch.map((item) => replies.get(item.tag)!));
+  }
+
   end(): void {
     this.socket?.destroy();
   }
@@ -238,13 +265,34 @@ describe('fuzzing the command loop', () => {
     const commands = fc.sample(fuzzCommand, { numRuns: TOTAL, seed: SEED });
     const answers: Record<string, number> = { OK: 0, NO: 0, BAD: 0 };
     let reconnects = 0;
+    let pipelined = 0;
+    const describe = (command: FuzzCommand) => JSON.stringify(command.lines.map((b) => b.toString('latin1')));
+    // Commands after which the server reads a raw line, or that end or re-frame the connection.
+    const sequential = (command: FuzzCommand) =>
+      command.literals.some((item) => item.sync) || /IDLE|AUTH|LOGOUT|COMPRESS|STARTTLS/i.test(command.lines[0].toString('latin1'));
     const worker = async (index: number): Promise<void> => {
       const client = new FuzzClient(port);
       await client.connect(index % 2 === 0);
+      let batch: Array<{ tag: string; command: FuzzCommand }> = [];
+      const flush = async () => {
+        if (batch.length === 0) return;
+        const replies = await client.sendBatch(batch).catch((error: Error) => {
+          throw new Error(`${error.message} in a batch of ${batch.length}: ${batch.map((item) => describe(item.command)).join('\n')}`);
+        });
+        for (const reply of replies) answers[reply.split(' ')[1]]++;
+        pipelined += batch.length;
+        batch = [];
+      };
       for (let i = index; i < commands.length; i += CONNECTIONS) {
         const tag = `f${i}`;
+        if (!sequential(commands[i])) {
+          batch.push({ tag, command: commands[i] });
+          if (batch.length >= 40) await flush();
+          continue;
+        }
+        await flush();
         const reply = await client.send(tag, commands[i]).catch((error: Error) => {
-          throw new Error(`${error.message}: ${JSON.stringify(commands[i].lines.map((b) => b.toString('latin1')))}`);
+          throw new Error(`${error.message}: ${describe(commands[i])}`);
         });
         answers[reply.split(' ')[1]]++;
         if (client.closed || /^(LOGOUT|COMPRESS)/i.test(commands[i].lines[0].toString('latin1')) && reply.includes(' OK')) {
@@ -253,16 +301,18 @@ describe('fuzzing the command loop', () => {
           await client.connect(i % 3 === 0);
         }
       }
+      await flush();
       client.end();
     };
     await Promise.all(Array.from({ length: CONNECTIONS }, (_, index) => worker(index)));
-    if (process.env.FUZZ_STATS) console.log(answers, reconnects);
+    if (process.env.FUZZ_STATS) console.log(answers, reconnects, pipelined);
     expect(answers.OK + answers.NO + answers.BAD).toBe(TOTAL);
     // The mix really exercised every outcome.
     expect(answers.BAD).toBeGreaterThan(TOTAL / 4);
     expect(answers.OK).toBeGreaterThan(100);
     expect(answers.NO).toBeGreaterThan(100);
     expect(reconnects).toBeGreaterThan(0);
+    expect(pipelined).toBeGreaterThan(TOTAL / 2);
     // And the server still serves a fresh client normally.
     const probe = new FuzzClient(port);
     await probe.connect(true);

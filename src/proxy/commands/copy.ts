@@ -1,21 +1,22 @@
-// RFC 3501 §6.4.7 COPY and UID COPY. Snapshots cannot receive messages;
-// to get mail back, clients copy to the live account. (A later feature: COPY/MOVE into a virtual
-// `Restore` mailbox files a restore request — that hook belongs here.)
+// RFC 3501 §6.4.7 COPY and UID COPY. Snapshots cannot receive messages; copying into the virtual
+// `Restore` mailbox files a restore of the copied messages instead (see restore-request.ts).
 import { arg, defineCommand } from '../command.js';
 import { refuseWrite } from './read-only.js';
+import { isRestoreTarget, requestRestore } from './restore-request.js';
 
-const COPY_REASON = 'Snapshots are read-only; copy the messages to a folder of your live mailbox instead';
+const COPY_REASON = 'Snapshots are read-only; copy the messages to a folder of your live mailbox, or to "Restore" to restore them';
 
-function copyLike(name: string, reason: string) {
+function copyLike(name: string, uid: boolean) {
   return defineCommand({
     name,
     states: ['selected'],
     args: [arg.sequenceSet, arg.mailbox],
-    async run() {
-      return refuseWrite(reason);
+    async run(session, [set, destination]) {
+      if (isRestoreTarget(session, destination)) return requestRestore(session, set, uid, name);
+      return refuseWrite(COPY_REASON);
     },
   });
 }
 
-export const copy = copyLike('COPY', COPY_REASON);
-export const uidCopy = copyLike('UID COPY', COPY_REASON);
+export const copy = copyLike('COPY', false);
+export const uidCopy = copyLike('UID COPY', true);

@@ -24,6 +24,9 @@ export function formatInternalDate(date: Date): string {
 
 /** The part a section number path names (IMAP part numbering, as Dovecot resolves it). */
 export function resolvePart(root: MimePart, path: number[]): MimePart | null {
+  // A single-part message has only part 1 (RFC 3501 §6.4.5): "1.1" names nothing, and Dovecot
+  // answers it with an empty string rather than the body again.
+  if (path.length > 1 && root.kind !== 'multipart' && root.kind !== 'message') return null;
   let part = root;
   for (let i = 0; i < path.length; i++) {
     if (i > 0 && part.kind === 'message') {

@@ -14,11 +14,14 @@ const SECTION_ATOMS = new Set(['BODY', 'BODY.PEEK', 'BINARY', 'BINARY.PEEK', 'BI
 const TAG = /^[\x21\x23\x24\x26\x27\x2c-\x5a\x5e-\x7a\x7c\x7e]+$/;
 const NAME = /^[A-Za-z][A-Za-z0-9-]*$/;
 const SP = 0x20;
+const MAX_DEPTH = 64;
 
 /** Walks the lines of a frame; at the end of line i the next literal is literals[i]. */
 class Cursor {
   line = 0;
   pos = 0;
+  /** Nesting of lists and sections; bounded so a line of `((((…` cannot exhaust the stack. */
+  depth = 0;
   constructor(private readonly frame: CommandFrame) {}
 
   get text(): Buffer {
@@ -116,10 +119,12 @@ function parseToken(cursor: Cursor, inSection: boolean): Token {
 
 /** Space-separated tokens up to `close` (`)` or `]`), or to the end of the command when close is -1. */
 function parseSequence(cursor: Cursor, close: number): Token[] {
+  if (++cursor.depth > MAX_DEPTH) throw new SyntaxError('Lists nested too deeply');
   const items: Token[] = [];
   for (;;) {
     if (close === -1 ? cursor.atEnd() : cursor.peek() === close) {
       if (close !== -1) cursor.pos++;
+      cursor.depth--;
       return items;
     }
     if (cursor.peek() === -1) throw new SyntaxError(close === -1 ? 'Unexpected end' : 'Unclosed list');

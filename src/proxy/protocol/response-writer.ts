@@ -121,7 +121,7 @@ export class ResponseWriter {
   private writeChunk(chunk: Buffer): Promise<void> {
     const output = this.output;
     if (this.isClosed) return Promise.reject(new ConnectionClosedError());
-    if (output.write(chunk) || true) return Promise.resolve();
+    if (output.write(chunk)) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const done = (error?: unknown): void => {
         output.off('drain', onDrain);

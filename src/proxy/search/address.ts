@@ -1,219 +1,52 @@
 /**
- * Address lists (From, To, Cc, Bcc …) as SEARCH and SORT see them. Dovecot matches FROM/TO/CC/BCC
- * against the list re-written in a normal form — comments dropped, blanks normalised, names quoted
- * only when needed, absent parts filled in — so a search for `"Alice` or for a comment behaves as
- * there. Encoded words stay encoded here; the caller decodes the written form.
+ * Address lists (From, To, Cc, Bcc …) as SEARCH sees them. Dovecot matches FROM/TO/CC/BCC against the
+ * parsed list re-written in a normal form — comments dropped, blanks normalised, names quoted only when
+ * needed, absent parts filled in — so a search for `"Alice` or for a comment behaves as there. The parse
+ * is the one ENVELOPE uses (snapshots/mime/address.ts); this module is only the writer. Encoded words
+ * stay encoded here; the caller decodes the written form.
  */
+import { isAtext, parseAddressList } from '../../snapshots/mime/address.js';
+import type { EnvelopeAddress } from '../../snapshots/mime/structure.js';
 
-export interface ParsedAddress {
-  /** Display name (quoted strings unquoted, words joined by one space); null when none. */
-  name: string | null;
-  route: string | null;
-  mailbox: string;
-  domain: string;
-}
+/** SEARCH's callers parse through here: one import for parse + write. */
+export { parseAddressList };
 
-export type AddressItem = { group: string } | { groupEnd: true } | ParsedAddress;
-
-type AddressToken = { type: 'word'; text: string; quoted: boolean } | { type: 'special'; text: string } | { type: 'comment'; text: string };
-
-function tokenize(text: string): AddressToken[] {
-  const tokens: AddressToken[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const char = text[i];
-    if (char === ' ' || char === '\t' || char === '\r' || char === '\n') {
-      i++;
-    } else if (char === '"') {
-      let value = '';
-      i++;
-      while (i < text.length && text[i] !== '"') {
-        if (text[i] === '\\' && i + 1 < text.length) i++;
-        value += text[i++];
-      }
-      i++;
-      tokens.push({ type: 'word', text: value, quoted: true });
-    } else if (char === '(') {
-      let depth = 1;
-      let value = '';
-      i++;
-      while (i < text.length && depth > 0) {
-        if (text[i] === '\\' && i + 1 < text.length) {
-          value += text[i + 1];
-          i += 2;
-          continue;
-        }
-        if (text[i] === '(') depth++;
-        if (text[i] === ')') depth--;
-        if (depth > 0) value += text[i];
-        i++;
-      }
-      tokens.push({ type: 'comment', text: value });
-    } else if ('<>@,;:.[]'.includes(char)) {
-      if (char === '[') {
-        const close = text.indexOf(']', i);
-        const end = close < 0 ? text.length : close + 1;
-        tokens.push({ type: 'word', text: text.slice(i, end), quoted: false });
-        i = end;
-      } else {
-        tokens.push({ type: 'special', text: char });
-        i++;
-      }
-    } else if (char === ')') {
-      i++; // a stray closing parenthesis is dropped
-    } else {
-      let value = '';
-      while (i < text.length && !' \t\r\n"()<>@,;:.['.includes(text[i])) value += text[i++];
-      tokens.push({ type: 'word', text: value, quoted: false });
-    }
-  }
-  return tokens;
-}
-
-const MISSING_MAILBOX = 'MISSING_MAILBOX';
-const MISSING_DOMAIN = 'MISSING_DOMAIN';
-
-/** Parses an address-list header value (decoded to a string, encoded words untouched). */
-export function parseAddressList(text: string): AddressItem[] {
-  const tokens = tokenize(text);
-  const items: AddressItem[] = [];
-  let pos = 0;
-  let inGroup = false;
-  const isSpecial = (token: AddressToken | undefined, char: string) => token?.type === 'special' && token.text === char;
-
-  /** Dot-joined words up to a special other than "." (local part or domain). */
-  const dotted = (): string => {
-    let out = '';
-    while (pos < tokens.length) {
-      const token = tokens[pos];
-      if (token.type === 'comment') {
-        pos++;
-      } else if (token.type === 'word') {
-        out += token.text;
-        pos++;
-      } else if (token.text === '.') {
-        out += '.';
-        pos++;
-      } else break;
-    }
-    return out;
-  };
-
-  while (pos < tokens.length) {
-    const start = pos;
-    const words: string[] = [];
-    let comment: string | null = null;
-    while (pos < tokens.length) {
-      const token = tokens[pos];
-      if (token.type === 'word') words.push(token.text);
-      else if (token.type === 'comment') comment = comment ?? token.text;
-      else if (token.text === '.') words.push('.');
-      else break;
-      pos++;
-    }
-    const stop = tokens[pos];
-    if (isSpecial(stop, ':') && !inGroup) {
-      pos++;
-      items.push({ group: words.join(' ').replace(/ \. /g, '.') });
-      inGroup = true;
-      continue;
-    }
-    if (isSpecial(stop, '<')) {
-      pos++;
-      let route: string | null = null;
-      if (isSpecial(tokens[pos], '@')) {
-        let routeText = '';
-        while (pos < tokens.length && !isSpecial(tokens[pos], ':') && !isSpecial(tokens[pos], '>')) {
-          const token = tokens[pos++];
-          if (token.type !== 'comment') routeText += token.text;
-        }
-        if (isSpecial(tokens[pos], ':')) {
-          pos++;
-          route = routeText;
-        }
-      }
-      const mailbox = dotted();
-      let domain = '';
-      if (isSpecial(tokens[pos], '@')) {
-        pos++;
-        domain = dotted();
-      }
-      while (pos < tokens.length && !isSpecial(tokens[pos], '>')) pos++;
-      pos++;
-      const name = words.length ? words.join(' ').replace(/ \. /g, '.') : null;
-      items.push({ name, route, mailbox: mailbox || MISSING_MAILBOX, domain: domain || MISSING_DOMAIN });
-    } else {
-      // addr-spec: the words read so far are the local part.
-      pos = start;
-      const mailbox = dotted();
-      let domain = '';
-      if (isSpecial(tokens[pos], '@')) {
-        pos++;
-        domain = dotted();
-      }
-      let trailingComment: string | null = null;
-      while (tokens[pos]?.type === 'comment') {
-        trailingComment = trailingComment ?? tokens[pos].text;
-        pos++;
-      }
-      const name = comment ?? trailingComment;
-      if (mailbox || domain) items.push({ name, route: null, mailbox: mailbox || MISSING_MAILBOX, domain: domain || MISSING_DOMAIN });
-    }
-    const after = tokens[pos];
-    if (isSpecial(after, ';') && inGroup) {
-      items.push({ groupEnd: true });
-      inGroup = false;
-      pos++;
-    } else if (isSpecial(after, ',')) {
-      pos++;
-    } else if (after && pos === start) {
-      pos++; // stray special: skip it
-    }
-    while (isSpecial(tokens[pos], ',')) pos++;
-  }
-  if (inGroup) items.push({ groupEnd: true });
-  return items;
-}
-
-const ATEXT = /^[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~\x80-\uffff]*$/;
-
+/** Quotes when anything but atext (and, for a local part, dots) is in it; escapes `"`, `\` and — as
+ * Dovecot does — `'`, so `"O'Neil, Pat"` is matched as `"O\'Neil, Pat"`. */
 function maybeQuote(text: string, quoteDots: boolean): string {
-  const plain = quoteDots ? ATEXT.test(text) : ATEXT.test(text.replace(/\./g, ''));
-  if (plain) return text;
-  return `"${text.replace(/(["\\])/g, '\\$1')}"`;
+  for (const char of text) {
+    if (!isAtext(char) && (quoteDots || char !== '.')) return `"${text.replace(/(["\\'])/g, '\\$1')}"`;
+  }
+  return text;
+}
+
+/** A display or group name: encoded words may not be quoted, so such a name is written as it is. */
+function writeName(name: string): string {
+  return name.includes('=?') ? name : maybeQuote(name, true);
 }
 
 /** The normal form Dovecot matches FROM/TO/CC/BCC against. */
-export function writeAddressList(items: AddressItem[]): string {
+export function writeAddressList(list: readonly EnvelopeAddress[] | null): string {
   let out = '';
   let first = true;
-  for (const item of items) {
-    if ('groupEnd' in item) {
-      if (out.endsWith(', ')) out = out.slice(0, -2);
-      else if (out.endsWith(': ')) out = out.slice(0, -1);
-      out += ';';
-      first = false;
-      continue;
-    }
+  let inGroup = false;
+  for (const address of list ?? []) {
     if (!first) out += ', ';
     first = false;
-    if ('group' in item) {
-      out += item.group ? (item.group.includes('=?') ? item.group : maybeQuote(item.group, true)) : '""';
-      out += ': ';
-      first = true;
+    if (address.domain === null) {
+      if (!inGroup) {
+        out += `${address.mailbox ? writeName(address.mailbox) : '""'}: `;
+        first = true;
+      } else if (out.endsWith(', ')) out = `${out.slice(0, -2)};`;
+      else out = `${out.slice(0, -1)};`; // an empty group: "name: " → "name:;"
+      inGroup = !inGroup;
       continue;
     }
-    if (item.name !== null) out += item.name.includes('=?') ? item.name : maybeQuote(item.name, true);
-    if (item.name) out += ' ';
-    out += '<';
-    if (item.route) out += `${item.route}:`;
-    out += maybeQuote(item.mailbox, false);
-    out += `@${item.domain}>`;
+    // The parse fills in a missing domain, but `""@example.com` does leave an empty mailbox.
+    const mailbox = address.mailbox ? maybeQuote(address.mailbox, false) : '""';
+    if (address.name !== null) out += writeName(address.name);
+    if (address.name) out += ' ';
+    out += `<${address.route !== null ? `${address.route}:` : ''}${mailbox}@${address.domain}>`;
   }
   return out;
-}
-
-/** The addresses only (groups flattened), for SORT FROM/TO/CC and DISPLAYFROM/DISPLAYTO. */
-export function addressesOf(items: AddressItem[]): ParsedAddress[] {
-  return items.filter((item): item is ParsedAddress => 'mailbox' in item);
 }

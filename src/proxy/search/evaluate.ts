@@ -158,8 +158,6 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
   switch (key.kind) {
     case 'all':
       return true;
-    case 'none':
-      return false;
     case 'and':
       return key.keys.every((sub) => matchesKey(sub, message, folder));
     case 'or':

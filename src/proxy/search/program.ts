@@ -11,7 +11,6 @@ export type HeaderMatch = 'plain' | 'address' | 'compressed';
 
 export type SearchKey =
   | { kind: 'all' }
-  | { kind: 'none' }
   | { kind: 'and'; keys: SearchKey[] }
   | { kind: 'or'; left: SearchKey; right: SearchKey }
   | { kind: 'not'; key: SearchKey }

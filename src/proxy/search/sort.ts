@@ -5,7 +5,7 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import type { Token } from '../protocol/tokens.js';
-import { parseAddressList } from './address.js';
+import { isGroupStart, parseAddressList } from '../../snapshots/mime/address.js';
 import { extractBaseSubject } from './base-subject.js';
 import { parseDateHeader } from './dates.js';
 import { MessageContent, readHeaderBlock, runSearch } from './evaluate.js';
@@ -82,19 +82,16 @@ function keyValue(message: MessageContent, key: SortKey): number | string {
     case 'TO':
     case 'CC': {
       const items = firstAddressHeader(message, key === 'CC' ? 'Cc' : key === 'TO' ? 'To' : 'From');
-      const first = items?.[0];
-      if (!first) return '';
-      // A group comes first: Dovecot takes the group name as the mailbox.
-      const mailbox = 'group' in first ? first.group : 'mailbox' in first ? first.mailbox : '';
-      return foldForSearch(mailbox);
+      // A group comes first: Dovecot takes the group name (its start marker's mailbox) as the mailbox.
+      return foldForSearch(items?.[0]?.mailbox ?? '');
     }
     case 'DISPLAYFROM':
     case 'DISPLAYTO': {
       const items = firstAddressHeader(message, key === 'DISPLAYTO' ? 'To' : 'From');
       const first = items?.[0];
-      if (!first || 'groupEnd' in first) return '';
+      if (!first || first.mailbox === null) return '';
       // A group comes first: like Dovecot, its name stands for the display name.
-      if ('group' in first) return foldForSearch(decodeHeaderValue(first.group));
+      if (isGroupStart(first)) return foldForSearch(decodeHeaderValue(first.mailbox));
       const name = first.name ? decodeHeaderValue(first.name) : '';
       return foldForSearch(name || `${first.mailbox}@${first.domain}`);
     }

@@ -1,163 +1,392 @@
 /**
- * Address headers → ENVELOPE address lists, in the manner of Dovecot's message_address_parse with
- * "fill missing" on: a missing local part or domain becomes MISSING_MAILBOX / MISSING_DOMAIN, groups
- * become a start marker (NIL NIL "name" NIL) and an end marker (NIL NIL NIL NIL).
+ * The one RFC 5322 address-list parser: header value → address list in Dovecot 2.3's
+ * message_address_parse shape with "fill missing" on. Both ENVELOPE (written at ingest) and SEARCH/SORT
+ * (which match against a re-written normal form, see proxy/search/address.ts) read its output, as
+ * Dovecot feeds both from the same parse — so a broken header must come out exactly as Dovecot's does.
+ *
+ * Output shape (that of ENVELOPE): a mailbox is {name, route, mailbox, domain} with mailbox and domain
+ * never null (a missing one becomes MISSING_MAILBOX / MISSING_DOMAIN, an unreadable <…> domain
+ * SYNTAX_ERROR); a group is a start marker {mailbox: group name, domain: null} and an end marker with
+ * every field null.
+ *
+ * The value is a string of one char per byte (latin1) at ingest and decoded UTF-8 for SEARCH; either
+ * works since every char ≥ 0x80 is atom text. The parse steps answer like Dovecot's rfc822 parser:
+ * -1 = syntax error, 0 = stopped at the end of the value, 1 = more input follows.
  */
-import { Rfc822Lexer } from './rfc822.js';
 import type { EnvelopeAddress } from './structure.js';
 
 const MISSING_MAILBOX = 'MISSING_MAILBOX';
 const MISSING_DOMAIN = 'MISSING_DOMAIN';
+const SYNTAX_ERROR = 'SYNTAX_ERROR';
+const INVALID_ROUTE = 'INVALID_ROUTE';
+const ATEXT_EXTRA = "!#$%&'*+-/=?^_`{|}~";
 
-/** Words of a phrase, joined by single spaces; quoted strings unquoted. Stops at a special. */
-function readPhrase(lexer: Rfc822Lexer, stopAtDot = false): string[] {
-  const words: string[] = [];
-  for (;;) {
-    if (!lexer.skipLwsp()) break;
-    const c = lexer.peek();
-    if (c === '"') words.push(lexer.quotedString());
-    else if (c === '.' && !stopAtDot) {
-      lexer.pos++;
-      if (words.length > 0) words[words.length - 1] += '.';
-      else words.push('.');
-    } else {
-      const atom = lexer.atom();
-      if (atom === '') break;
-      words.push(atom);
-    }
-  }
-  return words;
+type Step = -1 | 0 | 1;
+
+/** RFC 5322 atext; every non-ASCII char counts, as Dovecot treats bytes ≥ 0x80. */
+export function isAtext(char: string): boolean {
+  if (char === '') return false;
+  const code = char.charCodeAt(0);
+  if (code >= 0x80) return true;
+  if ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)) return true;
+  return ATEXT_EXTRA.includes(char);
 }
 
-/** local-part "@" domain, each possibly missing. */
-function readAddrSpec(lexer: Rfc822Lexer): { mailbox: string; domain: string } {
-  let local = '';
-  lexer.skipLwsp();
-  for (;;) {
-    const c = lexer.peek();
-    if (c === '"') local += lexer.quotedString();
-    else if (c === '.') {
-      lexer.pos++;
-      local += '.';
-    } else {
-      const atom = lexer.atom();
-      if (atom === '') break;
-      local += atom;
-    }
-    if (!lexer.skipLwsp()) break;
-  }
-  let domain = '';
-  if (lexer.peek() === '@') {
-    lexer.pos++;
-    domain = readDomain(lexer);
-  }
-  return { mailbox: local || MISSING_MAILBOX, domain: domain || MISSING_DOMAIN };
+/** The address being read; `invalid` only steers the addr-spec fallback, it is not part of the output. */
+interface Draft {
+  name: string | null;
+  route: string | null;
+  mailbox: string | null;
+  domain: string | null;
+  invalid: boolean;
 }
 
-function readDomain(lexer: Rfc822Lexer): string {
-  let domain = '';
-  lexer.skipLwsp();
-  if (lexer.peek() === '[') {
-    const end = lexer.data.indexOf(']', lexer.pos);
-    const stop = end < 0 ? lexer.data.length : end + 1;
-    domain = lexer.data.slice(lexer.pos, stop);
-    lexer.pos = stop;
-    return domain;
-  }
-  for (;;) {
-    if (lexer.peek() === '.') {
-      lexer.pos++;
-      domain += '.';
-    } else {
-      const atom = lexer.atom();
-      if (atom === '') break;
-      domain += atom;
-    }
-    if (!lexer.skipLwsp()) break;
-  }
-  return domain;
-}
+const emptyDraft = (): Draft => ({ name: null, route: null, mailbox: null, domain: null, invalid: false });
 
-/** `<[@route,@route:]local@domain>` after the '<'. */
-function readAngleAddr(lexer: Rfc822Lexer, name: string | null): EnvelopeAddress {
-  lexer.pos++;
-  lexer.skipLwsp();
-  let route: string | null = null;
-  if (lexer.peek() === '@') {
-    const routes: string[] = [];
-    while (lexer.peek() === '@') {
-      lexer.pos++;
-      routes.push(`@${readDomain(lexer)}`);
-      lexer.skipLwsp();
-      if (lexer.peek() === ',') {
-        lexer.pos++;
-        lexer.skipLwsp();
+class AddressParser {
+  private pos = 0;
+  /** Text of the most recent comment: an addr-spec's display name ("a@b (Name)"). */
+  private lastComment = '';
+  /** Scratch text the current step appends to (phrase, local part, domain, route). */
+  private text = '';
+  private draft = emptyDraft();
+  readonly addresses: EnvelopeAddress[] = [];
+
+  constructor(private readonly data: string) {}
+
+  /** The char at the cursor, '' at the end (a method: TypeScript would narrow a getter's value). */
+  private char(): string {
+    return this.data[this.pos] ?? '';
+  }
+  private get atEnd(): boolean {
+    return this.pos >= this.data.length;
+  }
+  private more(): Step {
+    return this.atEnd ? 0 : 1;
+  }
+
+  parse(): EnvelopeAddress[] | null {
+    if (this.skipLwsp() <= 0) return null;
+    for (;;) {
+      if (this.address() === 0 || this.atEnd || this.char() !== ',') break;
+      this.pos++;
+      const next = this.skipLwsp();
+      if (next <= 0) {
+        if (next < 0) this.addFilled(); // a trailing unclosed comment still counts as an address
+        break;
       }
     }
-    if (lexer.peek() === ':') lexer.pos++;
-    route = routes.join(',');
+    return this.addresses.length > 0 ? this.addresses : null;
   }
-  const { mailbox, domain } = readAddrSpec(lexer);
-  lexer.skipLwsp();
-  if (lexer.peek() === '>') lexer.pos++;
-  return { name, route, mailbox, domain };
-}
 
-/** One mailbox (not a group); null when nothing parseable is left before a separator. */
-function readMailbox(lexer: Rfc822Lexer): EnvelopeAddress | null {
-  lexer.lastComment = null;
-  const start = lexer.pos;
-  const words = readPhrase(lexer, true);
-  lexer.skipLwsp();
-  const c = lexer.peek();
-  if (c === '<') return readAngleAddr(lexer, words.length > 0 ? words.join(' ') : null);
-  // addr-spec: re-read from the start as local@domain
-  lexer.pos = start;
-  lexer.lastComment = null;
-  if (lexer.skipLwsp() && (lexer.peek() === ',' || lexer.peek() === ';')) return null;
-  if (lexer.atEnd) return null;
-  const { mailbox, domain } = readAddrSpec(lexer);
-  lexer.skipLwsp();
-  return { name: lexer.lastComment, route: null, mailbox, domain };
+  // ── lexical steps ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * The content of a comment or quoted string, from just after its opening char: backslash escapes
+   * removed (but not before CR/LF, which obs-qp allows), folds' (CR)LF removed. Text read before a
+   * missing closing char still counts, as in Dovecot.
+   */
+  private delimited(close: string, nests: boolean): { content: string; closed: boolean } {
+    const d = this.data;
+    let content = '';
+    let depth = 1;
+    let start = this.pos;
+    for (; this.pos < d.length; this.pos++) {
+      const c = d[this.pos];
+      if (c === close && --depth === 0) {
+        content += d.slice(start, this.pos++);
+        return { content, closed: true };
+      }
+      if (c === '(' && nests) depth++;
+      else if (c === '\n') {
+        content += d.slice(start, this.pos > start && d[this.pos - 1] === '\r' ? this.pos - 1 : this.pos);
+        start = this.pos + 1;
+      } else if (c === '\\') {
+        if (this.pos + 1 >= d.length) break;
+        if (d[this.pos + 1] === '\r' || d[this.pos + 1] === '\n') continue;
+        content += d.slice(start, this.pos++);
+        start = this.pos;
+      }
+    }
+    return { content, closed: false };
+  }
+
+  /** A (nested) comment; its text becomes lastComment. */
+  private skipComment(): Step {
+    this.pos++;
+    const { content, closed } = this.delimited(')', true);
+    this.lastComment = content;
+    return closed ? this.more() : -1;
+  }
+
+  /** Blanks, line breaks and comments. */
+  private skipLwsp(): Step {
+    while (!this.atEnd) {
+      const c = this.char();
+      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.pos++;
+      else if (c !== '(') break;
+      else if (this.skipComment() < 0) return -1;
+    }
+    return this.more();
+  }
+
+  /** Appends data[start, pos) and steps over what follows. */
+  private endToken(start: number): Step {
+    this.text += this.data.slice(start, this.pos);
+    return this.atEnd ? 0 : this.skipLwsp();
+  }
+
+  private atom(): Step {
+    if (!isAtext(this.char())) return -1;
+    const start = this.pos++;
+    while (isAtext(this.char())) this.pos++;
+    return this.endToken(start);
+  }
+
+  /** Atoms joined by dots, blanks allowed around the dots (RFC 822). */
+  private dotAtom(): Step {
+    if (!isAtext(this.char())) return -1;
+    let start = this.pos++;
+    while (!this.atEnd) {
+      if (isAtext(this.char())) {
+        this.pos++;
+        continue;
+      }
+      this.text += this.data.slice(start, this.pos);
+      let step = this.skipLwsp();
+      if (step <= 0) return step;
+      if (this.char() !== '.') return 1;
+      this.pos++;
+      this.text += '.';
+      // an atom must follow the dot ("example.com." is no domain)
+      if (this.skipLwsp() <= 0 || !isAtext(this.char())) return -1;
+      start = this.pos;
+    }
+    this.text += this.data.slice(start, this.pos);
+    return 0;
+  }
+
+  private quotedString(): Step {
+    this.pos++;
+    const { content, closed } = this.delimited('"', false);
+    this.text += content;
+    return closed ? this.skipLwsp() : -1;
+  }
+
+  /** Words (atoms with dots, quoted strings) joined by one space; comments dropped. */
+  private phrase(): Step {
+    if (this.atEnd) return 0;
+    if (this.char() === '.') return -1;
+    for (;;) {
+      let step: Step;
+      if (this.char() === '"') step = this.quotedString();
+      else {
+        const start = this.pos;
+        while (isAtext(this.char()) || this.char() === '.') this.pos++;
+        step = this.endToken(start);
+      }
+      if (step <= 0) return step;
+      if (!isAtext(this.char()) && this.char() !== '"' && this.char() !== '.') break;
+      this.text += ' ';
+    }
+    return this.skipLwsp();
+  }
+
+  /** "@" then a dot-atom or a [literal], kept as written. */
+  private domain(): Step {
+    this.pos++;
+    if (this.skipLwsp() <= 0) return -1;
+    if (this.char() !== '[') return this.dotAtom();
+    const d = this.data;
+    const start = this.pos;
+    for (; this.pos < d.length; this.pos++) {
+      if (d[this.pos] === '\\') {
+        if (++this.pos >= d.length) break;
+      } else if (d[this.pos] === ']') {
+        this.pos++;
+        return this.endToken(start);
+      }
+    }
+    return -1; // no closing bracket
+  }
+
+  // ── grammar ────────────────────────────────────────────────────────────────────────────────────
+
+  /** Local part; dots anywhere are tolerated (Dovecot's default, for the many ".user"/"a..b" senders). */
+  private localPart(): Step {
+    this.text = '';
+    let step: Step = -1;
+    if (this.char() === '"') step = this.quotedString();
+    else {
+      do {
+        while (this.char() === '.') {
+          this.text += '.';
+          this.pos++;
+          if (this.atEnd) return this.setMailbox(0);
+          step = 1;
+        }
+        if (this.char() === '@') break;
+        step = this.atom();
+      } while (step > 0 && this.char() === '.');
+    }
+    return step < 0 ? -1 : this.setMailbox(step);
+  }
+
+  private setMailbox(step: Step): Step {
+    this.draft.mailbox = this.text;
+    return step;
+  }
+
+  private domainPart(): Step {
+    this.text = '';
+    const step = this.domain();
+    if (step < 0) return -1;
+    this.draft.domain = this.text;
+    return step;
+  }
+
+  /** obs-route "@a,@b" before the ':' inside <…>. */
+  private route(): Step {
+    this.text = '';
+    for (;;) {
+      if (this.atEnd) return 0;
+      if (this.char() !== '@') break;
+      if (this.text.length > 0) this.text += ',';
+      this.text += '@';
+      const step = this.domain();
+      if (step <= 0) return step;
+      while (this.skipLwsp() > 0 && this.char() === ',') this.pos++;
+    }
+    this.draft.route = this.text;
+    return 1;
+  }
+
+  private angleAddr(): Step {
+    this.pos++;
+    if (this.skipLwsp() <= 0) return -1;
+    if (this.char() === '@') {
+      if (this.route() > 0 && this.char() === ':') this.pos++;
+      else {
+        this.draft.route = INVALID_ROUTE;
+        if (this.atEnd) return -1;
+      }
+      if (this.skipLwsp() <= 0) return -1;
+    }
+    if (this.char() !== '>') {
+      if (this.localPart() <= 0) return -1;
+      if (this.char() === '@' && this.domainPart() <= 0) return -1;
+    }
+    if (this.char() !== '>') return -1;
+    this.pos++;
+    return this.skipLwsp();
+  }
+
+  /** [phrase] <addr>; -1 when this is no name-addr at all. */
+  private nameAddr(): Step {
+    this.text = '';
+    if (this.phrase() <= 0 || this.char() !== '<') return -1;
+    this.draft.name = this.text === '' ? null : this.text;
+    if (this.angleAddr() < 0) {
+      this.draft.domain = SYNTAX_ERROR;
+      this.draft.invalid = true;
+    }
+    return this.more();
+  }
+
+  /** local@domain, its display name taken from a comment; a lone word followed by words is a name. */
+  private addrSpec(): Step {
+    this.lastComment = '';
+    const quoted = this.char() === '"';
+    let step = this.localPart();
+    let domainStep: Step | null = null;
+    if (step <= 0) this.draft.invalid = true;
+    if (step !== 0 && !this.atEnd && this.char() === '@') {
+      domainStep = this.domainPart();
+      if (domainStep <= 0) step = domainStep;
+    }
+    if (this.lastComment.length > 0) this.draft.name = this.lastComment;
+    else if (domainStep === null) {
+      this.text += ' ';
+      const before = this.text.length;
+      this.phrase();
+      if (this.text.length !== before) {
+        this.draft.mailbox = null;
+        this.draft.name = this.text;
+      } else if (!quoted) this.draft.domain = '';
+      this.draft.invalid = true;
+      step = -1;
+    }
+    return step;
+  }
+
+  private mailbox(): Step {
+    const start = this.pos;
+    let step = this.nameAddr();
+    if (step < 0) {
+      this.pos = start;
+      step = this.addrSpec();
+      // a lone word with no @ (quoted, so not taken for a bare local part) is a display name
+      const d = this.draft;
+      if (d.invalid && d.name === null && d.mailbox !== null && d.domain === null) {
+        d.name = d.mailbox;
+        d.mailbox = null;
+      }
+    }
+    this.addFilled();
+    return step;
+  }
+
+  /** phrase ":" [mailbox *("," mailbox)] ";" — anything after the ':' is read as a group. */
+  private group(): Step {
+    this.text = '';
+    if (this.phrase() <= 0 || this.char() !== ':') return -1;
+    this.pos++;
+    let step = this.skipLwsp();
+    this.addresses.push({ name: null, route: null, mailbox: this.text, domain: null });
+    if (step > 0 && this.char() !== ';') {
+      for (;;) {
+        this.mailbox(); // a broken member is kept; reading goes on
+        if (this.atEnd || this.char() !== ',') break;
+        this.pos++;
+        if (this.skipLwsp() <= 0) {
+          step = -1;
+          break;
+        }
+      }
+    }
+    if (step >= 0) {
+      if (this.atEnd || this.char() !== ';') step = -1;
+      else {
+        this.pos++;
+        step = this.skipLwsp();
+      }
+    }
+    this.addresses.push({ name: null, route: null, mailbox: null, domain: null });
+    return step === 0 ? 0 : 1;
+  }
+
+  private address(): Step {
+    const start = this.pos;
+    const step = this.group();
+    if (step >= 0) return step;
+    this.pos = start;
+    return this.mailbox();
+  }
+
+  /** Adds the draft with missing parts filled in, and starts a new one. */
+  private addFilled(): void {
+    const { name, route, mailbox, domain } = this.draft;
+    this.addresses.push({ name, route, mailbox: mailbox ?? MISSING_MAILBOX, domain: domain ? domain : MISSING_DOMAIN });
+    this.draft = emptyDraft();
+  }
 }
 
 /** Parses an address header value into ENVELOPE address structures; null when there is none. */
 export function parseAddressList(value: string): EnvelopeAddress[] | null {
-  const lexer = new Rfc822Lexer(value);
-  const out: EnvelopeAddress[] = [];
-  let guard = 0;
-  while (lexer.skipLwsp() && guard++ < 10000) {
-    const c = lexer.peek();
-    if (c === ',') {
-      lexer.pos++;
-      continue;
-    }
-    // group?  phrase ':' ...
-    const start = lexer.pos;
-    const words = readPhrase(lexer, false);
-    lexer.skipLwsp();
-    if (lexer.peek() === ':' && words.length > 0) {
-      lexer.pos++;
-      out.push({ name: null, route: null, mailbox: words.join(' '), domain: null });
-      while (lexer.skipLwsp() && lexer.peek() !== ';') {
-        if (lexer.peek() === ',') {
-          lexer.pos++;
-          continue;
-        }
-        const before = lexer.pos;
-        const mailbox = readMailbox(lexer);
-        if (mailbox) out.push(mailbox);
-        if (lexer.pos === before) lexer.pos++;
-      }
-      if (lexer.peek() === ';') lexer.pos++;
-      out.push({ name: null, route: null, mailbox: null, domain: null });
-      continue;
-    }
-    lexer.pos = start;
-    const before = lexer.pos;
-    const mailbox = readMailbox(lexer);
-    if (mailbox) out.push(mailbox);
-    if (lexer.pos === before) lexer.pos++;
-  }
-  return out.length > 0 ? out : null;
+  return new AddressParser(value).parse();
+}
+
+/** A group's start marker carries the group name as its mailbox and no domain. */
+export function isGroupStart(address: EnvelopeAddress): boolean {
+  return address.domain === null && address.mailbox !== null;
 }

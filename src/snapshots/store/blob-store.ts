@@ -30,6 +30,8 @@ export interface BlobStore {
   storedBytes(account: string, hash: string): Promise<number>;
   /** Makes every write since the last call durable (directory entries included). */
   flush(account: string): Promise<void>;
+  /** Deletes half-written temporaries (a writer killed mid-put) older than `olderThanMs`; returns how many. */
+  sweepTemporaries(account: string, olderThanMs: number): Promise<number>;
 }
 
 export function sha256(data: Buffer): string {
@@ -37,6 +39,8 @@ export function sha256(data: Buffer): string {
 }
 
 const HASH_PATTERN = /^[0-9a-f]{64}$/;
+/** What `put` writes before its rename: `.<hash>.<pid>.<random>.tmp`. */
+const TEMPORARY_PATTERN = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]+\.tmp$/;
 
 /** Directory name for an account: reversible, and never `.`/`..` or containing a separator. */
 export function accountDirectoryName(account: string): string {
@@ -161,6 +165,30 @@ export class FileBlobStore implements BlobStore {
 
   async remove(account: string, hash: string): Promise<void> {
     await fs.rm(this.pathOf(account, hash), { force: true });
+  }
+
+  async sweepTemporaries(account: string, olderThanMs: number): Promise<number> {
+    const base = this.accountDirectory(account);
+    let prefixes: string[];
+    try {
+      prefixes = await fs.readdir(base);
+    } catch {
+      return 0;
+    }
+    let removed = 0;
+    for (const prefix of prefixes) {
+      const names = await fs.readdir(join(base, prefix)).catch(() => [] as string[]);
+      for (const name of names) {
+        if (!TEMPORARY_PATTERN.test(name)) continue;
+        const path = join(base, prefix, name);
+        const stat = await fs.stat(path).catch(() => null);
+        if (stat && Date.now() - stat.mtimeMs > olderThanMs) {
+          await fs.rm(path, { force: true });
+          removed += 1;
+        }
+      }
+    }
+    return removed;
   }
 
   async *list(account: string): AsyncIterable<string> {

@@ -85,8 +85,11 @@ export interface Catalog {
   reusableMessages(account: string, seq: number): Promise<ReusableMessage[]>;
   blobStructure(account: string, hash: string): Promise<MessageStructure | null>;
 
-  /** Drops the captures of these days; their rows stay only while another capture still covers them. */
-  dropDays(account: string, days: DayLabel[]): Promise<void>;
+  /**
+   * Drops the captures of these days; their rows stay only while another capture still covers them.
+   * A day a running capture builds on is kept for now. Returns the days actually dropped.
+   */
+  dropDays(account: string, days: DayLabel[]): Promise<DayLabel[]>;
   /** Deletes rows no capture covers and returns the blobs nothing references any more (already unlisted). */
   collectGarbage(account: string): Promise<string[]>;
   referencedBlobs(account: string): Promise<BlobRecord[]>;

@@ -107,6 +107,10 @@ export class SqliteCatalog implements Catalog {
       const seq = Number(
         this.db.prepare("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
       );
+      // Blobs the interrupted captures fetched now belong to this one: it reuses them (salvaged or
+      // found on disk), so garbage collection must treat them as in use while it runs.
+      const adopt = this.db.prepare('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND added_seq = ?');
+      for (const stale of running) adopt.run(seq, accountId, stale.seq);
       return { capture: { seq, account, label, previousSeq }, salvaged };
     })();
   }
@@ -255,11 +259,25 @@ export class SqliteCatalog implements Catalog {
     return row ? (JSON.parse(row.structure) as MessageStructure) : null;
   }
 
-  async dropDays(account: string, days: DayLabel[]): Promise<void> {
+  async dropDays(account: string, days: DayLabel[]): Promise<DayLabel[]> {
     const accountId = this.accountId(account);
-    if (accountId === null || days.length === 0) return;
-    const drop = this.db.prepare("DELETE FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
-    this.db.transaction(() => days.forEach((day) => drop.run(accountId, day)))();
+    if (accountId === null || days.length === 0) return [];
+    return this.db.transaction(() => {
+      // A running capture extends the rows of the capture it started from only as it reaches each
+      // folder: dropping that base now would let garbage collection take rows and blobs it reuses.
+      const running = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number }[];
+      const bases = new Set(running.map(({ seq }) => this.latestCommitted(accountId, seq)).filter((seq): seq is number => seq !== null));
+      const captures = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
+      const drop = this.db.prepare('DELETE FROM captures WHERE seq = ?');
+      const dropped: DayLabel[] = [];
+      for (const day of days) {
+        const seqs = (captures.all(accountId, day) as { seq: number }[]).map(({ seq }) => seq);
+        if (seqs.length === 0 || seqs.some((seq) => bases.has(seq))) continue;
+        seqs.forEach((seq) => drop.run(seq));
+        dropped.push(day);
+      }
+      return dropped;
+    })();
   }
 
   async collectGarbage(account: string): Promise<string[]> {

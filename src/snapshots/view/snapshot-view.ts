@@ -5,7 +5,7 @@
  * another account's data, whatever name a client sends.
  */
 import type { Readable } from 'node:stream';
-import type { MailboxInfo, MessageRef, OpenMailbox, SnapshotView } from '../../proxy/ports.js';
+import { RESTORE_MAILBOX, type MailboxInfo, type MessageRef, type OpenMailbox, type RestoreAnswer, type SnapshotView } from '../../proxy/ports.js';
 import type { DayLabel } from '../day-label.js';
 import type { MessageStructure } from '../mime/structure.js';
 import type { FolderRecord } from '../store/catalog.js';
@@ -27,6 +27,16 @@ function canonicalInbox(path: string): string {
   return first.toUpperCase() === 'INBOX' ? ['INBOX', ...rest].join('/') : path;
 }
 
+/**
+ * A message's flags in the order of the folder's FLAGS list — system flags first, then keywords —
+ * as Dovecot answers them; the catalog keeps them sorted, which would put keywords before `\Seen`.
+ */
+function inFolderOrder(messageFlags: string[], folderRank: Map<string, number>): string[] {
+  if (messageFlags.length < 2) return messageFlags;
+  const rank = (flag: string): number => folderRank.get(flag) ?? folderRank.size;
+  return [...messageFlags].sort((a, b) => rank(a) - rank(b));
+}
+
 function withParents(paths: Iterable<string>): Map<string, boolean> {
   const selectable = new Map<string, boolean>();
   for (const path of paths) {
@@ -40,6 +50,13 @@ function withParents(paths: Iterable<string>): Map<string, boolean> {
   return selectable;
 }
 
+/** Files a restore of snapshot messages; the recovery service in production. */
+export type RestoreRequester = (request: { account: string; day: DayLabel; folder: string; uids: number[] }) => Promise<RestoreAnswer>;
+
+function isRestoreMailbox(name: string): boolean {
+  return name.toLowerCase() === RESTORE_MAILBOX.toLowerCase();
+}
+
 export class StoreSnapshotView implements SnapshotView {
   private readonly structures = new Map<string, MessageStructure>();
 
@@ -48,6 +65,7 @@ export class StoreSnapshotView implements SnapshotView {
     readonly account: string,
     /** A day-suffix session: only this day, its folders at the top level. */
     private readonly onlyDay: DayLabel | null,
+    private readonly restore: RestoreRequester | null = null,
   ) {}
 
   private async days(): Promise<{ day: DayLabel; seq: number }[]> {
@@ -72,6 +90,8 @@ export class StoreSnapshotView implements SnapshotView {
         entries.set(`${prefix}${path}`, selectable);
       }
     }
+    // In a day session a live folder may itself be called "Restore"; the folder wins there.
+    if (this.restore && !entries.has(RESTORE_MAILBOX)) entries.set(RESTORE_MAILBOX, true);
     const names = [...entries.keys()];
     return names.map((name) => ({
       name,
@@ -89,6 +109,23 @@ export class StoreSnapshotView implements SnapshotView {
   }
 
   async openMailbox(name: string): Promise<OpenMailbox | null> {
+    const snapshotFolder = await this.openSnapshotFolder(name);
+    if (snapshotFolder || !this.restore || !isRestoreMailbox(name)) return snapshotFolder;
+    // `Restore` always looks empty: what is copied there becomes a request, not a message.
+    return this.openFolder(RESTORE_MAILBOX, { name: RESTORE_MAILBOX, delimiter: '/', uidValidity: 1, uidNext: 1, highestModseq: 1, subscribed: true, specialUse: null, messages: 0, bytes: 0 }, [], SYSTEM_FLAGS);
+  }
+
+  async requestRestore(mailboxName: string, uids: number[]): Promise<RestoreAnswer | null> {
+    if (!this.restore) return null;
+    const where = this.locate(mailboxName);
+    if (!where) return null;
+    const day = (await this.days()).find((candidate) => candidate.day === where.day);
+    const folder = day ? (await this.dayFolders(day.day, day.seq)).folders.get(where.path) : undefined;
+    if (!day || !folder) return null;
+    return this.restore({ account: this.account, day: day.day, folder: folder.name, uids });
+  }
+
+  private async openSnapshotFolder(name: string): Promise<OpenMailbox | null> {
     const where = this.locate(name);
     if (!where) return null;
     const day = (await this.days()).find((candidate) => candidate.day === where.day);
@@ -96,10 +133,12 @@ export class StoreSnapshotView implements SnapshotView {
     const folder = (await this.dayFolders(day.day, day.seq)).folders.get(where.path);
     if (!folder) return null;
     const records = await this.store.catalog.messages(this.account, day.seq, folder.name, folder.uidValidity);
-    const messages: MessageRef[] = records.map((record) => ({ ...record }));
     const keywords = new Set<string>();
-    for (const message of messages) for (const flag of message.flags) if (!flag.startsWith('\\')) keywords.add(flag);
-    return this.openFolder(name, folder, messages, [...SYSTEM_FLAGS, ...[...keywords].sort()]);
+    for (const record of records) for (const flag of record.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+    const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
+    const rank = new Map(flags.map((flag, index) => [flag, index]));
+    const messages: MessageRef[] = records.map((record) => ({ ...record, flags: inFolderOrder(record.flags, rank) }));
+    return this.openFolder(name, folder, messages, flags);
   }
 
   private openFolder(name: string, folder: FolderRecord, messages: MessageRef[], flags: string[]): OpenMailbox {
@@ -131,11 +170,11 @@ export class StoreSnapshotView implements SnapshotView {
 }
 
 /** The LoginService's view factory: null when the account has nothing to show for that login. */
-export function snapshotViewFactory(store: Store) {
+export function snapshotViewFactory(store: Store, restore: RestoreRequester | null = null) {
   return async (account: string, day: DayLabel | null): Promise<SnapshotView | null> => {
     const days = await store.catalog.days(account);
     if (days.length === 0) return null;
     if (day !== null && !days.some((candidate) => candidate.day === day)) return null;
-    return new StoreSnapshotView(store, account, day);
+    return new StoreSnapshotView(store, account, day, restore);
   };
 }

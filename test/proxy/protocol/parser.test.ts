@@ -72,6 +72,11 @@ describe('command parser', () => {
     }
   });
 
+  test('refuses absurdly deep nesting with a syntax error instead of exhausting the stack', () => {
+    expect(parseCommand(frameOf(`a FETCH 1 ${'('.repeat(30000)}`))).toMatchObject({ ok: false, tag: 'a', text: expect.stringMatching(/nested/) });
+    expect(parse(`a ID ${'('.repeat(10)}${')'.repeat(10)}`).args).toHaveLength(1);
+  });
+
   test('has no tag to report for an invalid tag', () => {
     expect(parseCommand(frameOf('a{b NOOP'))).toMatchObject({ ok: false, tag: null });
     expect(parseCommand(frameOf('+ NOOP'))).toMatchObject({ ok: false, tag: null });

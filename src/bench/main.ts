@@ -1,0 +1,225 @@
+/**
+ * `npm run bench [-- --messages N --quick]`: a generated account on a private Dovecot, snapshotted
+ * and served by us, every metric measured beside its peer (Dovecot, mbsync, or our own initial
+ * snapshot) in the same run. Prints a table and writes bench/results/<time>.json.
+ */
+import { Command } from 'commander';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { removeTestbed, addUser, type DovecotTestbed } from '../testbed/dovecot.js';
+import { BENCH_PASSWORD, BENCH_USER, FOLDER_SHARES, indexAccount, writeMaildir } from './account.js';
+import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
+import { measureDovecotIdle, measureOurIdle, type IdleMeasure } from './measure-memory.js';
+import { measureBodyFetch, measureConcurrency, measureHeaderSync, measureSearch, measureSelect, SEARCHES, type Target } from './measure-serving.js';
+import { FIRST_DAY, directoryBytes, mbsyncThroughProxy, measureStorage, snapshotThroughProxy, type MbsyncRun, type SnapshotRun } from './measure-snapshots.js';
+import { startOurServer, type OurServer } from './our-server.js';
+import { dovecotVersion, enableDovecotCompression, mbsyncVersion, startBenchDovecot } from './peers.js';
+import { boundRow, machine, ratioRow, renderTable, type Row } from './report.js';
+import { addDays } from '../snapshots/day-label.js';
+import { MB, summarize } from './stats.js';
+
+interface Options {
+  messages?: string;
+  quick?: boolean;
+  repeat?: string;
+  idle?: string;
+  days?: string;
+  out?: string;
+  keep?: boolean;
+}
+
+const program = new Command()
+  .name('bench')
+  .description('Measure mtm beside Dovecot and mbsync on one generated account')
+  .option('--messages <n>', 'messages in the account (default 100000; 5000 with --quick)')
+  .option('--quick', 'smoke run: 5,000 messages, 500 idle connections, short load phases')
+  .option('--repeat <n>', 'repetitions of each measurement (default 3)')
+  .option('--idle <n>', 'idle connections for the memory test (default 2000; 500 with --quick)')
+  .option('--days <n>', 'daily snapshots for the storage test (default 15)')
+  .option('--out <dir>', 'directory for the JSON result', 'bench/results')
+  .option('--keep', 'keep the temporary Dovecot and stores');
+program.parse();
+const options = program.opts<Options>();
+
+const positive = (text: string | undefined, fallback: number, name: string): number => {
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`--${name} must be a positive integer, not "${text}"`);
+  return value;
+};
+const quick = Boolean(options.quick);
+const parameters = {
+  messages: positive(options.messages, quick ? 5000 : 100_000, 'messages'),
+  repetitions: positive(options.repeat, 3, 'repeat'),
+  idleConnections: positive(options.idle, quick ? 500 : 2000, 'idle'),
+  days: positive(options.days, 15, 'days'),
+  churnPerDay: 0.01,
+  selectSamplesPerRepetition: 20,
+  concurrentClients: 20,
+  concurrentSeconds: quick ? 5 : 15,
+  folder: 'INBOX',
+  quick,
+};
+
+const startedAt = new Date();
+const clock = Date.now();
+function log(line: string): void {
+  process.stderr.write(`[${((Date.now() - clock) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'mtm-bench-'));
+// Dovecot's unprivileged processes must reach the passwd files and mail below it.
+chmodSync(work, 0o755);
+let testbed: DovecotTestbed | null = null;
+let proxy: CountingProxy | null = null;
+let server: OurServer | null = null;
+
+async function main(): Promise<void> {
+  log(`work directory ${work}; ${parameters.messages} messages, ${parameters.repetitions} repetitions`);
+  testbed = await startBenchDovecot(join(work, 'dovecot'), parameters.idleConnections);
+  addUser(testbed, BENCH_USER, BENCH_PASSWORD);
+  const account = writeMaildir(testbed, parameters.messages);
+  log(`account written: ${account.messages} messages, ${(account.rawBytes / MB).toFixed(1)} MB, ${account.largeMessages} ≥ 100 KB, in ${account.writeSeconds.toFixed(1)} s (${account.method})`);
+  const indexSeconds = await indexAccount(testbed);
+  log(`Dovecot indexed the account in ${indexSeconds.toFixed(1)} s`);
+  proxy = await startCountingProxy(testbed.host, testbed.port);
+
+  // Initial snapshot beside mbsync, alternating. The first store is served; the last gets the churn days.
+  const initial: SnapshotRun[] = [];
+  const mbsync: MbsyncRun[] = [];
+  const storeOf = (index: number) => join(work, `store-${index}`);
+  for (let index = 0; index < parameters.repetitions; index++) {
+    mbsync.push(await mbsyncThroughProxy(join(work, 'mbsync'), proxy));
+    log(`mbsync ${index + 1}: ${mbsync[index].seconds.toFixed(1)} s, ${mbsync[index].wire.commands} commands`);
+    initial.push(await snapshotThroughProxy(storeOf(index), FIRST_DAY, proxy));
+    log(`initial snapshot ${index + 1}: ${initial[index].seconds.toFixed(1)} s, ${initial[index].wire.commands} commands`);
+    if (index > 0 && index < parameters.repetitions - 1) rmSync(storeOf(index), { recursive: true, force: true });
+  }
+  const servedStore = storeOf(0);
+  const churnStore = storeOf(parameters.repetitions - 1);
+
+  const noChange: SnapshotRun[] = [];
+  for (let index = 0; index < parameters.repetitions; index++) {
+    // Far from the churn days' labels, which may land in the same store when repetitions = 1.
+    noChange.push(await snapshotThroughProxy(servedStore, addDays(FIRST_DAY, 100 + index), proxy));
+    log(`no-change snapshot ${index + 1}: ${(noChange[index].seconds * 1000).toFixed(0)} ms, ${noChange[index].wire.commands} commands, ${noChange[index].wire.bytesFromServer} bytes`);
+  }
+
+  server = await startOurServer({ dir: work, storePath: servedStore, upstreamHost: testbed.host, upstreamPort: testbed.port });
+  const targets: Target[] = [
+    { name: 'ours', host: '127.0.0.1', port: server.port, user: `${BENCH_USER}#${FIRST_DAY}` },
+    { name: 'dovecot', host: testbed.host, port: testbed.port, user: BENCH_USER },
+  ];
+  const folder = parameters.folder;
+  const select = await measureSelect(targets, folder, parameters.repetitions, parameters.selectSamplesPerRepetition);
+  log(`SELECT p50 ours ${select.p50.ours.median.toFixed(1)} ms, Dovecot ${select.p50.dovecot.median.toFixed(1)} ms`);
+  const headers = await measureHeaderSync(targets, folder, parameters.repetitions);
+  log(`header sync ours ${headers.pair.ours.median.toFixed(0)} msg/s, Dovecot ${headers.pair.dovecot.median.toFixed(0)} msg/s`);
+  const bodies = await measureBodyFetch(targets, folder, parameters.repetitions);
+  log(`BODY.PEEK[] ours ${bodies.pair.ours.median.toFixed(1)} MB/s, Dovecot ${bodies.pair.dovecot.median.toFixed(1)} MB/s`);
+  const searches = await measureSearch(targets, folder, parameters.repetitions);
+  log(`SEARCH done (${Object.entries(searches).map(([key, value]) => `${key} ${value.hits.ours}/${value.hits.dovecot} hits`).join(', ')})`);
+  const concurrency = await measureConcurrency(targets, folder, parameters.concurrentClients, parameters.concurrentSeconds, parameters.repetitions);
+  log(`concurrency ours ${concurrency.throughput.ours.median.toFixed(0)} cmd/s, Dovecot ${concurrency.throughput.dovecot.median.toFixed(0)} cmd/s`);
+
+  const idle: Record<string, IdleMeasure> = {};
+  const freshServer = async () => {
+    await server?.stop();
+    server = await startOurServer({ dir: work, storePath: servedStore, upstreamHost: testbed!.host, upstreamPort: testbed!.port });
+    return server;
+  };
+  idle.oursPlain = await measureOurIdle(await freshServer(), targets[0].user, parameters.idleConnections, false);
+  idle.dovecotPlain = await measureDovecotIdle(testbed, parameters.idleConnections, false);
+  log(`idle connections: ours ${(idle.oursPlain.perConnectionBytes / 1024).toFixed(1)} KiB, Dovecot ${(idle.dovecotPlain.perConnectionBytes / 1024).toFixed(1)} KiB per connection`);
+
+  log(`storage: ${parameters.days} daily snapshots with ${parameters.churnPerDay * 100} % churn`);
+  const storage = await measureStorage(testbed, churnStore, parameters.messages, parameters.days, proxy, log);
+
+  // Last: Dovecot answers COMPRESS only with imap_zlib loaded, which would also change the snapshots above.
+  await enableDovecotCompression(testbed);
+  idle.oursCompress = await measureOurIdle(await freshServer(), targets[0].user, parameters.idleConnections, true);
+  log(`idle connections after COMPRESS: ours measured`);
+  idle.dovecotCompress = await measureDovecotIdle(testbed, parameters.idleConnections, true);
+  log(`idle connections after COMPRESS: ours ${(idle.oursCompress.perConnectionBytes / 1024).toFixed(1)} KiB, Dovecot ${(idle.dovecotCompress.perConnectionBytes / 1024).toFixed(1)} KiB per connection`);
+  await server?.stop();
+  server = null;
+
+  const folders = FOLDER_SHARES.length;
+  const s = (values: number[]) => summarize(values);
+  const commandBound = 10 + 3 * folders;
+  const byteBound = 8192 + 2048 * folders;
+  const kib = (measure: IdleMeasure) => s([measure.perConnectionBytes / 1024]);
+  const rows: Row[] = [
+    ratioRow('initial snapshot', 'messages/s', s(initial.map((run) => run.messages / run.seconds)), 'mbsync', s(mbsync.map((run) => account.messages / run.seconds)), 'higher'),
+    ratioRow('initial snapshot', 'MB/s', s(initial.map((run) => run.bytes / MB / run.seconds)), 'mbsync', s(mbsync.map((run) => account.rawBytes / MB / run.seconds)), 'higher'),
+    boundRow('no-change snapshot', 's', s(noChange.map((run) => run.seconds)), 'initial', s(initial.map((run) => run.seconds)), 'report', null),
+    boundRow('no-change snapshot', 'IMAP commands', s(noChange.map((run) => run.wire.commands)), 'initial', s(initial.map((run) => run.wire.commands)),
+      `∝ folders: ≤ ${commandBound}`, Math.max(...noChange.map((run) => run.wire.commands)) <= commandBound),
+    boundRow('no-change snapshot', 'bytes received', s(noChange.map((run) => run.wire.bytesFromServer)), 'initial', s(initial.map((run) => run.wire.bytesFromServer)),
+      `≈ 0: ≤ ${byteBound / 1024} KiB`, Math.max(...noChange.map((run) => run.wire.bytesFromServer)) <= byteBound),
+    boundRow(`store after ${parameters.days} days ÷ raw Maildir`, 'ratio', s([storage.ratio]), 'raw', s([1]), '≤ 0.8', storage.ratio <= 0.8),
+    ratioRow(`SELECT ${folder} p50`, 'ms', select.p50.ours, 'Dovecot', select.p50.dovecot, 'lower'),
+    ratioRow(`SELECT ${folder} p99`, 'ms', select.p99.ours, 'Dovecot', select.p99.dovecot, 'lower'),
+    ratioRow('header sync UID FETCH 1:*', 'messages/s', headers.pair.ours, 'Dovecot', headers.pair.dovecot, 'higher'),
+    ratioRow('FETCH 1:* BODY.PEEK[]', 'MB/s', bodies.pair.ours, 'Dovecot', bodies.pair.dovecot, 'higher'),
+    ...SEARCHES.map((search) => ratioRow(`SEARCH ${search.key}`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower')),
+    ratioRow(`${parameters.concurrentClients} clients`, 'commands/s', concurrency.throughput.ours, 'Dovecot', concurrency.throughput.dovecot, 'higher'),
+    ratioRow(`${parameters.concurrentClients} clients p99`, 'ms', concurrency.p99.ours, 'Dovecot', concurrency.p99.dovecot, 'lower'),
+    boundRow(`idle connection ×${parameters.idleConnections}`, 'KiB RSS each', kib(idle.oursPlain), 'Dovecot', kib(idle.dovecotPlain), '≤ 50 KiB', idle.oursPlain.perConnectionBytes <= 50 * 1024),
+    boundRow(`idle connection after COMPRESS ×${parameters.idleConnections}`, 'KiB RSS each', kib(idle.oursCompress), 'Dovecot', kib(idle.dovecotCompress), 'report', null),
+  ];
+
+  const versions = { node: process.version, dovecot: dovecotVersion(), mbsync: mbsyncVersion() };
+  const notes = [
+    `Dovecot ${versions.dovecot} runs with its defaults for storage and search: Maildir, index files on, no FTS plugin (SEARCH TEXT reads every message). The bench only raises its process limits, and loads imap_zlib for the last test (idle connections after COMPRESS).`,
+    `Account: ${account.messages} messages, ${(account.rawBytes / MB).toFixed(1)} MB in ${folders} folders (${account.method}; written in ${account.writeSeconds.toFixed(1)} s, indexed by Dovecot in ${indexSeconds.toFixed(1)} s).`,
+    'Every snapshot and mbsync run goes through the same counting TCP relay on loopback; our IMAP server runs in its own process.',
+    `Churn per day: ${parameters.churnPerDay * 100} % of the messages new, as many deleted, as many re-flagged.`,
+    'Values are medians of the repetitions, [min–max] when they differ; ratio = ours ÷ peer.',
+  ];
+  const table = renderTable(rows);
+  process.stdout.write(`\n${table}\n\n${notes.map((note) => `* ${note}`).join('\n')}\n`);
+  const result = {
+    startedAt: startedAt.toISOString(),
+    seconds: (Date.now() - clock) / 1000,
+    machine: machine(),
+    versions,
+    parameters,
+    account: { ...account, indexSeconds },
+    notes,
+    rows,
+    details: {
+      initial, mbsync, noChange,
+      select: select.samples,
+      headerSync: headers.detail, bodyFetch: bodies.detail,
+      search: searches, concurrency: concurrency.runs,
+      idle, storage,
+      servedStoreBytes: directoryBytes(servedStore),
+    },
+  };
+  const outDir = resolve(options.out ?? 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const file = join(outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${parameters.messages}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  process.stdout.write(`\nJSON: ${file}\n`);
+}
+
+async function cleanUp(): Promise<void> {
+  await server?.stop().catch(() => undefined);
+  await proxy?.close().catch(() => undefined);
+  if (testbed) {
+    if (options.keep) log(`kept ${work}`);
+    else removeTestbed(testbed);
+  }
+  if (!options.keep) rmSync(work, { recursive: true, force: true });
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? error}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

@@ -1,0 +1,45 @@
+/**
+ * What `/readyz` checks: the store takes writes, the live server greets (logins and the nightly run
+ * need it), and Redis answers when configured. A load balancer stops sending clients to an
+ * instance that is not ready; an orchestrator does not restart it for that (that is /healthz).
+ */
+import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { closeRedis, openRedis } from '../coordination/redis-connection.js';
+import { probeLiveServer, probeRedis, probeStoreWritable } from '../doctor/probes.js';
+
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface Readiness {
+  check(): Promise<{ ready: boolean; checks: ReadinessCheck[] }>;
+  close(): Promise<void>;
+}
+
+export function createReadiness(config: Config, storePath: string): Readiness {
+  // One long-lived connection: a probe every few seconds should not open and close one each time.
+  // Commands queue while it (re)connects; the probe gives up after its own timeout either way.
+  let redis: Redis | null = null;
+  if (config.redis.url) {
+    redis = openRedis(config.redis.url, { queueWhileConnecting: true, commandTimeoutMs: 2000 });
+    redis.on('error', () => undefined);
+  }
+  const timeoutMs = Math.min(config.upstream.timeoutSeconds * 1000, 5000);
+  return {
+    async check() {
+      const pending: Promise<ReadinessCheck>[] = [
+        probeStoreWritable(storePath).then((result) => ({ name: 'store', ...result })),
+        probeLiveServer(config.upstream, timeoutMs).then((result) => ({ name: 'live server', ...result })),
+      ];
+      if (redis) pending.push(probeRedis(redis, 2000).then((result) => ({ name: 'redis', ...result })));
+      const checks = await Promise.all(pending);
+      return { ready: checks.every((check) => check.ok), checks };
+    },
+    async close() {
+      if (redis) await closeRedis(redis);
+    },
+  };
+}

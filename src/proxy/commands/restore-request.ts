@@ -1,0 +1,22 @@
+// COPY/MOVE into the virtual `Restore` mailbox: the messages are restored to the live mailbox
+// (a merge restore, confirmed by email). Any client can do it, phones included.
+import { no, ok, type CommandResult } from '../command.js';
+import { RESTORE_MAILBOX } from '../ports.js';
+import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { Session } from '../session.js';
+import { messagesInSet } from './message-set.js';
+
+export function isRestoreTarget(session: Session, destination: string): boolean {
+  return Boolean(session.view?.requestRestore) && destination.toLowerCase() === RESTORE_MAILBOX.toLowerCase();
+}
+
+export async function requestRestore(session: Session, set: SequenceSet, uid: boolean, command: string): Promise<CommandResult> {
+  const mailbox = session.selected!;
+  const numbers = messagesInSet(mailbox, set, uid);
+  if (numbers === null) return { status: 'BAD', text: 'Invalid message sequence number' };
+  if (numbers.length === 0) return ok(`${command} completed; no messages to restore`);
+  const uids = numbers.map((number) => mailbox.messages[number - 1].uid);
+  const answer = await session.view!.requestRestore!(mailbox.name, uids);
+  if (!answer) return no('CANNOT', 'Only messages of a snapshot folder can be restored');
+  return answer.accepted ? ok(answer.text) : no('CANNOT', answer.text);
+}

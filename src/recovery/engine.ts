@@ -1,0 +1,162 @@
+/**
+ * The restore itself: for every planned folder, find what the live folder already holds, then
+ * APPEND the rest with their flags and INTERNALDATE. Presence is recomputed on every run, so a
+ * restore repeated or re-run after a crash adds only what is still missing.
+ */
+import type { Store } from '../snapshots/store/store.js';
+import { identityOf, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
+import type { PlannedFolder, PlannedMessage, RestorePlan } from './plan.js';
+
+export interface FolderPreview {
+  source: string;
+  /** Live path it goes to. */
+  target: string;
+  exists: boolean;
+  messages: number;
+  bytes: number;
+  alreadyPresent: number;
+  bytesToRestore: number;
+}
+
+export interface RestorePreview {
+  folders: FolderPreview[];
+  messages: number;
+  bytes: number;
+  alreadyPresent: number;
+  toRestore: number;
+  bytesToRestore: number;
+  foldersToCreate: number;
+}
+
+export interface FolderOutcome {
+  source: string;
+  target: string;
+  created: boolean;
+  restored: number;
+  alreadyPresent: number;
+  failed: number;
+}
+
+export interface RestoreResult {
+  folders: FolderOutcome[];
+  restored: number;
+  alreadyPresent: number;
+  failed: number;
+}
+
+export interface RestoreProgress {
+  done: number;
+  total: number;
+  folder: string;
+}
+
+const READ_BATCH_MESSAGES = 50;
+const READ_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** Splits a folder's planned messages into those the live folder already holds and the missing ones (as multisets). */
+export function splitByPresence(messages: PlannedMessage[], present: Map<string, number>): { present: PlannedMessage[]; missing: PlannedMessage[] } {
+  const remaining = new Map(present);
+  const out = { present: [] as PlannedMessage[], missing: [] as PlannedMessage[] };
+  for (const message of messages) {
+    const key = identityOf(message);
+    const count = remaining.get(key) ?? 0;
+    if (count > 0) {
+      remaining.set(key, count - 1);
+      out.present.push(message);
+    } else {
+      out.missing.push(message);
+    }
+  }
+  return out;
+}
+
+function orderedFolders(plan: RestorePlan): PlannedFolder[] {
+  // Parents before children, so a re-created hierarchy is created top-down.
+  return [...plan.folders].sort((a, b) => (a.target < b.target ? -1 : a.target > b.target ? 1 : 0));
+}
+
+export async function previewRestore(live: LiveMailbox, plan: RestorePlan): Promise<RestorePreview> {
+  const liveFolders = await live.folders();
+  const preview: RestorePreview = { folders: [], messages: 0, bytes: 0, alreadyPresent: 0, toRestore: 0, bytesToRestore: 0, foldersToCreate: 0 };
+  for (const folder of orderedFolders(plan)) {
+    const target = live.livePath(folder.target);
+    const exists = liveFolders.has(target);
+    const split = exists ? splitByPresence(folder.messages, await live.presence(target, folder.messages)) : { present: [], missing: folder.messages };
+    const entry: FolderPreview = {
+      source: folder.source,
+      target,
+      exists,
+      messages: folder.messages.length,
+      bytes: folder.messages.reduce((sum, message) => sum + message.size, 0),
+      alreadyPresent: split.present.length,
+      bytesToRestore: split.missing.reduce((sum, message) => sum + message.size, 0),
+    };
+    preview.folders.push(entry);
+    preview.messages += entry.messages;
+    preview.bytes += entry.bytes;
+    preview.alreadyPresent += entry.alreadyPresent;
+    preview.toRestore += split.missing.length;
+    preview.bytesToRestore += entry.bytesToRestore;
+    if (!exists) preview.foldersToCreate += 1;
+  }
+  return preview;
+}
+
+export async function runRestore(
+  live: LiveMailbox,
+  store: Store,
+  plan: RestorePlan,
+  onProgress?: (progress: RestoreProgress) => void,
+): Promise<RestoreResult> {
+  const total = plan.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
+  const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0 };
+  let done = 0;
+  const liveFolders: Map<string, LiveFolder> = await live.folders();
+  for (const folder of orderedFolders(plan)) {
+    const target = live.livePath(folder.target);
+    const report = (): void => onProgress?.({ done, total, folder: folder.source });
+    const created = await live.ensureFolder(target, liveFolders);
+    const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
+    const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
+    done += split.present.length;
+    report();
+    let next = 0;
+    while (next < split.missing.length) {
+      // Read a bounded batch from the store, so a large folder never sits in memory at once.
+      const batch: PlannedMessage[] = [];
+      let bytes = 0;
+      while (next < split.missing.length && batch.length < READ_BATCH_MESSAGES && (batch.length === 0 || bytes + split.missing[next].size <= READ_BATCH_BYTES)) {
+        bytes += split.missing[next].size;
+        batch.push(split.missing[next++]);
+      }
+      const items: AppendItem[] = [];
+      const readable: PlannedMessage[] = [];
+      for (const message of batch) {
+        try {
+          items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
+          readable.push(message);
+        } catch {
+          outcome.failed += 1;
+          done += 1;
+        }
+      }
+      const stored = await live.append(target, items, (count) => {
+        done += count;
+        report();
+      });
+      for (const ok of stored) {
+        if (ok) outcome.restored += 1;
+        else {
+          outcome.failed += 1;
+          done += 1;
+        }
+      }
+      report();
+    }
+    result.folders.push(outcome);
+    result.restored += outcome.restored;
+    result.alreadyPresent += outcome.alreadyPresent;
+    result.failed += outcome.failed;
+  }
+  return result;
+}

@@ -1,0 +1,165 @@
+/**
+ * Restore jobs: a record per request (accepted or denied) in <store.path>/recovery/jobs.sqlite, so
+ * status and progress survive a restart and several processes (server, CLI) see each other's
+ * restores. Claiming a job is one transaction: it fails when the account already has an active
+ * restore or has used up its requests for the day. A job left active by a process that died is
+ * marked interrupted and can be run again (restores are idempotent).
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { DayLabel } from '../snapshots/day-label.js';
+import type { RestorePreview, RestoreResult } from './engine.js';
+import type { RestoreRequest } from './request.js';
+
+export type JobStatus = 'deciding' | 'queued' | 'running' | 'done' | 'failed' | 'denied' | 'interrupted';
+
+const ACTIVE: JobStatus[] = ['deciding', 'queued', 'running'];
+
+export interface JobProgress {
+  done: number;
+  total: number;
+  folder?: string;
+}
+
+export interface RestoreJob {
+  id: string;
+  account: string;
+  status: JobStatus;
+  request: RestoreRequest;
+  /** Calendar day (snapshot.timezone) the request was made: what recovery.maxPerDay counts. */
+  requestedOn: DayLabel;
+  createdAt: string;
+  updatedAt: string;
+  progress: JobProgress;
+  preview?: RestorePreview;
+  result?: RestoreResult;
+  /** Why it was denied or failed, in words for the user. */
+  reason?: string;
+}
+
+export type ClaimOutcome = { claimed: true; job: RestoreJob } | { claimed: false; conflict: 'busy'; active: RestoreJob } | { claimed: false; conflict: 'limit'; count: number };
+
+interface JobRow {
+  id: string;
+  account: string;
+  status: JobStatus;
+  requested_on: string;
+  owner_host: string;
+  owner_pid: number;
+  body: string;
+}
+
+export class JobStore {
+  private readonly db: Database.Database;
+
+  constructor(storePath: string) {
+    const directory = join(storePath, 'recovery');
+    mkdirSync(directory, { recursive: true });
+    this.db = new Database(join(directory, 'jobs.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`CREATE TABLE IF NOT EXISTS restore_jobs (
+      id TEXT PRIMARY KEY, account TEXT NOT NULL, status TEXT NOT NULL, requested_on TEXT NOT NULL,
+      owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, created_at TEXT NOT NULL, body TEXT NOT NULL)`);
+    this.db.exec('CREATE INDEX IF NOT EXISTS restore_jobs_account ON restore_jobs (account, status)');
+  }
+
+  private toJob(row: JobRow): RestoreJob {
+    return { ...(JSON.parse(row.body) as RestoreJob), status: row.status };
+  }
+
+  /** Jobs of this host whose process is gone will never finish: they become interrupted. */
+  reapAbandoned(): RestoreJob[] {
+    const rows = this.db
+      .prepare(`SELECT * FROM restore_jobs WHERE status IN (${ACTIVE.map(() => '?').join(',')}) AND owner_host = ?`)
+      .all(...ACTIVE, hostname()) as JobRow[];
+    const reaped: RestoreJob[] = [];
+    for (const row of rows) {
+      if (row.owner_pid === process.pid || processAlive(row.owner_pid)) continue;
+      const job = this.toJob(row);
+      reaped.push(this.update(job.id, { status: 'interrupted', reason: 'the process running this restore stopped before it finished' }));
+    }
+    return reaped;
+  }
+
+  /** Atomically: no active job for the account and under the daily limit → a new job in state "deciding". */
+  claim(request: RestoreRequest, requestedOn: DayLabel, maxPerDay: number): ClaimOutcome {
+    this.reapAbandoned();
+    const now = new Date().toISOString();
+    return this.db.transaction((): ClaimOutcome => {
+      const active = this.db
+        .prepare(`SELECT * FROM restore_jobs WHERE account = ? AND status IN (${ACTIVE.map(() => '?').join(',')}) ORDER BY created_at LIMIT 1`)
+        .get(request.account, ...ACTIVE) as JobRow | undefined;
+      if (active) return { claimed: false, conflict: 'busy', active: this.toJob(active) };
+      const { count } = this.db
+        .prepare("SELECT COUNT(*) AS count FROM restore_jobs WHERE account = ? AND requested_on = ? AND status <> 'denied'")
+        .get(request.account, requestedOn) as { count: number };
+      if (count >= maxPerDay) return { claimed: false, conflict: 'limit', count };
+      const job: RestoreJob = { id: randomUUID(), account: request.account, status: 'deciding', request, requestedOn, createdAt: now, updatedAt: now, progress: { done: 0, total: 0 } };
+      this.db
+        .prepare('INSERT INTO restore_jobs (id, account, status, requested_on, owner_host, owner_pid, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(job.id, job.account, job.status, requestedOn, hostname(), process.pid, now, JSON.stringify(job));
+      return { claimed: true, job };
+    }).immediate();
+  }
+
+  /** A denial decided before any job could be claimed (busy, limit, bad request) is still recorded. */
+  recordDenied(request: RestoreRequest, requestedOn: DayLabel, reason: string): RestoreJob {
+    const now = new Date().toISOString();
+    const job: RestoreJob = { id: randomUUID(), account: request.account, status: 'denied', request, requestedOn, createdAt: now, updatedAt: now, progress: { done: 0, total: 0 }, reason };
+    this.db
+      .prepare('INSERT INTO restore_jobs (id, account, status, requested_on, owner_host, owner_pid, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(job.id, job.account, job.status, requestedOn, hostname(), process.pid, now, JSON.stringify(job));
+    return job;
+  }
+
+  /** Puts an interrupted or failed job back in the queue, unless the account has another active restore. */
+  requeue(id: string): ClaimOutcome {
+    this.reapAbandoned();
+    return this.db.transaction((): ClaimOutcome => {
+      const job = this.get(id);
+      if (!job) throw new Error(`no restore job ${id}`);
+      if (job.status !== 'interrupted' && job.status !== 'failed') throw new Error(`restore job ${id} is ${job.status}; only an interrupted or failed job can be run again`);
+      const active = this.db
+        .prepare(`SELECT * FROM restore_jobs WHERE account = ? AND id <> ? AND status IN (${ACTIVE.map(() => '?').join(',')}) LIMIT 1`)
+        .get(job.account, id, ...ACTIVE) as JobRow | undefined;
+      if (active) return { claimed: false, conflict: 'busy', active: this.toJob(active) };
+      return { claimed: true, job: this.update(id, { status: 'queued', reason: undefined }) };
+    }).immediate();
+  }
+
+  update(id: string, changes: Partial<Omit<RestoreJob, 'id' | 'account' | 'request' | 'requestedOn' | 'createdAt'>>): RestoreJob {
+    return this.db.transaction(() => {
+      const current = this.get(id);
+      if (!current) throw new Error(`no restore job ${id}`);
+      const job: RestoreJob = { ...current, ...changes, updatedAt: new Date().toISOString() };
+      this.db.prepare('UPDATE restore_jobs SET status = ?, owner_host = ?, owner_pid = ?, body = ? WHERE id = ?').run(job.status, hostname(), process.pid, JSON.stringify(job), id);
+      return job;
+    })();
+  }
+
+  get(id: string): RestoreJob | null {
+    const row = this.db.prepare('SELECT * FROM restore_jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? this.toJob(row) : null;
+  }
+
+  list(account: string, limit = 50): RestoreJob[] {
+    return (this.db.prepare('SELECT * FROM restore_jobs WHERE account = ? ORDER BY created_at DESC LIMIT ?').all(account, limit) as JobRow[]).map((row) => this.toJob(row));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Recovery as the rest of mtm sees it: preview a restore, file it (decision before any write:
+ * accepted and queued, or denied with a reason and a denial email), follow its job, and the entry
+ * point the IMAP `Restore` mailbox calls. The CLI, the IMAP server and the HTTP API all go through here.
+ */
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { silentLogger } from '../log.js';
+import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-label.js';
+import type { Store } from '../snapshots/store/store.js';
+import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
+import { previewRestore, runRestore, type RestorePreview } from './engine.js';
+import { JobStore, type RestoreJob } from './jobs.js';
+import { LiveMailbox } from './live-mailbox.js';
+import type { RestoreNotice } from './notice.js';
+import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
+import { InProcessQueue, type JobRunner, type RestoreQueue } from './queue.js';
+import type { RestoreRequest } from './request.js';
+
+export type DenialCode = 'not-allowed' | 'no-snapshot' | 'outside-retention' | 'bad-request' | 'busy' | 'daily-limit' | 'over-quota' | 'over-max-bytes' | 'unavailable';
+
+export interface Denial {
+  code: DenialCode;
+  reason: string;
+  advice: string;
+}
+
+export type Decision =
+  | { accepted: true; jobId: string; preview: RestorePreview }
+  /** jobId is null when the request was not recorded (a requester asking for someone else's account). */
+  | { accepted: false; jobId: string | null; denial: Denial; notified: boolean };
+
+export type PreviewOutcome = { ok: true; preview: RestorePreview } | { ok: false; denial: Denial };
+
+export interface RecoveryServiceOptions {
+  config: Config;
+  store: Store;
+  logger?: Logger;
+  /** Builds the queue around the service's job runner; in-process by default. */
+  queue?: (runner: JobRunner) => RestoreQueue;
+  delivery?: NoticeDelivery;
+  now?: () => Date;
+}
+
+const PROGRESS_WRITE_MS = 250;
+
+class Denied extends Error {
+  constructor(readonly denial: Denial) {
+    super(denial.reason);
+  }
+}
+
+function deny(code: DenialCode, reason: string, advice: string): never {
+  throw new Denied({ code, reason, advice });
+}
+
+export class RecoveryService {
+  readonly jobs: JobStore;
+  readonly queue: RestoreQueue;
+  private readonly config: Config;
+  private readonly store: Store;
+  private readonly logger: Logger;
+  private readonly delivery: NoticeDelivery;
+  private readonly now: () => Date;
+
+  constructor(options: RecoveryServiceOptions) {
+    this.config = options.config;
+    this.store = options.store;
+    this.logger = options.logger ?? silentLogger;
+    this.delivery = options.delivery ?? noticeDeliveryFor(options.config);
+    this.now = options.now ?? (() => new Date());
+    this.jobs = new JobStore(options.store.path);
+    const runner: JobRunner = (jobId) => this.run(jobId);
+    this.queue = options.queue ? options.queue(runner) : new InProcessQueue(runner);
+  }
+
+  private today(): DayLabel {
+    return dayIn(this.config.snapshot.timezone, this.now());
+  }
+
+  /** The checks that need no live server: who asks, which day, what scope. */
+  private async checkRequest(request: RestoreRequest): Promise<RestorePlan> {
+    const { account, day } = request;
+    if (request.requester.kind === 'account' && request.requester.account !== account) {
+      deny('not-allowed', `${request.requester.account} may not restore into ${account}'s mailbox`, 'sign in as the account whose mail you want back, or ask an administrator');
+    }
+    if (!isDayLabel(day)) deny('bad-request', `"${day}" is not a day`, 'give the day as YYYY-MM-DD');
+    const today = this.today();
+    const oldest = addDays(today, -(this.config.snapshot.retentionDays - 1));
+    if (day < oldest || day > today) {
+      deny('outside-retention', `${day} is outside the ${this.config.snapshot.retentionDays} days snapshots are kept (${oldest} to ${today})`, `choose a day from ${oldest} to ${today}`);
+    }
+    if ((await this.store.catalog.captureForDay(account, day)) === null) {
+      deny('no-snapshot', `there is no snapshot of ${account} for ${day}`, 'choose one of the days listed in your Snapshots folder');
+    }
+    if (request.scope.kind === 'messages' && request.scope.uids.length === 0) deny('bad-request', 'no messages were named', 'name at least one message');
+    try {
+      return await planRestore(this.store, account, day, request.scope, request.mode);
+    } catch (error) {
+      if (error instanceof PlanError) deny('bad-request', error.message, 'check the folder name and message UIDs in that day\'s snapshot');
+      throw error;
+    }
+  }
+
+  /** The checks that need the live server: what is already there, and whether the rest fits. */
+  private async checkLive(plan: RestorePlan): Promise<RestorePreview> {
+    let live: LiveMailbox;
+    try {
+      live = await LiveMailbox.open(this.config, plan.account);
+    } catch (error) {
+      deny('unavailable', `the mail server could not be reached (${(error as Error).message})`, 'try again in a few minutes');
+    }
+    try {
+      const preview = await previewRestore(live, plan);
+      const { maxBytes } = this.config.recovery;
+      if (preview.bytesToRestore > maxBytes) {
+        deny('over-max-bytes', `the restore would write ${preview.bytesToRestore} bytes, more than the ${maxBytes} bytes allowed in one request`, 'restore fewer folders or messages at a time, or ask an administrator');
+      }
+      const quota = await live.quota();
+      if (quota && quota.usedBytes + preview.bytesToRestore > quota.limitBytes) {
+        deny('over-quota', `the restore needs ${preview.bytesToRestore} bytes but your mailbox has only ${Math.max(0, quota.limitBytes - quota.usedBytes)} of its ${quota.limitBytes} bytes free`, 'delete or archive mail to make room, restore fewer messages, or use a separate restore of a single folder');
+      }
+      return preview;
+    } finally {
+      await live.close();
+    }
+  }
+
+  /** What the restore would do, without writing or recording anything. */
+  async preview(request: RestoreRequest): Promise<PreviewOutcome> {
+    try {
+      return { ok: true, preview: await this.checkLive(await this.checkRequest(request)) };
+    } catch (error) {
+      if (error instanceof Denied) return { ok: false, denial: error.denial };
+      throw error;
+    }
+  }
+
+  /** Decides; an accepted restore is queued and runs in the background (see whenDone/job). */
+  async submit(request: RestoreRequest): Promise<Decision> {
+    const requestedOn = this.today();
+    let job: RestoreJob | null = null;
+    try {
+      const plan = await this.checkRequest(request);
+      const claim = this.jobs.claim(request, requestedOn, this.config.recovery.maxPerDay);
+      if (!claim.claimed) {
+        if (claim.conflict === 'busy') deny('busy', `another restore for ${request.account} is in progress (requested ${claim.active.createdAt})`, 'wait for its confirmation email, then ask again');
+        deny('daily-limit', `${request.account} has already made ${claim.count} restore requests today, the most allowed per day`, 'try again tomorrow, or ask an administrator');
+      }
+      job = claim.job;
+      const preview = await this.checkLive(plan);
+      this.jobs.update(job.id, { status: 'queued', preview, progress: { done: 0, total: planTotals(plan).messages } });
+      await this.queue.enqueue(job.id);
+      this.logger.info({ account: request.account, day: request.day, jobId: job.id, toRestore: preview.toRestore }, 'restore accepted');
+      return { accepted: true, jobId: job.id, preview };
+    } catch (error) {
+      if (!(error instanceof Denied)) {
+        if (job) this.jobs.update(job.id, { status: 'failed', reason: (error as Error).message });
+        throw error;
+      }
+      const { denial } = error;
+      this.logger.info({ account: request.account, day: request.day, code: denial.code }, 'restore denied');
+      // Someone else's account: record nothing there and send it no mail.
+      if (denial.code === 'not-allowed') return { accepted: false, jobId: null, denial, notified: false };
+      const denied = job ? this.jobs.update(job.id, { status: 'denied', reason: denial.reason }) : this.jobs.recordDenied(request, requestedOn, denial.reason);
+      const notified = await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice });
+      return { accepted: false, jobId: denied.id, denial, notified };
+    }
+  }
+
+  /** IMAP-native path: COPY/MOVE into `Restore` files a merge restore of exactly those messages. */
+  async fileRestoreFromImap(args: { account: string; day: DayLabel; folder: string; uids: number[] }): Promise<Decision> {
+    return this.submit({
+      account: args.account,
+      day: args.day,
+      scope: { kind: 'messages', folder: args.folder, uids: [...new Set(args.uids)] },
+      mode: 'merge',
+      requester: { kind: 'account', account: args.account },
+      origin: 'imap',
+    });
+  }
+
+  /** Runs an interrupted or failed job again; the restore's idempotence makes this safe. */
+  async rerun(jobId: string): Promise<RestoreJob> {
+    const claim = this.jobs.requeue(jobId);
+    if (!claim.claimed) throw new Error(claim.conflict === 'busy' ? `another restore for this account is in progress (${claim.active.id})` : 'daily limit reached');
+    await this.queue.enqueue(jobId);
+    return claim.job;
+  }
+
+  job(jobId: string): RestoreJob | null {
+    return this.jobs.get(jobId);
+  }
+
+  async whenDone(jobId: string): Promise<RestoreJob> {
+    await this.queue.whenDone(jobId);
+    const job = this.jobs.get(jobId);
+    if (!job) throw new Error(`no restore job ${jobId}`);
+    return job;
+  }
+
+  private async notify(notice: RestoreNotice): Promise<boolean> {
+    try {
+      await this.delivery.deliver(notice);
+      return true;
+    } catch (error) {
+      this.logger.error({ account: notice.request.account, jobId: notice.jobId, error: (error as Error).message }, 'confirmation email not delivered');
+      return false;
+    }
+  }
+
+  private async run(jobId: string): Promise<void> {
+    const queued = this.jobs.get(jobId);
+    if (!queued || queued.status !== 'queued') return;
+    const { request } = queued;
+    let job = this.jobs.update(jobId, { status: 'running' });
+    let lastWrite = 0;
+    try {
+      const plan = await planRestore(this.store, request.account, request.day, request.scope, request.mode);
+      const live = await LiveMailbox.open(this.config, request.account);
+      try {
+        const result = await runRestore(live, this.store, plan, (progress) => {
+          if (Date.now() - lastWrite < PROGRESS_WRITE_MS && progress.done < progress.total) return;
+          lastWrite = Date.now();
+          this.jobs.update(jobId, { progress });
+        });
+        job = this.jobs.update(jobId, { status: 'done', result, progress: { done: job.progress.total || result.restored + result.alreadyPresent + result.failed, total: job.progress.total } });
+        this.logger.info({ account: request.account, jobId, restored: result.restored, alreadyPresent: result.alreadyPresent, failed: result.failed }, 'restore done');
+        await this.notify({ kind: 'completed', request, jobId, result, preview: job.preview });
+      } finally {
+        await live.close();
+      }
+    } catch (error) {
+      const reason = (error as Error).message;
+      this.jobs.update(jobId, { status: 'failed', reason });
+      this.logger.error({ account: request.account, jobId, error: reason }, 'restore failed');
+      await this.notify({ kind: 'failed', request, jobId, reason });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.jobs.close();
+  }
+}

@@ -1,0 +1,67 @@
+/** Job records survive their process (an abandoned job becomes interrupted and blocks nobody), and the notice email is proper MIME. */
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { JobStore } from '../../src/recovery/jobs.js';
+import { buildNotice } from '../../src/recovery/notice.js';
+import type { RestoreRequest } from '../../src/recovery/request.js';
+import { tempDir } from '../fixtures/mtm.js';
+
+const request: RestoreRequest = { account: 'jobs-eve', day: '2026-11-20', scope: { kind: 'folder', folder: 'Entwürfe', subfolders: false }, mode: 'merge', requester: { kind: 'account', account: 'jobs-eve' }, origin: 'imap' };
+
+test('a job left active by a process that died is marked interrupted, frees the account, and can be queued again', () => {
+  const dir = tempDir('jobs');
+  const jobsModule = resolve('dist/recovery/jobs.js');
+  const script = `import('${jobsModule}').then(({ JobStore }) => { const s = new JobStore(${JSON.stringify(dir)}); const c = s.claim(${JSON.stringify(request)}, '2026-11-24', 5); s.update(c.job.id, { status: 'running' }); process.stdout.write(c.job.id); process.exit(0); })`;
+  const abandonedId = execFileSync(process.execPath, ['-e', script]).toString();
+  const jobs = new JobStore(dir);
+  try {
+    expect(jobs.get(abandonedId)?.status).toBe('running');
+    const claim = jobs.claim(request, '2026-11-24', 5);
+    expect(claim.claimed).toBe(true);
+    expect(jobs.get(abandonedId)?.status).toBe('interrupted');
+    // While the new claim is active, the interrupted one cannot run again; afterwards it can.
+    expect(jobs.requeue(abandonedId)).toMatchObject({ claimed: false, conflict: 'busy' });
+    if (claim.claimed) jobs.update(claim.job.id, { status: 'done' });
+    expect(jobs.requeue(abandonedId)).toMatchObject({ claimed: true, job: { status: 'queued' } });
+  } finally {
+    jobs.close();
+  }
+});
+
+test('the daily limit counts accepted requests, not denials', () => {
+  const jobs = new JobStore(tempDir('jobs-limit'));
+  try {
+    jobs.recordDenied(request, '2026-11-24', 'no');
+    const first = jobs.claim(request, '2026-11-24', 1);
+    expect(first.claimed).toBe(true);
+    if (first.claimed) jobs.update(first.job.id, { status: 'done' });
+    expect(jobs.claim(request, '2026-11-24', 1)).toMatchObject({ claimed: false, conflict: 'limit', count: 1 });
+    expect(jobs.claim(request, '2026-11-25', 1).claimed).toBe(true);
+  } finally {
+    jobs.close();
+  }
+});
+
+test('a notice is UTF-8 MIME with plain and HTML alternatives, Date, Message-ID and the configured From', () => {
+  const { raw, messageId } = buildNotice(
+    { kind: 'completed', request, jobId: 'job-1', result: { restored: 2, alreadyPresent: 1, failed: 0, folders: [{ source: 'Entwürfe', target: 'Entwürfe', created: false, restored: 2, alreadyPresent: 1, failed: 0 }] } },
+    { from: 'Zeitmaschine Ünd Co <restore@example.net>', to: 'jobs-eve' },
+  );
+  const text = raw.toString('utf8');
+  const [head, body] = [text.slice(0, text.indexOf('\r\n\r\n')), text.slice(text.indexOf('\r\n\r\n'))];
+  expect(/^[\x20-\x7e\r\n\t]*$/.test(head)).toBe(true);
+  expect(head).toMatch(/^From: =\?UTF-8\?B\?[A-Za-z0-9+/=]+\?= <restore@example\.net>$/m);
+  expect(head).toMatch(/^Date: \w{3}, \d{1,2} \w{3} \d{4} \d\d:\d\d:\d\d \+0000$/m);
+  expect(head).toContain(`Message-ID: ${messageId}`);
+  expect(messageId).toMatch(/^<restore\.job-1\.completed\.[0-9a-f]+@example\.net>$/);
+  expect(head).toContain('MIME-Version: 1.0');
+  const boundary = /boundary="([^"]+)"/.exec(head)![1];
+  const parts = body.split(`--${boundary}`);
+  expect(parts).toHaveLength(4);
+  expect(parts[3]).toBe('--\r\n');
+  const decode = (part: string) => Buffer.from(part.split('\r\n\r\n')[1], 'base64').toString('utf8');
+  expect(parts[1]).toContain('Content-Type: text/plain; charset=utf-8');
+  expect(decode(parts[1])).toContain('Entwürfe -> Entwürfe: 2 restored, 1 already present, 0 failed');
+  expect(parts[2]).toContain('Content-Type: text/html; charset=utf-8');
+  expect(decode(parts[2])).toContain('<td>Entwürfe</td><td>Entwürfe</td><td>2</td><td>1</td><td>0</td>');
+});
