@@ -9,6 +9,7 @@ import { startHttpServer, type HttpServer } from './http/server.js';
 import { metrics } from './metrics.js';
 import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
+import { recoveryRoutes } from './recovery/http-api.js';
 import { RecoveryService } from './recovery/service.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
 import type { Store } from './snapshots/store/store.js';
@@ -51,8 +52,15 @@ export async function startService(config: Config, store: Store, logger: Logger,
     loginService: countedLogins,
     logger,
   });
-  logger.info({ host: config.server.host, port: imap.port, tlsPort: imap.tlsPort }, 'IMAP server listening');
-  const http = await startHttpServer({ host: config.http.host, port: config.http.port, store, config, logger });
+  const http = await startHttpServer({
+    host: config.http.host,
+    port: config.http.port,
+    tls: config.http.tls,
+    store,
+    config,
+    logger,
+    extraRoutes: recoveryRoutes({ config, store, recovery, loginService, logger }),
+  });
   const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger);
   return {
     imap,

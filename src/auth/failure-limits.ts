@@ -46,9 +46,17 @@ export interface Reservation {
   held: Array<{ scope: LimitScope; consumed: number }>;
 }
 
-export type LimitVerdict =
-  | { allowed: true; reservation: Reservation }
-  | { allowed: false; scope: LimitScope; retryAfterSeconds: number };
+/** Why an attempt is refused: which limit, and when that key opens again. */
+export interface LimitRefusal {
+  allowed: false;
+  scope: LimitScope;
+  retryAfterSeconds: number;
+}
+
+export type LimitVerdict = { allowed: true; reservation: Reservation } | LimitRefusal;
+
+/** What a look at the counts without counting says; `failuresCounted` is for account+IP. */
+export type LimitCheck = { allowed: true; failuresCounted: boolean } | LimitRefusal;
 
 /** How an attempt ended: only a password the live server judged wrong stays counted. */
 export type AttemptOutcome = 'failure' | 'success' | 'not-judged';
@@ -157,6 +165,44 @@ export class FailureLimits {
   }
 
   /**
+   * Looks whether an attempt would be refused, without counting one: true for a locked key and
+   * for one whose failures and pending attempts already fill the limit. Lets a password already
+   * known to be right (the success cache) in without holding a count, while a lock still holds
+   * for it, so a locked-out guesser cannot go on testing guesses against the cache. Store errors
+   * allow, as in begin().
+   */
+  async peek(account: string, ip: string): Promise<LimitCheck> {
+    if (this.redisReady) await this.redisReady;
+    const looked = await Promise.all(
+      this.limiters.map(async ({ scope, limit, limiter, key }) => {
+        try {
+          const state = await limiter.get(key(account, ip));
+          return { scope, limit, consumed: state?.consumedPoints ?? 0, msBeforeNext: state?.msBeforeNext ?? 0 };
+        } catch (error) {
+          this.warn(`Could not read the ${scope} login limit`, error);
+          return null;
+        }
+      }),
+    );
+    const states = looked.filter((entry) => entry !== null);
+    // The next counted attempt would be consumed + 1, refused once above the limit (as in begin).
+    const full = states.find(({ limit, consumed }) => consumed >= limit.failures);
+    if (full) return { allowed: false, scope: full.scope, retryAfterSeconds: Math.ceil(full.msBeforeNext / 1000) };
+    return { allowed: true, failuresCounted: states.some(({ scope, consumed }) => scope === 'accountAndIp' && consumed > 0) };
+  }
+
+  /** A login with the right password: the user who mistyped a few times starts over. */
+  async forgive(account: string, ip: string): Promise<void> {
+    const scoped = this.limiters.find(({ scope }) => scope === 'accountAndIp');
+    if (!scoped) return;
+    try {
+      await scoped.limiter.delete(scoped.key(account, ip));
+    } catch (error) {
+      this.warn('Could not reset the accountAndIp login limit', error);
+    }
+  }
+
+  /**
    * Ends an attempt. A failure stays counted, and the failure that reaches a limit locks that
    * key for lockSeconds. Anything else gives the count back; a success also clears the
    * account+IP count, so a user who mistyped a few times starts over.
@@ -169,11 +215,7 @@ export class FailureLimits {
       return;
     }
     await this.release(reservation);
-    if (outcome === 'success') {
-      await this.forEachHeld(reservation, 'reset', ({ scope, limiter }, key) =>
-        scope === 'accountAndIp' ? limiter.delete(key) : undefined,
-      );
-    }
+    if (outcome === 'success') await this.forgive(reservation.account, reservation.ip);
   }
 
   private release(reservation: Reservation): Promise<void> {

@@ -2,5 +2,5 @@
 export { LiveLoginService, type LiveLoginOptions, type ViewFactory, type AuthLogger } from './live-login-service.js';
 export { verifyWithLiveServer, type LiveServer, type Verification, type VerificationResult, type VerifyPassword } from './live-verifier.js';
 export { parseLoginName, type LoginName } from './login-name.js';
-export { FailureLimits, DEFAULT_FAILURE_LIMITS, type FailureLimit, type FailureLimitsOptions, type LimitVerdict, type Reservation } from './failure-limits.js';
+export { FailureLimits, DEFAULT_FAILURE_LIMITS, type FailureLimit, type FailureLimitsOptions, type LimitVerdict, type LimitCheck, type LimitRefusal, type Reservation } from './failure-limits.js';
 export { SuccessCache } from './success-cache.js';

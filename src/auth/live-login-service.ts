@@ -4,7 +4,7 @@
  * limited and slowed down, and a day-suffixed login (`alice#2026-11-23`) opens one day only.
  */
 import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
-import { FailureLimits, type FailureLimitsOptions } from './failure-limits.js';
+import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope } from './failure-limits.js';
 import { type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from './live-verifier.js';
 import { parseLoginName } from './login-name.js';
 import { SuccessCache } from './success-cache.js';
@@ -40,6 +40,13 @@ export const TEXT_LIMIT = 'Too many failed logins; wait a while before trying ag
 export const TEXT_NO_SNAPSHOT_DAY = 'No snapshot for that day';
 export const TEXT_NO_SNAPSHOTS = 'No snapshots of this account exist yet';
 
+/** How an attempt was judged, before its view is built; equal simultaneous attempts share one. */
+type Judgement =
+  | { kind: 'limit'; scope: LimitScope; retryAfterSeconds: number }
+  | { kind: 'verified' }
+  | { kind: 'rejected'; detail: string }
+  | { kind: 'unavailable'; detail: string };
+
 const silentLogger: AuthLogger = { info: () => undefined, warn: () => undefined };
 
 export class LiveLoginService implements LoginService {
@@ -52,6 +59,12 @@ export class LiveLoginService implements LoginService {
   private readonly limits: FailureLimits;
   /** Live checks under way, by account + fingerprint: simultaneous equal logins share one. */
   private readonly pending = new Map<string, Promise<Verification>>();
+  /**
+   * Attempts under way, by account + client address + fingerprint. Equal attempts from one client
+   * (a mail client opening many connections, an office behind one NAT) are one guess: they hold
+   * one count against the limits, not one each, and so cannot lock out a right password.
+   */
+  private readonly attempts = new Map<string, Promise<Judgement>>();
 
   constructor(
     private readonly viewFactory: ViewFactory,
@@ -74,38 +87,40 @@ export class LiveLoginService implements LoginService {
     const account = name?.account ?? '';
     const context = { account, day: name?.day ?? null, remoteAddress };
 
-    const verdict = await this.limits.begin(account, remoteAddress);
-    if (!verdict.allowed) {
-      this.logger.warn({ ...context, limit: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds }, 'Login refused: too many failures');
-      return this.failed('LIMIT', TEXT_LIMIT);
-    }
-    const { reservation } = verdict;
     if (!name) {
-      await this.limits.settle(reservation, 'failure');
+      // Counted as a failure at once: there is no password worth judging.
+      const verdict = await this.limits.begin(account, remoteAddress);
+      if (!verdict.allowed) return this.refusedByLimit(context, verdict);
+      await this.limits.settle(verdict.reservation, 'failure');
       this.logger.info({ remoteAddress }, 'Login refused: malformed login name');
       return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
     }
 
+    // A look before the slow hash: a locked-out client costs no scrypt and no live login.
+    const check = await this.limits.peek(account, remoteAddress);
+    if (!check.allowed) return this.refusedByLimit(context, check);
+
     const fingerprint = await this.cache.fingerprint(account, password);
+    let judgement: Judgement;
     if (this.cache.has(account, fingerprint)) {
-      await this.limits.settle(reservation, 'success');
+      // Known right: nothing is counted, so reconnecting clients never run into the limit.
+      if (check.failuresCounted) await this.limits.forgive(account, remoteAddress);
+      judgement = { kind: 'verified' };
     } else {
-      const { verification, shared } = await this.verifyOnce(account, password, fingerprint);
-      const { result, detail } = verification;
-      if (result === 'unavailable') {
-        await this.limits.settle(reservation, 'not-judged');
-        this.logger.warn({ ...context, detail }, 'Login not checked: live server unavailable');
+      judgement = await this.judgeOnce(account, password, fingerprint, remoteAddress);
+    }
+
+    switch (judgement.kind) {
+      case 'limit':
+        return this.refusedByLimit(context, judgement);
+      case 'unavailable':
+        this.logger.warn({ ...context, detail: judgement.detail }, 'Login not checked: live server unavailable');
         return { ok: false, code: 'UNAVAILABLE', text: TEXT_UNAVAILABLE };
-      }
-      if (result === 'rejected') {
-        // Parallel attempts with the same password are one guess: only the one that asked counts.
-        await this.limits.settle(reservation, shared ? 'not-judged' : 'failure');
-        this.logger.info({ ...context, detail }, 'Login refused: live server rejected the password');
+      case 'rejected':
+        this.logger.info({ ...context, detail: judgement.detail }, 'Login refused: live server rejected the password');
         return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
-      }
-      this.cache.remember(account, fingerprint);
-      await this.limits.settle(reservation, 'success');
-      this.logger.info(context, 'Login verified on the live server');
+      case 'verified':
+        break;
     }
 
     const view = await this.viewFactory(account, name.day);
@@ -119,6 +134,42 @@ export class LiveLoginService implements LoginService {
   /** Releases the Redis connection, if any. */
   async close(): Promise<void> {
     await this.limits.close();
+  }
+
+  /** One judgement per account + client + password at a time; latecomers share its answer. */
+  private judgeOnce(account: string, password: string, fingerprint: Buffer, remoteAddress: string): Promise<Judgement> {
+    const key = `${account}\0${addressBlock(remoteAddress)}\0${fingerprint.toString('base64')}`;
+    const running = this.attempts.get(key);
+    if (running) return running;
+    const judging = this.judge(account, password, fingerprint, remoteAddress).finally(() => this.attempts.delete(key));
+    this.attempts.set(key, judging);
+    return judging;
+  }
+
+  /**
+   * Counts the attempt as a failure until the live server answers (so a burst of different
+   * guesses cannot all slip past the limit), then settles it by that answer.
+   */
+  private async judge(account: string, password: string, fingerprint: Buffer, remoteAddress: string): Promise<Judgement> {
+    const verdict = await this.limits.begin(account, remoteAddress);
+    if (!verdict.allowed) return { kind: 'limit', scope: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds };
+    const { reservation } = verdict;
+    const { verification, shared } = await this.verifyOnce(account, password, fingerprint);
+    const { result, detail } = verification;
+    if (result === 'unavailable') {
+      await this.limits.settle(reservation, 'not-judged');
+      return { kind: 'unavailable', detail };
+    }
+    if (result === 'rejected') {
+      // The same password from another client at the same time is one guess: only the one that asked counts.
+      await this.limits.settle(reservation, shared ? 'not-judged' : 'failure');
+      return { kind: 'rejected', detail };
+    }
+    // Remembered before the attempt ends, so a login arriving right after finds the cache.
+    this.cache.remember(account, fingerprint);
+    await this.limits.settle(reservation, 'success');
+    this.logger.info({ account, remoteAddress }, 'Login verified on the live server');
+    return { kind: 'verified' };
   }
 
   /** One live check per account + password at a time; latecomers share its answer. */
@@ -138,6 +189,11 @@ export class LiveLoginService implements LoginService {
       // A replacement verifier may throw; its message is not trusted to be free of the password.
       return { result: 'unavailable', detail: `verifier failed (${error instanceof Error ? error.name : typeof error})` };
     }
+  }
+
+  private refusedByLimit(context: object, refusal: { scope: LimitScope; retryAfterSeconds: number }): Promise<LoginResult> {
+    this.logger.warn({ ...context, limit: refusal.scope, retryAfterSeconds: refusal.retryAfterSeconds }, 'Login refused: too many failures');
+    return this.failed('LIMIT', TEXT_LIMIT);
   }
 
   /** Failed and refused attempts answer late, to slow down guessing. */

@@ -17,11 +17,13 @@ Mail Time Machine demo is running.
   Login:         ${DEMO_USER} / ${DEMO_PASSWORD}        (or ${DEMO_USER}#${demo.days[0]} for one day only)
   Snapshot days: ${demo.days.join(', ')}
   Live server:   Dovecot on 127.0.0.1:${demo.testbed.port} (same login)
+  HTTP:          http://127.0.0.1:${service.http.port}/healthz, /metrics, /api/v1/accounts/${DEMO_USER}/days (Basic ${DEMO_USER}:${DEMO_PASSWORD})
   Config:        ${demo.configFile}
 
 Try:
   curl -s "imap://127.0.0.1:${port}/" --user ${DEMO_USER}:${DEMO_PASSWORD} -X 'LIST "" "*"'
-  curl -s "imap://127.0.0.1:${port}/Snapshots%2F${day}%2FINBOX;UID=1" --user ${DEMO_USER}:${DEMO_PASSWORD}
+  curl -s "imap://127.0.0.1:${port}/Snapshots%2F${day}%2FINBOX;UID=4" --user ${DEMO_USER}:${DEMO_PASSWORD}
+  curl -s -u ${DEMO_USER}:${DEMO_PASSWORD} http://127.0.0.1:${service.http.port}/api/v1/accounts/${DEMO_USER}/days
 
 Press Ctrl-C to stop.
 `);

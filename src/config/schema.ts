@@ -81,7 +81,11 @@ export const configSchema = z
       .strict()
       .prefault({}),
     http: z
-      .object({ host: z.string().min(1).default('127.0.0.1'), port: port.default(8025) })
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(8025),
+        tls: z.object({ key: z.string().min(1), cert: z.string().min(1) }).strict().optional(),
+      })
       .strict()
       .prefault({}),
     redis: z.object({ url: z.string().default('') }).strict().prefault({}),

@@ -78,7 +78,7 @@ export async function setupDemo(options: DemoOptions): Promise<Demo> {
       snapshot: { accounts: [DEMO_USER], auth: { mode: 'master', masterUser: testbed.masterUser, masterPassword: testbed.masterPassword } },
       store: { path: join(root, 'store') },
       server: { host: '127.0.0.1', port: options.imapPort ?? 1143, allowPlaintextAuth: true },
-      http: { host: '127.0.0.1', port: options.httpPort ?? (await freePort()) },
+      http: { host: '127.0.0.1', port: options.httpPort ?? 8025 },
       auth: { failureDelayMs: 500 },
     };
     const config = validateConfig(raw, 'demo config');

@@ -3,7 +3,9 @@
  * answers), `/metrics` (Prometheus). Routes are a list of handlers tried in order, so the recovery
  * API mounts on the same listener by adding its own.
  */
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
@@ -23,6 +25,8 @@ export interface HttpServerOptions {
   logger: Logger;
   /** Tried after the built-in routes, in order. */
   extraRoutes?: HttpRoute[];
+  /** PEM key and certificate (text or file paths): serve HTTPS, as the recovery API's sign-in wants. */
+  tls?: { key: string; cert: string };
 }
 
 export interface HttpServer {
@@ -75,7 +79,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     ...(options.extraRoutes ?? []),
   ];
 
-  const server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     void (async () => {
       for (const candidate of routes) {
         if (await candidate(req, res)) return;
@@ -86,7 +90,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });
-  });
+  };
+  const pem = (value: string) => (value.includes('-----BEGIN') ? value : readFileSync(value));
+  const server = options.tls ? createHttpsServer({ key: pem(options.tls.key), cert: pem(options.tls.cert) }, handler) : createServer(handler);
   // Probes come every few seconds: do not keep idle sockets around for minutes.
   server.keepAliveTimeout = 5000;
 

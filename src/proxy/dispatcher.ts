@@ -23,7 +23,10 @@ export async function dispatch(session: Session, parsed: ParsedCommand): Promise
   const started = process.hrtime.bigint();
   const result = await route(session, parsed);
   const name = registry.has(parsed.name) ? parsed.name : 'UNKNOWN';
-  metrics.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', Number(process.hrtime.bigint() - started) / 1e9);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  metrics.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', seconds);
+  // Name and outcome only: arguments may be credentials (LOGIN, AUTHENTICATE).
+  session.log.trace({ command: name, tag: parsed.tag, status: result.status, code: result.code?.split(' ')[0], seconds }, 'command');
   return result;
 }
 

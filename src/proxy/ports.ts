@@ -34,6 +34,8 @@ export interface OpenMailbox {
   messages: MessageRef[];
   /** Parsed structure computed at ingest (ENVELOPE, BODYSTRUCTURE, part offsets). */
   structure(message: MessageRef): Promise<MessageStructure>;
+  /** The raw header block, bytes [0, structure.headerLength): what header searches, SORT and THREAD read. */
+  readHeader(message: MessageRef): Promise<Buffer>;
   /** Raw RFC 5322 bytes [start, end) of the message; end defaults to its size. Streams, never buffers all. */
   read(message: MessageRef, start?: number, end?: number): Readable;
   /** Whole message in memory; only for SEARCH on bodies and small sections. */

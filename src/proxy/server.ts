@@ -3,6 +3,7 @@
  * Owns connection bookkeeping — per-IP limits, the shutdown path — and hands each connection to a
  * Session. Storage and authentication come in through the LoginService only.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
@@ -58,27 +59,29 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
   const maxPerIp = options.maxConnectionsPerIp ?? 50;
   const sessions = new Set<Session>();
   const perIp = new Map<string, number>();
+  // Ids stay unique across restarts and between instances sharing one log store.
+  const instanceTag = randomBytes(3).toString('hex');
   let nextId = 1;
   let closing = false;
 
   function accept(socket: Socket | TLSSocket, secure: boolean): void {
-    socket.on('error', (error) => logger.debug({ err: error }, 'connection error'));
+    const id = `${instanceTag}-${nextId++}`;
     const ip = socket.remoteAddress ?? 'unknown';
-    if (closing) {
-      socket.end('* BYE Server shutting down\r\n');
-      return;
-    }
+    const refuse = (text: string, level: 'info' | 'warn'): void => {
+      const log = logger.child({ session: id, remote: ip });
+      socket.on('error', (error) => log.debug({ err: error }, 'connection error'));
+      log[level]({ reason: text }, 'connection refused');
+      socket.end(`* BYE ${text}\r\n`);
+    };
+    if (closing) return refuse('Server shutting down', 'info');
     const count = perIp.get(ip) ?? 0;
-    if (count >= maxPerIp) {
-      logger.warn({ remote: ip }, 'too many connections from one address');
-      socket.end('* BYE Too many connections from your address; close some and try again\r\n');
-      return;
-    }
+    if (count >= maxPerIp) return refuse('Too many connections from your address; close some and try again', 'warn');
     perIp.set(ip, count + 1);
     socket.setNoDelay(true);
     // IDLE sessions are never auto-logged-out; TCP keep-alive notices peers that vanished.
     socket.setKeepAlive(true, 60_000);
-    const session = new Session(socket, settings, { secure, id: String(nextId++) });
+    // The Session attaches the socket's error listener, logging with its id.
+    const session = new Session(socket, settings, { secure, id });
     sessions.add(session);
     metrics.connectionOpened();
     void session.start().finally(() => {
@@ -98,7 +101,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       : null;
   plainServer.on('error', (error) => logger.error({ err: error }, 'IMAP listener error'));
   tlsServer?.on('error', (error) => logger.error({ err: error }, 'IMAPS listener error'));
-  tlsServer?.on('tlsClientError', (error) => logger.debug({ err: error }, 'TLS handshake failed'));
+  tlsServer?.on('tlsClientError', (error, socket) => logger.debug({ err: error, remote: socket.remoteAddress }, 'TLS handshake failed'));
 
   function listenOn(server: net.Server, port: number): Promise<number> {
     return new Promise((resolve, reject) => {

@@ -8,6 +8,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
+import { logContext } from '../log.js';
 import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
 import type { ResponsePiece } from './fetch/pieces.js';
 import { CommandReader } from './protocol/command-reader.js';
@@ -48,7 +49,9 @@ export class Session {
   view: SnapshotView | null = null;
   account: string | null = null;
   selected: OpenMailbox | null = null;
+  /** Bound to the session id and client address; every line about this connection goes here. */
   log: Logger;
+  readonly id: string;
 
   private transport: Socket | TLSSocket;
   private readonly reader: CommandReader;
@@ -67,6 +70,7 @@ export class Session {
   ) {
     this.transport = socket;
     this.secure = options.secure;
+    this.id = options.id;
     this.log = settings.logger.child({ session: options.id, remote: socket.remoteAddress });
     this.writer = new ResponseWriter(socket);
     this.reader = new CommandReader(
@@ -83,11 +87,20 @@ export class Session {
 
   /** Greets the client and serves commands until the connection ends; never rejects. */
   start(): Promise<void> {
-    this.finished = this.serve()
+    const opened = Date.now();
+    this.log.debug({ secure: this.secure }, 'connection opened');
+    // Layers below (login checks, views, restores) log with the server-wide logger; the context
+    // adds this session's id and address to their lines too.
+    const context = { session: this.id, remote: this.remoteAddress };
+    this.finished = logContext
+      .run(context, () => this.serve())
       .catch((error) => {
         if (!(error instanceof ConnectionClosedError)) this.log.error({ err: error }, 'session failed');
       })
-      .finally(() => this.destroy());
+      .finally(() => {
+        this.destroy();
+        this.log.debug({ seconds: (Date.now() - opened) / 1000 }, 'connection closed');
+      });
     return this.finished;
   }
 

@@ -39,7 +39,8 @@ export class InProcessQueue implements RestoreQueue {
   }
 
   async enqueue(jobId: string): Promise<void> {
-    if (this.finished.has(jobId)) return;
+    // Only a job still waiting or running is a duplicate; a finished one may be run again (rerun).
+    if (this.settle.has(jobId)) return;
     this.finished.set(jobId, new Promise((done) => this.settle.set(jobId, done)));
     this.waiting.push(jobId);
     this.pump();

@@ -8,13 +8,14 @@ import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
 import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
+import { restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, runRestore, type RestorePreview } from './engine.js';
 import { JobStore, type RestoreJob } from './jobs.js';
 import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
 import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
-import { InProcessQueue, type JobRunner, type RestoreQueue } from './queue.js';
+import type { JobRunner, RestoreQueue } from './queue.js';
 import type { RestoreRequest } from './request.js';
 
 export type DenialCode = 'not-allowed' | 'no-snapshot' | 'outside-retention' | 'bad-request' | 'busy' | 'daily-limit' | 'over-quota' | 'over-max-bytes' | 'unavailable';
@@ -36,8 +37,8 @@ export interface RecoveryServiceOptions {
   config: Config;
   store: Store;
   logger?: Logger;
-  /** Builds the queue around the service's job runner; in-process by default. */
-  queue?: (runner: JobRunner) => RestoreQueue;
+  /** Builds the queue around the service's job runner; by default restoreQueueFor(config): BullMQ with redis.url, else in-process. */
+  queue?: RestoreQueueFactory;
   delivery?: NoticeDelivery;
   now?: () => Date;
 }
@@ -71,7 +72,7 @@ export class RecoveryService {
     this.now = options.now ?? (() => new Date());
     this.jobs = new JobStore(options.store.path);
     const runner: JobRunner = (jobId) => this.run(jobId);
-    this.queue = options.queue ? options.queue(runner) : new InProcessQueue(runner);
+    this.queue = (options.queue ?? restoreQueueFor(options.config, { logger: this.logger }))(runner, this.jobs);
   }
 
   private today(): DayLabel {

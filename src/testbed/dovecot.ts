@@ -4,7 +4,7 @@
  * dovenull/dovecot/mtm-mail users, or entirely as the invoking user when not root.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, appendFileSync, writeFileSync, chownSync, chmodSync, rmSync, openSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, appendFileSync, writeFileSync, chownSync, chmodSync, rmSync, openSync, closeSync, renameSync, statSync, utimesSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -131,12 +131,49 @@ export function removeTestbed(testbed: Pick<DovecotTestbed, 'root'>): void {
   rmSync(testbed.root, { recursive: true, force: true });
 }
 
-/** Adds (or replaces the password of) a mail account; Dovecot re-reads the file on change. */
+/**
+ * Runs `change` while holding a lock file: test workers add users to one passwd-file at the same
+ * time, and a read-modify-write without it loses some of their lines.
+ */
+function withFileLock(lock: string, change: () => void): void {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx'));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A holder that died leaves its lock behind; one older than the deadline is stale.
+      if (Date.now() > deadline) rmSync(lock, { force: true });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+    }
+  }
+  try {
+    change();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/**
+ * Adds (or replaces the password of) a mail account. The file is replaced by a rename, so Dovecot,
+ * which rereads it when it changes, never sees it half-written.
+ */
 export function addUser(testbed: Pick<DovecotTestbed, 'root'>, user: string, password: string): void {
   const file = join(testbed.root, 'users');
-  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line && !line.startsWith(`${user}:`));
-  lines.push(`${user}:{PLAIN}${password}::::::`);
-  writeFileSync(file, `${lines.join('\n')}\n`);
+  withFileLock(`${file}.lock`, () => {
+    const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line && !line.startsWith(`${user}:`));
+    lines.push(`${user}:{PLAIN}${password}::::::`);
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, `${lines.join('\n')}\n`, { mode: 0o644 });
+    // Dovecot notices a changed passwd-file by its mtime, in whole seconds, checked at most once a
+    // second: give every version its own second, then let that second pass before the caller logs in.
+    const previous = Math.floor(statSync(file).mtimeMs / 1000);
+    const stamp = Math.max(Math.floor(Date.now() / 1000), previous + 1);
+    utimesSync(temporary, stamp, stamp);
+    renameSync(temporary, file);
+  });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1100);
 }
 
 export function setMasterPassword(testbed: Pick<DovecotTestbed, 'root'>, masterUser: string, password: string): void {

@@ -1,4 +1,4 @@
-import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitVerdict } from '../../src/auth/failure-limits.js';
+import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitCheck, type LimitVerdict } from '../../src/auth/failure-limits.js';
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
 const runId = `${process.pid}-${Date.now()}`;
@@ -18,7 +18,7 @@ async function fail(limits: FailureLimits, account: string, ip: string): Promise
   await limits.settle(verdict.reservation, 'failure');
 }
 
-function refusedBy(verdict: LimitVerdict): string | null {
+function refusedBy(verdict: LimitVerdict | LimitCheck): string | null {
   return verdict.allowed ? null : verdict.scope;
 }
 
@@ -131,6 +131,49 @@ describe('FailureLimits over Redis', () => {
       expect(warnings.length).toBeGreaterThan(0);
     } finally {
       await limits.close();
+    }
+  });
+});
+
+describe('FailureLimits.peek', () => {
+  test('looking does not count: many looks leave every attempt free', async () => {
+    const limits = new FailureLimits({ ...small, keyPrefix: uniquePrefix() });
+    for (let i = 0; i < 20; i++) expect((await limits.peek('limits-peek', '192.0.2.30')).allowed).toBe(true);
+    const verdicts = await Promise.all(Array.from({ length: 3 }, () => limits.begin('limits-peek', '192.0.2.30')));
+    expect(verdicts.every((verdict) => verdict.allowed)).toBe(true);
+  });
+
+  test('a locked key, or one whose pending attempts fill the limit, is refused by a look', async () => {
+    const limits = new FailureLimits({ ...small, keyPrefix: uniquePrefix() });
+    for (let i = 0; i < 3; i++) await fail(limits, 'limits-peek-locked', '192.0.2.31');
+    const locked = await limits.peek('limits-peek-locked', '192.0.2.31');
+    expect(refusedBy(locked)).toBe('accountAndIp');
+    if (!locked.allowed) expect(locked.retryAfterSeconds).toBeGreaterThan(0);
+
+    for (let i = 0; i < 3; i++) expect((await limits.begin('limits-peek-pending', '192.0.2.34')).allowed).toBe(true);
+    expect(refusedBy(await limits.peek('limits-peek-pending', '192.0.2.34'))).toBe('accountAndIp');
+  });
+
+  test('a look reports counted failures, and forgive clears them', async () => {
+    const limits = new FailureLimits({ ...small, keyPrefix: uniquePrefix() });
+    expect(await limits.peek('limits-forgive', '192.0.2.32')).toEqual({ allowed: true, failuresCounted: false });
+    for (let i = 0; i < 2; i++) await fail(limits, 'limits-forgive', '192.0.2.32');
+    expect(await limits.peek('limits-forgive', '192.0.2.32')).toEqual({ allowed: true, failuresCounted: true });
+    await limits.forgive('limits-forgive', '192.0.2.32');
+    expect(await limits.peek('limits-forgive', '192.0.2.32')).toEqual({ allowed: true, failuresCounted: false });
+  });
+
+  test('over Redis, a look sees the lock another instance set', async () => {
+    const keyPrefix = uniquePrefix();
+    const first = new FailureLimits({ ...small, keyPrefix }, REDIS_URL);
+    const second = new FailureLimits({ ...small, keyPrefix }, REDIS_URL);
+    try {
+      expect((await second.peek('limits-peek-shared', '192.0.2.33')).allowed).toBe(true);
+      for (let i = 0; i < 3; i++) await fail(first, 'limits-peek-shared', '192.0.2.33');
+      expect(refusedBy(await second.peek('limits-peek-shared', '192.0.2.33'))).toBe('accountAndIp');
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 });

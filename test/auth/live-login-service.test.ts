@@ -186,3 +186,101 @@ describe('LiveLoginService failure limits', () => {
     expect(counter.liveLogins()).toBe(0);
   });
 });
+
+describe('LiveLoginService under parallel logins', () => {
+  /** Small enough that any per-connection counting would show at once. */
+  const tight = { accountAndIp: { failures: 3, windowSeconds: 120, lockSeconds: 120 } };
+
+  test('thirty parallel logins with the right password all succeed, with one live login', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify });
+    const results = await Promise.all(Array.from({ length: 30 }, () => logins.login(USER, PASSWORD, '203.0.113.40')));
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    expect(counter.liveLogins()).toBe(1);
+  });
+
+  test('equal parallel logins hold one count, even with a limit of three', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify, limits: tight });
+    const results = await Promise.all(Array.from({ length: 30 }, () => logins.login(USER, PASSWORD, '203.0.113.41')));
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    expect(counter.liveLogins()).toBe(1);
+  });
+
+  test('a client reconnecting fifty times at once with a cached password never meets the limit', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify, limits: tight });
+    expect((await logins.login(USER, PASSWORD, '203.0.113.42')).ok).toBe(true);
+    const results = await Promise.all(Array.from({ length: 50 }, () => logins.login(USER, PASSWORD, '203.0.113.42')));
+    expect(results.filter((result) => !result.ok)).toEqual([]);
+    expect(counter.liveLogins()).toBe(1);
+  });
+
+  test('twelve different wrong guesses at once still lock out the right password', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify });
+    const guesses = Array.from({ length: 12 }, (_, i) => `Parallel-Guess-${i}`);
+    const results = await Promise.all(guesses.map((guess) => logins.login(USER, guess, '203.0.113.43')));
+    const codes = results.map((result) => failure(result).code).sort();
+    expect(codes).toEqual([...Array<string>(10).fill('AUTHENTICATIONFAILED'), 'LIMIT', 'LIMIT']);
+    expect(counter.liveLogins()).toBe(10);
+    expect(failure(await logins.login(USER, PASSWORD, '203.0.113.43')).code).toBe('LIMIT');
+    expect(counter.liveLogins()).toBe(10);
+    // The lock is for that address only. (This live success also lifts the penalty Dovecot put on
+    // our address after ten different wrong passwords, which would slow the other test files.)
+    expect((await logins.login(USER, PASSWORD, '203.0.113.50')).ok).toBe(true);
+  });
+
+  test('the same wrong password sent twelve times at once is not twelve guesses', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify });
+    const results = await Promise.all(Array.from({ length: 12 }, () => logins.login(USER, WRONG, '203.0.113.44')));
+    // Counted one each, ten of them would fill the limit and the last two would meet LIMIT.
+    expect(results.map((result) => failure(result).code)).toEqual(Array<string>(12).fill('AUTHENTICATIONFAILED'));
+    expect(counter.liveLogins()).toBeLessThan(10);
+    expect((await logins.login(USER, PASSWORD, '203.0.113.44')).ok).toBe(true);
+  });
+
+  test('a cached password does not open a locked account+address, so guessing cannot go on against the cache', async () => {
+    const counter = countingVerifier();
+    const logins = service({ verify: counter.verify, limits: tight });
+    expect((await logins.login(USER, PASSWORD, '203.0.113.45')).ok).toBe(true);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(failure(await logins.login(USER, WRONG, '203.0.113.45')).code).toBe('AUTHENTICATIONFAILED');
+    }
+    expect(failure(await logins.login(USER, PASSWORD, '203.0.113.45')).code).toBe('LIMIT');
+    expect(counter.liveLogins()).toBe(4);
+    // Elsewhere the cached success still answers without a live login.
+    expect((await logins.login(USER, PASSWORD, '203.0.113.46')).ok).toBe(true);
+    expect(counter.liveLogins()).toBe(4);
+  });
+
+  test('a cached success clears the mistakes counted before it', async () => {
+    const logins = service({ limits: tight });
+    expect((await logins.login(USER, PASSWORD, '203.0.113.47')).ok).toBe(true);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(failure(await logins.login(USER, WRONG, '203.0.113.47')).code).toBe('AUTHENTICATIONFAILED');
+    }
+    expect((await logins.login(USER, PASSWORD, '203.0.113.47')).ok).toBe(true);
+    // Without the reset, the third of these would reach the limit of three and lock.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      expect(failure(await logins.login(USER, WRONG, '203.0.113.47')).code).toBe('AUTHENTICATIONFAILED');
+    }
+  });
+
+  test('over a shared Redis, parallel right logins pass and parallel guesses lock out both instances', async () => {
+    const limits = { ...tight, keyPrefix: `mtm-test-login-service-parallel-${runId}` };
+    const first = service({ redisUrl: REDIS_URL, limits });
+    const counter = countingVerifier();
+    const second = service({ redisUrl: REDIS_URL, limits, verify: counter.verify });
+    const right = await Promise.all(Array.from({ length: 30 }, () => first.login(USER, PASSWORD, '203.0.113.48')));
+    expect(right.filter((result) => !result.ok)).toEqual([]);
+    const guesses = Array.from({ length: 5 }, (_, i) => `Redis-Guess-${i}`);
+    const wrong = await Promise.all(guesses.map((guess) => first.login(USER, guess, '203.0.113.49')));
+    expect(wrong.map((result) => failure(result).code).sort()).toEqual(['AUTHENTICATIONFAILED', 'AUTHENTICATIONFAILED', 'AUTHENTICATIONFAILED', 'LIMIT', 'LIMIT']);
+    expect(failure(await second.login(USER, PASSWORD, '203.0.113.49')).code).toBe('LIMIT');
+    expect(counter.liveLogins()).toBe(0);
+    // A live success lifts the penalty Dovecot put on our address for the different wrong passwords.
+    expect((await second.login(USER, PASSWORD, '203.0.113.51')).ok).toBe(true);
+  });
+});

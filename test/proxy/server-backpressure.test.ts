@@ -18,6 +18,7 @@ describe('response back-pressure', () => {
     const mailbox: OpenMailbox = {
       name: 'Big', uidValidity: 1, uidNext: MESSAGES + 1, highestModseq: 1, flags: ['\\Seen'], messages,
       structure: async () => structure,
+      readHeader: async () => raw.subarray(0, structure.headerLength),
       read: (_message, start = 0, end = raw.length) => {
         opened++;
         return Readable.from((function* () {

@@ -2,7 +2,7 @@
  * Issue 2 acceptance: a snapshot killed with SIGKILL mid-run leaves no visible partial day, the
  * earlier day intact, and the next run completes the day.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -56,6 +56,10 @@ async function liveCount(): Promise<number> {
   }
 }
 
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
   addUser(testbedFromEnv(), ACCOUNT, 'frank-pw-1');
   dir = tempDir('crash');
@@ -68,8 +72,15 @@ beforeAll(async () => {
     expect(day1.code).toBe(0);
     // Then a lot of mail arrives: downloading it takes long enough to be killed in the middle.
     const big = (i: number) => generateMessage(SMALL + i, 51, { minBytes: 20_000, maxBytes: 60_000 });
-    await appendAll(live, 'INBOX', Array.from({ length: 1000 }, (_, i) => big(i)));
-    await appendAll(live, 'Projects', Array.from({ length: LARGE - 1000 }, (_, i) => big(1000 + i)));
+    const second = await liveClient(ACCOUNT);
+    try {
+      await Promise.all([
+        appendAll(live, 'INBOX', Array.from({ length: 1000 }, (_, i) => big(i))),
+        appendAll(second, 'Projects', Array.from({ length: LARGE - 1000 }, (_, i) => big(1000 + i))),
+      ]);
+    } finally {
+      await second.logout();
+    }
   } finally {
     await live.logout();
   }

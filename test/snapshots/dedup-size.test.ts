@@ -2,7 +2,7 @@
  * Issue 2 acceptance: fifteen days of an unchanged 1,000-message account cost hardly more than one
  * day, because blobs are shared and catalog rows are versioned, not copied per day.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -28,15 +28,22 @@ async function storeBytes(path: string): Promise<number> {
 let dir: string;
 let config: string;
 
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
   addUser(testbedFromEnv(), ACCOUNT, 'carol-pw-1');
-  const live = await liveClient(ACCOUNT);
+  const [inbox, archive] = [await liveClient(ACCOUNT), await liveClient(ACCOUNT)];
   try {
     const messages = Array.from({ length: MESSAGES }, (_, i) => generateMessage(i, 31, { minBytes: 1500, maxBytes: 9000 }));
-    await appendAll(live, 'INBOX', messages.slice(0, 700), (i) => (i % 3 === 0 ? ['\\Seen'] : []));
-    await appendAll(live, 'Archive', messages.slice(700), () => ['\\Seen']);
+    await Promise.all([
+      appendAll(inbox, 'INBOX', messages.slice(0, 700), (i) => (i % 3 === 0 ? ['\\Seen'] : [])),
+      appendAll(archive, 'Archive', messages.slice(700), () => ['\\Seen']),
+    ]);
   } finally {
-    await live.logout();
+    await inbox.logout();
+    await archive.logout();
   }
   dir = tempDir('dedup');
   config = writeConfig(dir, [ACCOUNT]);

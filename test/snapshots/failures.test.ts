@@ -2,7 +2,7 @@
  * Issue 2 acceptance: a failed snapshot says which account failed and why, exits ≠ 0, writes
  * nothing visible, leaves earlier days intact, stops no other account, and never prints a password.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -45,6 +45,10 @@ async function expectDay1Intact(): Promise<void> {
   const verify = await runMtm(['verify', '-c', good]);
   expect(verify.code).toBe(0);
 }
+
+afterAll(() => {
+  if (root) rmSync(root, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   addUser(testbed, GINA, GINA_PW);

@@ -64,6 +64,10 @@ async function snapshot(day: string): Promise<void> {
   referenced.set(day, await dayHashes(day));
 }
 
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
 beforeAll(async () => {
   const testbed = testbedFromEnv();
   addUser(testbed, ACCOUNT, 'dave-pw-1');
@@ -190,6 +194,11 @@ describe('prune while a snapshot is running', () => {
   const D2 = '2026-06-02';
   let fayConfig: string;
   let fayBlobs: string;
+  let fayDir: string;
+
+  afterAll(() => {
+    if (fayDir) rmSync(fayDir, { recursive: true, force: true });
+  });
 
   function fayBlobCount(): number {
     let count = 0;
@@ -201,7 +210,7 @@ describe('prune while a snapshot is running', () => {
 
   beforeAll(async () => {
     addUser(testbedFromEnv(), FAY, 'fay-pw-1');
-    const fayDir = tempDir('retention-race');
+    fayDir = tempDir('retention-race');
     fayConfig = writeConfig(fayDir, [FAY], { snapshot: { retentionDays: 1, fetchBatchSize: 10 } });
     fayBlobs = join(fayDir, 'store', 'blobs', accountDirectoryName(FAY));
     const live = await liveClient(FAY);
@@ -225,7 +234,7 @@ describe('prune while a snapshot is running', () => {
     void exited.then(() => (finished = true));
     // Freeze the snapshot in the middle of downloading INBOX's new bodies, prune, then let it go on.
     while (!finished && fayBlobCount() < 30 + 20) await new Promise((r) => setTimeout(r, 5));
-    await freezeOutsideWrite(child, join(fayConfig, '..', 'store'));
+    await freezeOutsideWrite(child, join(fayDir, 'store'));
     expect(finished).toBe(false);
     const prune = await runMtm(['prune', '-c', fayConfig, '--today', D2]);
     child.kill('SIGCONT');

@@ -2,6 +2,7 @@
  * Issue 2 acceptance: `mtm serve` takes today's snapshot (today in snapshot.timezone) at start-up
  * when it is missing, and stops cleanly on SIGTERM.
  */
+import { rmSync } from 'node:fs';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
 import { dayIn } from '../../src/snapshots/day-label.js';
@@ -60,4 +61,5 @@ test('serve snapshots today (in the configured zone) at start-up when missing, a
   const end = await exited;
   expect({ code: end.code, signal: end.signal }).toEqual({ code: 0, signal: null });
   expect(output).not.toContain(testbedFromEnv().masterPassword);
+  rmSync(dir, { recursive: true, force: true });
 }, 150000);

@@ -6,17 +6,18 @@ import { isRestoreTarget, requestRestore } from './restore-request.js';
 
 const COPY_REASON = 'Snapshots are read-only; copy the messages to a folder of your live mailbox, or to "Restore" to restore them';
 
-function copyLike(name: string, uid: boolean) {
+/** COPY and MOVE share their shape: into `Restore` a restore request, anywhere else refused. */
+export function transferCommand(name: string, uid: boolean, refusal: string) {
   return defineCommand({
     name,
     states: ['selected'],
     args: [arg.sequenceSet, arg.mailbox],
     async run(session, [set, destination]) {
       if (isRestoreTarget(session, destination)) return requestRestore(session, set, uid, name);
-      return refuseWrite(COPY_REASON);
+      return refuseWrite(refusal);
     },
   });
 }
 
-export const copy = copyLike('COPY', false);
-export const uidCopy = copyLike('UID COPY', true);
+export const copy = transferCommand('COPY', false, COPY_REASON);
+export const uidCopy = transferCommand('UID COPY', true, COPY_REASON);

@@ -1,8 +1,15 @@
 // RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH — attribute parsing and rendering live in src/proxy/fetch.
-// Each message is written (and drained) before the next is rendered, so memory stays flat.
+// Responses go out in batches of about BATCH_BYTES, each written (and drained) before the next;
+// rendering runs at most RENDER_AHEAD messages ahead and big bodies stay streams, so memory stays flat.
 import { arg, bad, defineCommand, ok } from '../command.js';
 import { FetchSyntaxError, parseFetchItems, renderFetch } from '../fetch/render.js';
+import type { ResponsePiece } from '../fetch/pieces.js';
 import { messagesInSet } from './message-set.js';
+
+/** One socket write per this much of small responses (a header sync is thousands of ~1 KiB answers). */
+const BATCH_BYTES = 64 * 1024;
+/** Messages rendered ahead of the one being written. */
+const RENDER_AHEAD = 16;
 
 function fetchLike(name: string, uid: boolean) {
   return defineCommand({
@@ -20,10 +27,41 @@ function fetchLike(name: string, uid: boolean) {
       }
       const selected = messagesInSet(mailbox, set, uid);
       if (!selected) return bad('Invalid message sequence number');
-      for (const sequence of selected) {
-        const pieces = await renderFetch(sequence, mailbox.messages[sequence - 1], mailbox, request, { uid });
-        await session.write(pieces);
+      // Messages are rendered a few ahead, so their structure and header reads overlap; BINARY
+      // decodes whole parts in memory, so it renders one at a time.
+      const ahead = request.items.some((item) => item.kind === 'section' && item.binary) ? 1 : RENDER_AHEAD;
+      const rendering: Promise<ResponsePiece[]>[] = [];
+      const render = (index: number): void => {
+        if (index >= selected.length) return;
+        const sequence = selected[index];
+        const pieces = renderFetch(sequence, mailbox.messages[sequence - 1], mailbox, request, { uid });
+        // Awaited in order below; a failure must not surface early as an unhandled rejection.
+        pieces.catch(() => undefined);
+        rendering[index] = pieces;
+      };
+      for (let index = 0; index < ahead; index++) render(index);
+      let batch: ResponsePiece[] = [];
+      let batchBytes = 0;
+      try {
+        for (let index = 0; index < selected.length; index++) {
+          const pieces = await rendering[index];
+          delete rendering[index];
+          render(index + ahead);
+          batch.push(...pieces);
+          // A big streamed body fills a batch by itself: it must not wait in memory behind others.
+          for (const piece of pieces) batchBytes += piece.length;
+          if (batchBytes >= BATCH_BYTES) {
+            await session.write(batch);
+            batch = [];
+            batchBytes = 0;
+          }
+        }
+      } catch (error) {
+        // The messages rendered before the failure still reach the client, as when written one by one.
+        if (batch.length > 0) await session.write(batch).catch(() => undefined);
+        throw error;
       }
+      if (batch.length > 0) await session.write(batch);
       return ok(`${name} completed`);
     },
   });

@@ -1,7 +1,8 @@
 /**
  * Writes responses to the client in order, honouring back-pressure: a stream piece (a message
  * body) is copied chunk by chunk and we wait for `drain`, so a `FETCH 1:* BODY.PEEK[]` never holds
- * the whole answer in memory. Writes from timers (IDLE keep-alive, BYE) queue behind the running one.
+ * the whole answer in memory. Small pieces, small bodies included, are gathered into writes of
+ * about 64 KiB: one socket write per short message would cost more than the message. Writes from timers (IDLE keep-alive, BYE) queue behind the running one.
  */
 import type { Writable } from 'node:stream';
 import type { ResponsePiece } from '../fetch/pieces.js';
@@ -14,6 +15,14 @@ export class ConnectionClosedError extends Error {
 
 /** A stream piece ended before its announced length; the gap was padded to keep the framing. */
 export class ShortPieceError extends Error {}
+
+/** Small buffers are gathered into writes of about this size; bodies up to it are read into memory. */
+const COALESCE_BYTES = 64 * 1024;
+/** How much of a batch's small bodies is read ahead at once, so their reads overlap. */
+const READ_AHEAD_BYTES = 256 * 1024;
+
+type StreamPiece = Exclude<ResponsePiece, Buffer>;
+type Collected = { data: Buffer; error: ShortPieceError | null };
 
 export class ResponseWriter {
   private queue: Promise<void> = Promise.resolve();
@@ -63,13 +72,31 @@ export class ResponseWriter {
       pendingBytes = 0;
       await this.writeChunk(chunk);
     };
+    // Small bodies of the batch start reading now (a bounded amount) and are taken in order below.
+    const readAhead = new Map<StreamPiece, Promise<Collected>>();
+    let readAheadBytes = 0;
+    for (const piece of pieces) {
+      if (Buffer.isBuffer(piece) || piece.length > COALESCE_BYTES) continue;
+      if (readAheadBytes + piece.length > READ_AHEAD_BYTES) break;
+      const collected = this.collectStream(piece);
+      collected.catch(() => undefined);
+      readAhead.set(piece, collected);
+      readAheadBytes += piece.length;
+    }
     try {
       for (const piece of pieces) {
         if (Buffer.isBuffer(piece)) {
           // Small buffers are coalesced into one write; large ones go straight through.
           pending.push(piece);
           pendingBytes += piece.length;
-          if (pendingBytes >= 16 * 1024) await flushPending();
+          if (pendingBytes >= COALESCE_BYTES) await flushPending();
+        } else if (piece.length <= COALESCE_BYTES) {
+          // A small body joins the pending bytes: one write for many short messages.
+          const { data, error } = await (readAhead.get(piece) ?? this.collectStream(piece));
+          pending.push(data);
+          pendingBytes += data.length;
+          if (error) shortPiece ??= error;
+          if (pendingBytes >= COALESCE_BYTES) await flushPending();
         } else {
           await flushPending();
           try {
@@ -86,6 +113,32 @@ export class ResponseWriter {
     } finally {
       if (!this.isClosed) this.afterBatch?.();
     }
+  }
+
+  /** A small stream piece read into memory, cut or padded to its announced length like writeStream does. */
+  private async collectStream(piece: StreamPiece): Promise<Collected> {
+    const parts: Buffer[] = [];
+    let collected = 0;
+    let failure: unknown = null;
+    const stream = piece.open();
+    try {
+      for await (const data of stream as AsyncIterable<Buffer | string>) {
+        let chunk = typeof data === 'string' ? Buffer.from(data) : data;
+        if (collected + chunk.length > piece.length) chunk = chunk.subarray(0, piece.length - collected);
+        if (chunk.length > 0) parts.push(chunk);
+        collected += chunk.length;
+        if (collected >= piece.length) break;
+      }
+    } catch (error) {
+      failure = error;
+    } finally {
+      (stream as { destroy?: () => void }).destroy?.();
+    }
+    if (collected >= piece.length) return { data: parts.length === 1 ? parts[0] : Buffer.concat(parts), error: null };
+    // The literal's length is already on the wire: fill it so the client stays in sync.
+    parts.push(Buffer.alloc(piece.length - collected, 0x20));
+    const error = new ShortPieceError(`Stream piece ended after ${collected} of ${piece.length} bytes: ${String(failure ?? 'short stream')}`);
+    return { data: Buffer.concat(parts), error };
   }
 
   private async writeStream(piece: { length: number; open(): NodeJS.ReadableStream }): Promise<void> {

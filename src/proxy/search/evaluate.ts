@@ -192,12 +192,9 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
 
 const EMPTY = Buffer.alloc(0);
 
-/** Just the header block of a message (what header keys, SORT and THREAD read), streamed from the store. */
-export async function readHeaderBlock(mailbox: OpenMailbox, ref: MessageRef): Promise<Buffer> {
-  const { headerLength } = await mailbox.structure(ref);
-  const chunks: Buffer[] = [];
-  for await (const chunk of mailbox.read(ref, 0, headerLength)) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-  return Buffer.concat(chunks);
+/** Just the header block of a message (what header keys, SORT and THREAD read). */
+export function readHeaderBlock(mailbox: OpenMailbox, ref: MessageRef): Promise<Buffer> {
+  return mailbox.readHeader(ref);
 }
 
 /** Sequence numbers (1-based, ascending) of the messages the program matches. */

@@ -188,7 +188,8 @@ async function downloadBodies(
       const blob = await store.blobs.put(capture.account, raw);
       if (!(await store.catalog.hasBlob(capture.account, blob.hash))) {
         const structure = await analyzeMessage(raw);
-        await store.catalog.addBlob(capture.account, { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, capture);
+        // The header block goes in the catalog too: header-only FETCH and SEARCH never open the blob.
+        await store.catalog.addBlob(capture.account, { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, capture, raw.subarray(0, structure.headerLength));
       }
       hashes.set(message.uid, blob.hash);
       result.downloaded += 1;

@@ -23,6 +23,8 @@ export interface BlobStore {
   has(account: string, hash: string): Promise<boolean>;
   /** Raw bytes [start, end); streams chunk by chunk. */
   read(account: string, hash: string, start?: number, end?: number): Readable;
+  /** Raw bytes [start, end) in one buffer: for headers, small sections and small messages. */
+  readRange(account: string, hash: string, start?: number, end?: number): Promise<Buffer>;
   readAll(account: string, hash: string): Promise<Buffer>;
   remove(account: string, hash: string): Promise<void>;
   /** Hashes present for the account (for verify and orphan collection). */
@@ -45,6 +47,16 @@ const TEMPORARY_PATTERN = /^\.[0-9a-f]{64}\.\d+\.[0-9a-f]+\.tmp$/;
 /** Directory name for an account: reversible, and never `.`/`..` or containing a separator. */
 export function accountDirectoryName(account: string): string {
   return encodeURIComponent(account).replace(/\./g, '%2E').replace(/\*/g, '%2A');
+}
+
+/** First read of a blob file: 64 KiB holds the chunk table and all of a typical stored message. */
+const PROBE_BYTES = 64 * 1024;
+
+interface OpenedBlob {
+  handle: fs.FileHandle;
+  layout: BlobLayout;
+  /** The file's first bytes as read when opening. */
+  probe: Buffer;
 }
 
 export class FileBlobStore implements BlobStore {
@@ -121,46 +133,90 @@ export class FileBlobStore implements BlobStore {
     return (await fs.stat(this.pathOf(account, hash))).size;
   }
 
-  private async layout(handle: fs.FileHandle): Promise<BlobLayout> {
-    const fixed = Buffer.alloc(FIXED_HEADER_BYTES);
-    await handle.read(fixed, 0, FIXED_HEADER_BYTES, 0);
-    const chunkCount = fixed.subarray(0, 4).toString() === 'MTMB' ? fixed.readUInt32BE(17) : 0;
-    const head = Buffer.alloc(headerBytesFor(chunkCount));
-    await handle.read(head, 0, head.length, 0);
-    return parseLayout(head);
+  /**
+   * Opens a blob with one read of its first PROBE_BYTES: that covers the chunk table and, for most
+   * messages, the whole stored blob, so a small read costs open, read, close.
+   */
+  private async openBlob(path: string): Promise<OpenedBlob> {
+    const handle = await fs.open(path, 'r');
+    try {
+      const probe = Buffer.allocUnsafe(PROBE_BYTES);
+      const { bytesRead } = await handle.read(probe, 0, PROBE_BYTES, 0);
+      let head = probe.subarray(0, bytesRead);
+      const chunkCount = bytesRead >= FIXED_HEADER_BYTES && head.subarray(0, 4).toString() === 'MTMB' ? head.readUInt32BE(17) : 0;
+      if (headerBytesFor(chunkCount) > bytesRead && bytesRead === PROBE_BYTES) {
+        // A chunk table longer than the probe (a message of several hundred MB).
+        head = Buffer.alloc(headerBytesFor(chunkCount));
+        await handle.read(head, 0, head.length, 0);
+      }
+      return { handle, layout: parseLayout(head), probe: probe.subarray(0, bytesRead) };
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+  }
+
+  /** The plain bytes of chunks [first, last], one at a time, taken from the probe when it holds them. */
+  private static async *plainChunks(blob: OpenedBlob, hash: string, first: number, last: number): AsyncGenerator<Buffer> {
+    for (let index = first; index <= last; index++) {
+      const chunk = blob.layout.chunks[index];
+      let stored: Buffer;
+      if (chunk.offset + chunk.storedLength <= blob.probe.length) {
+        stored = blob.probe.subarray(chunk.offset, chunk.offset + chunk.storedLength);
+        // An uncompressed chunk would otherwise keep the whole probe alive in whoever holds it.
+        if (!chunk.deflated) stored = Buffer.from(stored);
+      } else {
+        stored = Buffer.alloc(chunk.storedLength);
+        const { bytesRead } = await blob.handle.read(stored, 0, chunk.storedLength, chunk.offset);
+        if (bytesRead !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
+      }
+      yield decodeChunk(stored, chunk.deflated);
+    }
   }
 
   read(account: string, hash: string, start = 0, end?: number): Readable {
     const path = this.pathOf(account, hash);
-    const layoutOf = (handle: fs.FileHandle) => this.layout(handle);
+    const openBlob = (target: string) => this.openBlob(target);
     async function* chunks(): AsyncGenerator<Buffer> {
-      const handle = await fs.open(path, 'r');
+      const blob = await openBlob(path);
       try {
-        const layout = await layoutOf(handle);
+        const { layout } = blob;
         const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
         if (start >= stop) return;
         const first = Math.floor(start / layout.chunkSize);
         const last = Math.floor((stop - 1) / layout.chunkSize);
-        for (let index = first; index <= last; index++) {
-          const chunk = layout.chunks[index];
-          const stored = Buffer.alloc(chunk.storedLength);
-          const { bytesRead } = await handle.read(stored, 0, chunk.storedLength, chunk.offset);
-          if (bytesRead !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
-          const plain = decodeChunk(stored, chunk.deflated);
-          const chunkStart = index * layout.chunkSize;
+        let chunkStart = first * layout.chunkSize;
+        for await (const plain of FileBlobStore.plainChunks(blob, hash, first, last)) {
           yield plain.subarray(Math.max(0, start - chunkStart), Math.min(plain.length, stop - chunkStart));
+          chunkStart += layout.chunkSize;
         }
       } finally {
-        await handle.close();
+        await blob.handle.close();
       }
     }
     return Readable.from(chunks(), { objectMode: false });
   }
 
-  async readAll(account: string, hash: string): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const part of this.read(account, hash)) parts.push(part as Buffer);
-    return Buffer.concat(parts);
+  async readRange(account: string, hash: string, start = 0, end?: number): Promise<Buffer> {
+    const blob = await this.openBlob(this.pathOf(account, hash));
+    try {
+      const { layout } = blob;
+      const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
+      if (start >= stop) return Buffer.alloc(0);
+      const first = Math.floor(start / layout.chunkSize);
+      const last = Math.floor((stop - 1) / layout.chunkSize);
+      const parts: Buffer[] = [];
+      for await (const plain of FileBlobStore.plainChunks(blob, hash, first, last)) parts.push(plain);
+      const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      const offset = first * layout.chunkSize;
+      return whole.subarray(start - offset, stop - offset);
+    } finally {
+      await blob.handle.close();
+    }
+  }
+
+  readAll(account: string, hash: string): Promise<Buffer> {
+    return this.readRange(account, hash);
   }
 
   async remove(account: string, hash: string): Promise<void> {

@@ -70,7 +70,8 @@ export interface Catalog {
   recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void>;
   /** Fast path when the live folder is provably unchanged since capture.previousSeq. */
   carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void>;
-  addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture): Promise<void>;
+  /** `header`: the raw header block (bytes [0, structure.headerLength)), so header reads skip the blob. */
+  addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture, header?: Buffer): Promise<void>;
   hasBlob(account: string, hash: string): Promise<boolean>;
   /** Makes the capture visible as its day (superseding an earlier capture of the same day). */
   commitCapture(capture: Capture): Promise<void>;
@@ -84,6 +85,8 @@ export interface Catalog {
   messages(account: string, seq: number, folder: string, uidValidity: number): Promise<MessageRecord[]>;
   reusableMessages(account: string, seq: number): Promise<ReusableMessage[]>;
   blobStructure(account: string, hash: string): Promise<MessageStructure | null>;
+  /** The header block recorded at ingest; null for blobs added without one (read the blob instead). */
+  blobHeader(account: string, hash: string): Promise<Buffer | null>;
 
   /**
    * Drops the captures of these days; their rows stay only while another capture still covers them.

@@ -25,7 +25,7 @@ CREATE INDEX IF NOT EXISTS message_versions_by_seq ON message_versions (account_
 CREATE INDEX IF NOT EXISTS message_versions_by_blob ON message_versions (account_id, blob_hash);
 CREATE TABLE IF NOT EXISTS blobs (
   account_id INTEGER NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, stored_bytes INTEGER NOT NULL,
-  structure TEXT NOT NULL, added_seq INTEGER NOT NULL, PRIMARY KEY (account_id, hash)) WITHOUT ROWID;
+  structure TEXT NOT NULL, added_seq INTEGER NOT NULL, header BLOB, PRIMARY KEY (account_id, hash)) WITHOUT ROWID;
 `;
 
 interface FolderRow {
@@ -58,6 +58,7 @@ function isAlive(pid: number | null): boolean {
 
 export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -65,13 +66,31 @@ export class SqliteCatalog implements Catalog {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
+    // Catalogs written before the header column existed gain it empty; their blobs keep serving
+    // headers from the blob files.
+    const hasHeader = () => (this.db.pragma('table_info(blobs)') as { name: string }[]).some((column) => column.name === 'header');
+    if (!hasHeader()) {
+      try {
+        this.db.exec('ALTER TABLE blobs ADD COLUMN header BLOB');
+      } catch (error) {
+        // Another process opening the same catalog may have added it first.
+        if (!hasHeader()) throw error;
+      }
+    }
+  }
+
+  /** Prepared once per SQL text: preparing costs more than running the small lookups that serve IMAP. */
+  private statement(sql: string): Database.Statement {
+    let prepared = this.statements.get(sql);
+    if (!prepared) this.statements.set(sql, (prepared = this.db.prepare(sql)));
+    return prepared;
   }
 
   private accountId(account: string, create = false): number | null {
-    const row = this.db.prepare('SELECT id FROM accounts WHERE name = ?').get(account) as { id: number } | undefined;
+    const row = this.statement('SELECT id FROM accounts WHERE name = ?').get(account) as { id: number } | undefined;
     if (row) return row.id;
     if (!create) return null;
-    return Number(this.db.prepare('INSERT INTO accounts (name) VALUES (?)').run(account).lastInsertRowid);
+    return Number(this.statement('INSERT INTO accounts (name) VALUES (?)').run(account).lastInsertRowid);
   }
 
   private requireAccount(capture: Capture): number {
@@ -81,12 +100,11 @@ export class SqliteCatalog implements Catalog {
   }
 
   async accounts(): Promise<string[]> {
-    return (this.db.prepare('SELECT name FROM accounts ORDER BY name').all() as { name: string }[]).map((row) => row.name);
+    return (this.statement('SELECT name FROM accounts ORDER BY name').all() as { name: string }[]).map((row) => row.name);
   }
 
   private latestCommitted(accountId: number, below = Number.MAX_SAFE_INTEGER): number | null {
-    const row = this.db
-      .prepare("SELECT max(seq) AS seq FROM captures WHERE account_id = ? AND status IN ('committed', 'superseded') AND seq < ?")
+    const row = this.statement("SELECT max(seq) AS seq FROM captures WHERE account_id = ? AND status IN ('committed', 'superseded') AND seq < ?")
       .get(accountId, below) as { seq: number | null };
     return row.seq;
   }
@@ -95,7 +113,7 @@ export class SqliteCatalog implements Catalog {
     return this.db.transaction(() => {
       const accountId = this.accountId(account, true)!;
       const salvaged: ReusableMessage[] = [];
-      const running = this.db.prepare("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[];
+      const running = this.statement("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[];
       for (const stale of running) {
         if (stale.pid !== process.pid && isAlive(stale.pid)) {
           throw new Error(`another snapshot of ${account} is running (pid ${stale.pid})`);
@@ -105,19 +123,18 @@ export class SqliteCatalog implements Catalog {
       }
       const previousSeq = this.latestCommitted(accountId);
       const seq = Number(
-        this.db.prepare("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
+        this.statement("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
       );
       // Blobs the interrupted captures fetched now belong to this one: it reuses them (salvaged or
       // found on disk), so garbage collection must treat them as in use while it runs.
-      const adopt = this.db.prepare('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND added_seq = ?');
+      const adopt = this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND added_seq = ?');
       for (const stale of running) adopt.run(seq, accountId, stale.seq);
       return { capture: { seq, account, label, previousSeq }, salvaged };
     })();
   }
 
   private salvage(accountId: number, seq: number): ReusableMessage[] {
-    const rows = this.db
-      .prepare('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND first_seq = ?')
+    const rows = this.statement('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND first_seq = ?')
       .all(accountId, seq) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
     return rows.map((row) => ({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash }));
   }
@@ -125,37 +142,35 @@ export class SqliteCatalog implements Catalog {
   private rollback(accountId: number, seq: number): void {
     const previous = this.latestCommitted(accountId, seq) ?? 0;
     for (const table of ['message_versions', 'folder_versions']) {
-      this.db.prepare(`DELETE FROM ${table} WHERE account_id = ? AND first_seq = ?`).run(accountId, seq);
-      this.db.prepare(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq = ?`).run(previous, accountId, seq);
+      this.statement(`DELETE FROM ${table} WHERE account_id = ? AND first_seq = ?`).run(accountId, seq);
+      this.statement(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq = ?`).run(previous, accountId, seq);
     }
-    this.db.prepare('DELETE FROM captures WHERE seq = ?').run(seq);
+    this.statement('DELETE FROM captures WHERE seq = ?').run(seq);
   }
 
   async recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void> {
     const accountId = this.requireAccount(capture);
     const previous = capture.previousSeq ?? -1;
     this.db.transaction(() => {
-      const existing = this.db
-        .prepare('SELECT * FROM folder_versions WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?')
+      const existing = this.statement('SELECT * FROM folder_versions WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?')
         .get(accountId, folder.name, folder.uidValidity, previous) as (FolderRow & { id: number }) | undefined;
       const same = existing && existing.delimiter === folder.delimiter && existing.uid_next === folder.uidNext &&
         existing.highest_modseq === folder.highestModseq && (existing.subscribed === 1) === folder.subscribed &&
         existing.special_use === folder.specialUse && existing.messages === folder.messages && existing.bytes === folder.bytes;
       if (same) {
-        this.db.prepare('UPDATE folder_versions SET last_seq = ? WHERE id = ?').run(capture.seq, existing.id);
+        this.statement('UPDATE folder_versions SET last_seq = ? WHERE id = ?').run(capture.seq, existing.id);
       } else {
-        this.db.prepare(
+        this.statement(
           `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ).run(accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed ? 1 : 0, folder.specialUse, folder.messages, folder.bytes, capture.seq, capture.seq);
       }
       const before = new Map<number, MessageRow>();
-      const rows = this.db
-        .prepare('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?')
+      const rows = this.statement('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?')
         .all(accountId, folder.name, folder.uidValidity, previous) as MessageRow[];
       for (const row of rows) before.set(row.uid, row);
-      const extend = this.db.prepare('UPDATE message_versions SET last_seq = ? WHERE id = ?');
-      const insert = this.db.prepare(
+      const extend = this.statement('UPDATE message_versions SET last_seq = ? WHERE id = ?');
+      const insert = this.statement(
         `INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
@@ -175,29 +190,28 @@ export class SqliteCatalog implements Catalog {
     const accountId = this.requireAccount(capture);
     const previous = capture.previousSeq ?? -1;
     this.db.transaction(() => {
-      this.db.prepare('UPDATE folder_versions SET last_seq = ? WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
-      this.db.prepare('UPDATE message_versions SET last_seq = ? WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
+      this.statement('UPDATE folder_versions SET last_seq = ? WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
+      this.statement('UPDATE message_versions SET last_seq = ? WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
     })();
   }
 
-  async addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture): Promise<void> {
+  async addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture, header?: Buffer): Promise<void> {
     const accountId = this.accountId(account, true);
-    this.db
-      .prepare('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq);
+    this.statement('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq, header ?? null);
   }
 
   async hasBlob(account: string, hash: string): Promise<boolean> {
     const accountId = this.accountId(account);
     if (accountId === null) return false;
-    return this.db.prepare('SELECT 1 FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) !== undefined;
+    return this.statement('SELECT 1 FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) !== undefined;
   }
 
   async commitCapture(capture: Capture): Promise<void> {
     const accountId = this.requireAccount(capture);
     this.db.transaction(() => {
-      this.db.prepare("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
-      const changed = this.db.prepare("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
+      this.statement("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
+      const changed = this.statement("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
       if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
     })();
   }
@@ -210,8 +224,8 @@ export class SqliteCatalog implements Catalog {
   async days(account: string): Promise<DaySummary[]> {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
-    const captures = this.db.prepare("SELECT seq, label FROM captures WHERE account_id = ? AND status = 'committed' ORDER BY label").all(accountId) as { seq: number; label: string }[];
-    const totals = this.db.prepare(
+    const captures = this.statement("SELECT seq, label FROM captures WHERE account_id = ? AND status = 'committed' ORDER BY label").all(accountId) as { seq: number; label: string }[];
+    const totals = this.statement(
       'SELECT count(*) AS folders, coalesce(sum(messages), 0) AS messages, coalesce(sum(bytes), 0) AS bytes FROM folder_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ?',
     );
     return captures.map(({ seq, label }) => {
@@ -223,22 +237,21 @@ export class SqliteCatalog implements Catalog {
   async captureForDay(account: string, day: DayLabel): Promise<number | null> {
     const accountId = this.accountId(account);
     if (accountId === null) return null;
-    const row = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status = 'committed'").get(accountId, day) as { seq: number } | undefined;
+    const row = this.statement("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status = 'committed'").get(accountId, day) as { seq: number } | undefined;
     return row?.seq ?? null;
   }
 
   async folders(account: string, seq: number): Promise<FolderRecord[]> {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
-    const rows = this.db.prepare('SELECT * FROM folder_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ? ORDER BY name').all(accountId, seq, seq) as FolderRow[];
+    const rows = this.statement('SELECT * FROM folder_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ? ORDER BY name').all(accountId, seq, seq) as FolderRow[];
     return rows.map(toFolder);
   }
 
   async messages(account: string, seq: number, folder: string, uidValidity: number): Promise<MessageRecord[]> {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
-    const rows = this.db
-      .prepare('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq >= ? AND first_seq <= ? ORDER BY uid')
+    const rows = this.statement('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq >= ? AND first_seq <= ? ORDER BY uid')
       .all(accountId, folder, uidValidity, seq, seq) as MessageRow[];
     return rows.map(toMessage);
   }
@@ -246,8 +259,7 @@ export class SqliteCatalog implements Catalog {
   async reusableMessages(account: string, seq: number): Promise<ReusableMessage[]> {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
-    const rows = this.db
-      .prepare('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ?')
+    const rows = this.statement('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM message_versions WHERE account_id = ? AND last_seq >= ? AND first_seq <= ?')
       .all(accountId, seq, seq) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
     return rows.map((row) => ({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash }));
   }
@@ -255,8 +267,15 @@ export class SqliteCatalog implements Catalog {
   async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
     const accountId = this.accountId(account);
     if (accountId === null) return null;
-    const row = this.db.prepare('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
+    const row = this.statement('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
     return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+  }
+
+  async blobHeader(account: string, hash: string): Promise<Buffer | null> {
+    const accountId = this.accountId(account);
+    if (accountId === null) return null;
+    const row = this.statement('SELECT header FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { header: Buffer | null } | undefined;
+    return row?.header ?? null;
   }
 
   async dropDays(account: string, days: DayLabel[]): Promise<DayLabel[]> {
@@ -265,10 +284,12 @@ export class SqliteCatalog implements Catalog {
     return this.db.transaction(() => {
       // A running capture extends the rows of the capture it started from only as it reaches each
       // folder: dropping that base now would let garbage collection take rows and blobs it reuses.
-      const running = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number }[];
+      // A capture whose process died protects nothing (its next run rolls it back).
+      const running = (this.statement("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[])
+        .filter(({ pid }) => pid === process.pid || isAlive(pid));
       const bases = new Set(running.map(({ seq }) => this.latestCommitted(accountId, seq)).filter((seq): seq is number => seq !== null));
-      const captures = this.db.prepare("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
-      const drop = this.db.prepare('DELETE FROM captures WHERE seq = ?');
+      const captures = this.statement("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
+      const drop = this.statement('DELETE FROM captures WHERE seq = ?');
       const dropped: DayLabel[] = [];
       for (const day of days) {
         const seqs = (captures.all(accountId, day) as { seq: number }[]).map(({ seq }) => seq);
@@ -284,21 +305,20 @@ export class SqliteCatalog implements Catalog {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
     return this.db.transaction(() => {
-      this.db.prepare("DELETE FROM captures WHERE account_id = ? AND status = 'superseded'").run(accountId);
+      this.statement("DELETE FROM captures WHERE account_id = ? AND status = 'superseded'").run(accountId);
       for (const table of ['message_versions', 'folder_versions']) {
-        this.db.prepare(
+        this.statement(
           `DELETE FROM ${table} WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.account_id = ${table}.account_id
              AND c.status IN ('committed', 'running') AND c.seq BETWEEN ${table}.first_seq AND ${table}.last_seq)`,
         ).run(accountId);
       }
-      const unreferenced = this.db
-        .prepare(
+      const unreferenced = this.statement(
           `SELECT hash FROM blobs b WHERE b.account_id = ?
              AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = b.account_id AND m.blob_hash = b.hash)
              AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = b.added_seq AND c.status = 'running')`,
         )
         .all(accountId) as { hash: string }[];
-      const forget = this.db.prepare('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
+      const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
       for (const { hash } of unreferenced) forget.run(accountId, hash);
       return unreferenced.map((row) => row.hash);
     })();
@@ -307,8 +327,7 @@ export class SqliteCatalog implements Catalog {
   async referencedBlobs(account: string): Promise<BlobRecord[]> {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
-    const rows = this.db
-      .prepare(
+    const rows = this.statement(
         `SELECT b.hash, b.size, b.stored_bytes FROM blobs b WHERE b.account_id = ?
            AND EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = b.account_id AND m.blob_hash = b.hash) ORDER BY b.hash`,
       )

@@ -4,7 +4,7 @@
  * the top level. Every lookup is scoped to the session's account; there is no path from here to
  * another account's data, whatever name a client sends.
  */
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { RESTORE_MAILBOX, type MailboxInfo, type MessageRef, type OpenMailbox, type RestoreAnswer, type SnapshotView } from '../../proxy/ports.js';
 import type { DayLabel } from '../day-label.js';
 import type { MessageStructure } from '../mime/structure.js';
@@ -50,6 +50,74 @@ function withParents(paths: Iterable<string>): Map<string, boolean> {
   return selectable;
 }
 
+/** A Map that forgets its least recently used entries once their total weight exceeds the budget. */
+class Lru<V> {
+  private readonly entries = new Map<string, { value: V; weight: number }>();
+  private weight = 0;
+
+  constructor(
+    private readonly budget: number,
+    private readonly weigh: (value: V) => number,
+  ) {}
+
+  get(key: string): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry.value;
+  }
+
+  set(key: string, value: V): void {
+    const weight = this.weigh(value);
+    if (weight > this.budget) return;
+    const old = this.entries.get(key);
+    if (old) {
+      this.entries.delete(key);
+      this.weight -= old.weight;
+    }
+    this.entries.set(key, { value, weight });
+    this.weight += weight;
+    for (const [oldest, entry] of this.entries) {
+      if (this.weight <= this.budget) break;
+      this.entries.delete(oldest);
+      this.weight -= entry.weight;
+    }
+  }
+}
+
+/** An opened folder's content; a committed capture never changes, so it is kept across SELECTs and sessions. */
+interface FolderContent {
+  messages: MessageRef[];
+  flags: string[];
+}
+
+/** Messages up to this size are read whole (one small file) and kept briefly for the next section. */
+const SMALL_MESSAGE = 256 * 1024;
+
+/**
+ * What the views of one store share. Keys always start with the account, so a session can only
+ * hit entries of its own account; days are never cached (a snapshot may be committed any time),
+ * but everything under a committed capture's seq is immutable.
+ */
+class ServingCache {
+  readonly dayFolders = new Lru<Map<string, FolderRecord>>(256, () => 1);
+  readonly folders = new Lru<FolderContent>(300_000, (content) => 1 + content.messages.length);
+  readonly structures = new Lru<MessageStructure>(10_000, () => 1);
+  readonly headers = new Lru<Buffer>(32 * 1024 * 1024, (header) => header.length + 64);
+  readonly messages = new Lru<Buffer>(4 * 1024 * 1024, (raw) => raw.length + 64);
+}
+
+const caches = new WeakMap<Store, ServingCache>();
+
+function cacheFor(store: Store): ServingCache {
+  let cache = caches.get(store);
+  if (!cache) caches.set(store, (cache = new ServingCache()));
+  return cache;
+}
+
+const key = (...parts: (string | number)[]): string => parts.join('\0');
+
 /** Files a restore of snapshot messages; the recovery service in production. */
 export type RestoreRequester = (request: { account: string; day: DayLabel; folder: string; uids: number[] }) => Promise<RestoreAnswer>;
 
@@ -58,7 +126,7 @@ function isRestoreMailbox(name: string): boolean {
 }
 
 export class StoreSnapshotView implements SnapshotView {
-  private readonly structures = new Map<string, MessageStructure>();
+  private readonly cache: ServingCache;
 
   constructor(
     private readonly store: Store,
@@ -66,7 +134,9 @@ export class StoreSnapshotView implements SnapshotView {
     /** A day-suffix session: only this day, its folders at the top level. */
     private readonly onlyDay: DayLabel | null,
     private readonly restore: RestoreRequester | null = null,
-  ) {}
+  ) {
+    this.cache = cacheFor(store);
+  }
 
   private async days(): Promise<{ day: DayLabel; seq: number }[]> {
     const all = await this.store.catalog.days(this.account);
@@ -74,9 +144,21 @@ export class StoreSnapshotView implements SnapshotView {
   }
 
   private async dayFolders(day: DayLabel, seq: number): Promise<DayFolders> {
-    const folders = new Map<string, FolderRecord>();
-    for (const folder of await this.store.catalog.folders(this.account, seq)) folders.set(canonicalInbox(folder.name), folder);
+    const cacheKey = key(this.account, seq);
+    let folders = this.cache.dayFolders.get(cacheKey);
+    if (!folders) {
+      folders = new Map<string, FolderRecord>();
+      for (const folder of await this.store.catalog.folders(this.account, seq)) folders.set(canonicalInbox(folder.name), folder);
+      this.cache.dayFolders.set(cacheKey, folders);
+    }
     return { day, seq, folders };
+  }
+
+  /** The committed capture of a day this session may see (cheaper than listing every day's totals). */
+  private async dayOf(day: DayLabel): Promise<{ day: DayLabel; seq: number } | null> {
+    if (this.onlyDay !== null && day !== this.onlyDay) return null;
+    const seq = await this.store.catalog.captureForDay(this.account, day);
+    return seq === null ? null : { day, seq };
   }
 
   async listMailboxes(): Promise<MailboxInfo[]> {
@@ -119,7 +201,7 @@ export class StoreSnapshotView implements SnapshotView {
     if (!this.restore) return null;
     const where = this.locate(mailboxName);
     if (!where) return null;
-    const day = (await this.days()).find((candidate) => candidate.day === where.day);
+    const day = await this.dayOf(where.day);
     const folder = day ? (await this.dayFolders(day.day, day.seq)).folders.get(where.path) : undefined;
     if (!day || !folder) return null;
     return this.restore({ account: this.account, day: day.day, folder: folder.name, uids });
@@ -128,21 +210,70 @@ export class StoreSnapshotView implements SnapshotView {
   private async openSnapshotFolder(name: string): Promise<OpenMailbox | null> {
     const where = this.locate(name);
     if (!where) return null;
-    const day = (await this.days()).find((candidate) => candidate.day === where.day);
+    const day = await this.dayOf(where.day);
     if (!day) return null;
     const folder = (await this.dayFolders(day.day, day.seq)).folders.get(where.path);
     if (!folder) return null;
-    const records = await this.store.catalog.messages(this.account, day.seq, folder.name, folder.uidValidity);
-    const keywords = new Set<string>();
-    for (const record of records) for (const flag of record.flags) if (!flag.startsWith('\\')) keywords.add(flag);
-    const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
-    const rank = new Map(flags.map((flag, index) => [flag, index]));
-    const messages: MessageRef[] = records.map((record) => ({ ...record, flags: inFolderOrder(record.flags, rank) }));
-    return this.openFolder(name, folder, messages, flags);
+    const cacheKey = key(this.account, day.seq, folder.name, folder.uidValidity);
+    let content = this.cache.folders.get(cacheKey);
+    if (!content) {
+      const records = await this.store.catalog.messages(this.account, day.seq, folder.name, folder.uidValidity);
+      const keywords = new Set<string>();
+      for (const record of records) for (const flag of record.flags) if (!flag.startsWith('\\')) keywords.add(flag);
+      const flags = [...SYSTEM_FLAGS, ...[...keywords].sort()];
+      const rank = new Map(flags.map((flag, index) => [flag, index]));
+      const messages: MessageRef[] = records.map((record) => ({ ...record, flags: inFolderOrder(record.flags, rank) }));
+      content = { messages, flags };
+      this.cache.folders.set(cacheKey, content);
+    }
+    return this.openFolder(name, folder, content.messages, content.flags);
+  }
+
+  private async structureOf(message: MessageRef): Promise<MessageStructure> {
+    const cacheKey = key(this.account, message.blobHash);
+    const cached = this.cache.structures.get(cacheKey);
+    if (cached) return cached;
+    const structure = await this.store.catalog.blobStructure(this.account, message.blobHash);
+    if (!structure) throw new Error(`no structure recorded for blob ${message.blobHash}`);
+    this.cache.structures.set(cacheKey, structure);
+    return structure;
+  }
+
+  /** The header block: recorded in the catalog at ingest, else cut from the blob. */
+  private async headerOf(message: MessageRef): Promise<Buffer> {
+    const cacheKey = key(this.account, message.blobHash);
+    const cached = this.cache.headers.get(cacheKey);
+    if (cached) return cached;
+    const { headerLength } = await this.structureOf(message);
+    let header = await this.store.catalog.blobHeader(this.account, message.blobHash);
+    if (header?.length !== headerLength) {
+      const whole = this.cache.messages.get(cacheKey);
+      // A copy, so the cached header does not keep the whole inflated message alive.
+      header = Buffer.from(whole ? whole.subarray(0, headerLength) : await this.store.blobs.readRange(this.account, message.blobHash, 0, headerLength));
+    }
+    this.cache.headers.set(cacheKey, header);
+    return header;
+  }
+
+  /** A small message whole, inflated once for the several sections one FETCH may ask of it. */
+  private async wholeOf(message: MessageRef): Promise<Buffer> {
+    const cacheKey = key(this.account, message.blobHash);
+    const cached = this.cache.messages.get(cacheKey);
+    if (cached) return cached;
+    const raw = await this.store.blobs.readAll(this.account, message.blobHash);
+    if (raw.length <= SMALL_MESSAGE) this.cache.messages.set(cacheKey, raw);
+    return raw;
+  }
+
+  private async range(message: MessageRef, start: number, end: number | undefined): Promise<Buffer> {
+    const structure = this.cache.structures.get(key(this.account, message.blobHash));
+    if (structure && end !== undefined && end <= structure.headerLength) return (await this.headerOf(message)).subarray(start, end);
+    const whole = await this.wholeOf(message);
+    return whole.subarray(Math.min(start, whole.length), end === undefined ? whole.length : Math.min(end, whole.length));
   }
 
   private openFolder(name: string, folder: FolderRecord, messages: MessageRef[], flags: string[]): OpenMailbox {
-    const { store, account, structures } = this;
+    const { store, account } = this;
     return {
       name,
       uidValidity: folder.uidValidity,
@@ -150,21 +281,18 @@ export class StoreSnapshotView implements SnapshotView {
       highestModseq: folder.highestModseq ?? 1,
       flags,
       messages,
-      async structure(message: MessageRef): Promise<MessageStructure> {
-        const cached = structures.get(message.blobHash);
-        if (cached) return cached;
-        const structure = await store.catalog.blobStructure(account, message.blobHash);
-        if (!structure) throw new Error(`no structure recorded for blob ${message.blobHash}`);
-        if (structures.size > 5000) structures.clear();
-        structures.set(message.blobHash, structure);
-        return structure;
+      structure: (message) => this.structureOf(message),
+      readHeader: (message) => this.headerOf(message),
+      read: (message: MessageRef, start = 0, end?: number): Readable => {
+        // Big messages stream chunk by chunk; small ones come from one read of their file.
+        if (message.size > SMALL_MESSAGE) return store.blobs.read(account, message.blobHash, start, end);
+        const range = (): Promise<Buffer> => this.range(message, start, end);
+        return Readable.from((async function* () {
+          const bytes = await range();
+          if (bytes.length > 0) yield bytes;
+        })(), { objectMode: false });
       },
-      read(message: MessageRef, start?: number, end?: number): Readable {
-        return store.blobs.read(account, message.blobHash, start, end);
-      },
-      readAll(message: MessageRef): Promise<Buffer> {
-        return store.blobs.readAll(account, message.blobHash);
-      },
+      readAll: (message) => (message.size > SMALL_MESSAGE ? store.blobs.readAll(account, message.blobHash) : this.wholeOf(message)),
     };
   }
 }

@@ -37,6 +37,10 @@ export function fakeMailbox(name: string): OpenMailbox | null {
     flags: ['\\Answered', '\\Flagged', '\\Deleted', '\\Seen', '\\Draft'],
     messages,
     structure: async (ref) => analyzeMessage(Buffer.from((ref as MessageRef & { text: string }).text)),
+    readHeader: async (ref) => {
+      const raw = Buffer.from((ref as MessageRef & { text: string }).text);
+      return raw.subarray(0, (await analyzeMessage(raw)).headerLength);
+    },
     read: (ref, start = 0, end) => Readable.from([Buffer.from((ref as MessageRef & { text: string }).text).subarray(start, end)]),
     readAll: async (ref) => Buffer.from((ref as MessageRef & { text: string }).text),
   };

@@ -123,6 +123,9 @@ export function fakeMailbox(messages: StoredMessage[]): OpenMailbox {
     async structure(ref) {
       return analyzeMessage(raw(ref));
     },
+    async readHeader(ref) {
+      return raw(ref).subarray(0, (await analyzeMessage(raw(ref))).headerLength);
+    },
     read(ref, start = 0, end) {
       return Readable.from([raw(ref).subarray(start, end ?? ref.size)]);
     },

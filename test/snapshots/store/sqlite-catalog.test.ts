@@ -1,0 +1,147 @@
+/**
+ * The SQLite catalog: versioned rows (an unchanged message is one row however many days keep it),
+ * nothing visible before commit, crash roll-back, and retention that never pulls rows or blobs
+ * from under a running capture.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
+import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
+import { SqliteCatalog } from '../../../src/snapshots/store/sqlite-catalog.js';
+
+const ACCOUNT = 'catalog-jo';
+const STRUCTURE = {} as MessageStructure;
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+
+function fresh(): { file: string; catalog: SqliteCatalog } {
+  const file = join(mkdtempSync(join(tmpdir(), 'mtm-catalog-test-')), 'catalog.sqlite');
+  return { file, catalog: new SqliteCatalog(file) };
+}
+
+function inbox(messages: MessageRecord[]): FolderRecord {
+  return {
+    name: 'INBOX', delimiter: '/', uidValidity: 7, uidNext: Math.max(0, ...messages.map((m) => m.uid)) + 1, highestModseq: null,
+    subscribed: true, specialUse: null, messages: messages.length, bytes: messages.reduce((n, m) => n + m.size, 0),
+  };
+}
+
+function message(uid: number, flags: string[] = []): MessageRecord {
+  return { uid, flags, internalDate: new Date(Date.UTC(2026, 0, uid)), size: 100 + uid, blobHash: hash(uid) };
+}
+
+/** One complete capture of INBOX holding `messages`. */
+async function capture(catalog: SqliteCatalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
+  const { capture: started } = await catalog.startCapture(ACCOUNT, day);
+  for (const m of messages) {
+    if (!(await catalog.hasBlob(ACCOUNT, m.blobHash))) await catalog.addBlob(ACCOUNT, { hash: m.blobHash, size: m.size, storedBytes: m.size }, STRUCTURE, started);
+  }
+  await catalog.recordFolder(started, inbox(messages), messages);
+  if (commit) await catalog.commitCapture(started);
+  return started;
+}
+
+function rowCount(file: string, table: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+  } finally {
+    db.close();
+  }
+}
+
+test('an unchanged message costs one row however many days keep it; a changed one gets a new version', async () => {
+  const { file, catalog } = fresh();
+  const day1 = [message(1), message(2, ['\\Seen']), message(3)];
+  for (let d = 1; d <= 10; d++) await capture(catalog, `2026-05-${String(d).padStart(2, '0')}`, day1);
+  expect(rowCount(file, 'message_versions')).toBe(3);
+  expect(rowCount(file, 'folder_versions')).toBe(1);
+  // Day 11: message 2 loses \Seen, message 3 is gone.
+  const seq11 = (await capture(catalog, '2026-05-11', [message(1), message(2)])).seq;
+  expect(rowCount(file, 'message_versions')).toBe(4);
+  expect((await catalog.messages(ACCOUNT, seq11, 'INBOX', 7)).map((m) => [m.uid, m.flags])).toEqual([[1, []], [2, []]]);
+  const seq10 = (await catalog.captureForDay(ACCOUNT, '2026-05-10'))!;
+  expect((await catalog.messages(ACCOUNT, seq10, 'INBOX', 7)).map((m) => [m.uid, m.flags])).toEqual([[1, []], [2, ['\\Seen']], [3, []]]);
+  expect((await catalog.days(ACCOUNT)).map((d) => d.messages)).toEqual([...Array(10).fill(3), 2]);
+  await catalog.close();
+});
+
+test('a capture is invisible until committed, and abandoning it leaves the earlier days as they were', async () => {
+  const { catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1), message(2)]);
+  const running = await capture(catalog, '2026-05-02', [message(1), message(3)], false);
+  expect((await catalog.days(ACCOUNT)).map((d) => d.day)).toEqual(['2026-05-01']);
+  expect(await catalog.captureForDay(ACCOUNT, '2026-05-02')).toBeNull();
+  await catalog.abandonCapture(running);
+  const seq1 = (await catalog.captureForDay(ACCOUNT, '2026-05-01'))!;
+  expect((await catalog.messages(ACCOUNT, seq1, 'INBOX', 7)).map((m) => m.uid)).toEqual([1, 2]);
+  expect(await catalog.collectGarbage(ACCOUNT)).toEqual([hash(3)]);
+  await catalog.close();
+});
+
+test('taking a day again supersedes it: one entry, the newer content', async () => {
+  const { catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1)]);
+  await capture(catalog, '2026-05-01', [message(1), message(2)]);
+  const days = await catalog.days(ACCOUNT);
+  expect(days.map((d) => [d.day, d.messages])).toEqual([['2026-05-01', 2]]);
+  await catalog.close();
+});
+
+test('an interrupted capture is rolled back by the next one, which adopts its fetched blobs', async () => {
+  const { catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1)]);
+  // A run that fetched blob 2 and recorded nothing, then died (same pid: treated as stale).
+  const { capture: dead } = await catalog.startCapture(ACCOUNT, '2026-05-02');
+  await catalog.addBlob(ACCOUNT, { hash: hash(2), size: 102, storedBytes: 102 }, STRUCTURE, dead);
+  const { capture: next } = await catalog.startCapture(ACCOUNT, '2026-05-02');
+  expect(next.previousSeq).toBe((await catalog.captureForDay(ACCOUNT, '2026-05-01'))!);
+  // While the new run has not recorded its folders yet, garbage collection must leave blob 2 alone.
+  expect(await catalog.collectGarbage(ACCOUNT)).toEqual([]);
+  expect(await catalog.hasBlob(ACCOUNT, hash(2))).toBe(true);
+  await catalog.recordFolder(next, inbox([message(1), message(2)]), [message(1), message(2)]);
+  await catalog.commitCapture(next);
+  expect((await catalog.referencedBlobs(ACCOUNT)).map((b) => b.hash)).toEqual([hash(1), hash(2)]);
+  await expect(catalog.commitCapture(dead)).rejects.toThrow(/no longer running/);
+  await catalog.close();
+});
+
+test('dropping days: expired ones go with their rows; the day a running capture builds on stays until it is done', async () => {
+  const { catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1), message(2)]);
+  await capture(catalog, '2026-05-02', [message(2), message(3)]);
+  const { capture: running } = await catalog.startCapture(ACCOUNT, '2026-05-03');
+  expect(await catalog.dropDays(ACCOUNT, ['2026-05-01', '2026-05-02'])).toEqual(['2026-05-01']);
+  expect(await catalog.collectGarbage(ACCOUNT)).toEqual([hash(1)]);
+  // The running capture still finds day 2's rows to extend.
+  await catalog.carryFolderForward(running, 'INBOX', 7);
+  await catalog.commitCapture(running);
+  const seq3 = (await catalog.captureForDay(ACCOUNT, '2026-05-03'))!;
+  expect((await catalog.messages(ACCOUNT, seq3, 'INBOX', 7)).map((m) => m.uid)).toEqual([2, 3]);
+  // With nothing running, day 2 can go; its blobs stay because day 3 has them.
+  expect(await catalog.dropDays(ACCOUNT, ['2026-05-02'])).toEqual(['2026-05-02']);
+  expect(await catalog.collectGarbage(ACCOUNT)).toEqual([]);
+  expect((await catalog.days(ACCOUNT)).map((d) => d.day)).toEqual(['2026-05-03']);
+  expect(await catalog.dropDays(ACCOUNT, ['2026-04-01'])).toEqual([]);
+  await catalog.close();
+});
+
+test('a capture whose process died does not hold back retention', async () => {
+  const { file, catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1)]);
+  await capture(catalog, '2026-05-02', [message(2)]);
+  const { capture: dead } = await catalog.startCapture(ACCOUNT, '2026-05-03');
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!;
+  const db = new Database(file);
+  db.prepare('UPDATE captures SET pid = ? WHERE seq = ?').run(gone, dead.seq);
+  db.close();
+  expect(await catalog.dropDays(ACCOUNT, ['2026-05-01', '2026-05-02'])).toEqual(['2026-05-01', '2026-05-02']);
+  // The next run rolls the dead capture back and starts from nothing.
+  const { capture: next } = await catalog.startCapture(ACCOUNT, '2026-05-03');
+  expect(next.previousSeq).toBeNull();
+  await catalog.collectGarbage(ACCOUNT);
+  expect(await catalog.days(ACCOUNT)).toEqual([]);
+  await catalog.close();
+});
