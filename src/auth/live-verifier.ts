@@ -4,6 +4,7 @@
  * from "we could not ask", because only the first may count as a failed password.
  */
 import { ImapFlow } from 'imapflow';
+import { imapTransportOptions } from '../config/upstream-transport.js';
 
 /** How we reach the live server. `tls: none` never upgrades, `starttls` insists on the upgrade. */
 export interface LiveServer {
@@ -56,10 +57,7 @@ export async function verifyWithLiveServer(upstream: LiveServer, user: string, p
   const client = new ImapFlow({
     host: upstream.host,
     port: upstream.port,
-    secure: upstream.tls === 'implicit',
-    doSTARTTLS: upstream.tls === 'starttls' ? true : upstream.tls === 'none' ? false : undefined,
-    servername: upstream.servername,
-    tls: { rejectUnauthorized: upstream.rejectUnauthorized ?? true },
+    ...imapTransportOptions(upstream.tls, upstream.rejectUnauthorized ?? true, upstream.servername),
     auth: { user, pass: password },
     // imapflow's own log lines carry server text and command shapes; we log one line of our own.
     logger: false,

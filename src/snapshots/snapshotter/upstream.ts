@@ -4,6 +4,7 @@
  */
 import { ImapFlow } from 'imapflow';
 import type { Config } from '../../config/schema.js';
+import { imapTransportOptions } from '../../config/upstream-transport.js';
 
 export class UpstreamError extends Error {
   constructor(
@@ -25,9 +26,7 @@ export function imapClientOptions(upstream: Config['upstream'], user: string, cr
   return {
     host: upstream.host,
     port: upstream.port,
-    secure: upstream.tls === 'implicit',
-    doSTARTTLS: upstream.tls === 'starttls' ? true : upstream.tls === 'none' ? false : undefined,
-    tls: { rejectUnauthorized: upstream.rejectUnauthorized },
+    ...imapTransportOptions(upstream.tls, upstream.rejectUnauthorized),
     auth,
     logger: false as const,
     connectionTimeout: upstream.timeoutSeconds * 1000,
