@@ -36,6 +36,8 @@ export interface OpenMailbox {
   structure(message: MessageRef): Promise<MessageStructure>;
   /** The raw header block, bytes [0, structure.headerLength): what header searches, SORT and THREAD read. */
   readHeader(message: MessageRef): Promise<Buffer>;
+  /** readHeader for many messages at once (one catalog query instead of one per message), in order. */
+  readHeaders(messages: MessageRef[]): Promise<Buffer[]>;
   /** Raw RFC 5322 bytes [start, end) of the message; end defaults to its size. Streams, never buffers all. */
   read(message: MessageRef, start?: number, end?: number): Readable;
   /** Whole message in memory; only for SEARCH on bodies and small sections. */

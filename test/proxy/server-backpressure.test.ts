@@ -19,6 +19,7 @@ describe('response back-pressure', () => {
       name: 'Big', uidValidity: 1, uidNext: MESSAGES + 1, highestModseq: 1, flags: ['\\Seen'], messages,
       structure: async () => structure,
       readHeader: async () => raw.subarray(0, structure.headerLength),
+      readHeaders: async (list) => list.map(() => raw.subarray(0, structure.headerLength)),
       read: (_message, start = 0, end = raw.length) => {
         opened++;
         return Readable.from((function* () {

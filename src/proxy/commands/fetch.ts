@@ -2,7 +2,7 @@
 // Responses go out in batches of about BATCH_BYTES, each written (and drained) before the next;
 // rendering runs at most RENDER_AHEAD messages ahead and big bodies stay streams, so memory stays flat.
 import { arg, bad, defineCommand, ok } from '../command.js';
-import { FetchSyntaxError, parseFetchItems, renderFetch } from '../fetch/render.js';
+import { FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
 import type { ResponsePiece } from '../fetch/pieces.js';
 import { messagesInSet } from './message-set.js';
 
@@ -10,6 +10,8 @@ import { messagesInSet } from './message-set.js';
 const BATCH_BYTES = 64 * 1024;
 /** Messages rendered ahead of the one being written. */
 const RENDER_AHEAD = 16;
+/** Header blocks read per catalog query when every message needs its header (a header sync). */
+const HEADER_CHUNK = 256;
 
 function fetchLike(name: string, uid: boolean) {
   return defineCommand({
@@ -30,11 +32,28 @@ function fetchLike(name: string, uid: boolean) {
       // Messages are rendered a few ahead, so their structure and header reads overlap; BINARY
       // decodes whole parts in memory, so it renders one at a time.
       const ahead = request.items.some((item) => item.kind === 'section' && item.binary) ? 1 : RENDER_AHEAD;
+      const headerChunks = new Map<number, Promise<Buffer[]>>();
+      const headerOf = (index: number): Promise<Buffer> => {
+        const chunk = Math.floor(index / HEADER_CHUNK);
+        let headers = headerChunks.get(chunk);
+        if (!headers) {
+          const refs = selected.slice(chunk * HEADER_CHUNK, (chunk + 1) * HEADER_CHUNK).map((sequence) => mailbox.messages[sequence - 1]);
+          headers = mailbox.readHeaders(refs);
+          headers.catch(() => undefined);
+          headerChunks.set(chunk, headers);
+          headerChunks.delete(chunk - 2);
+        }
+        return headers.then((list) => list[index % HEADER_CHUNK]);
+      };
+      const withHeaders = wantsHeaderBlock(request);
       const rendering: Promise<ResponsePiece[]>[] = [];
       const render = (index: number): void => {
         if (index >= selected.length) return;
         const sequence = selected[index];
-        const pieces = renderFetch(sequence, mailbox.messages[sequence - 1], mailbox, request, { uid });
+        const message = mailbox.messages[sequence - 1];
+        const pieces = withHeaders
+          ? headerOf(index).then((header) => renderFetch(sequence, message, mailbox, request, { uid, header }))
+          : renderFetch(sequence, message, mailbox, request, { uid });
         // Awaited in order below; a failure must not surface early as an unhandled rejection.
         pieces.catch(() => undefined);
         rendering[index] = pieces;

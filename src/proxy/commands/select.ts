@@ -1,6 +1,22 @@
 // RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE: identical here, both read-only (DESIGN §5).
 import { arg, defineCommand, no, ok } from '../command.js';
+import type { MessageRef } from '../ports.js';
 import type { Session } from '../session.js';
+
+/**
+ * First unseen sequence number (0: none) per message list. A snapshot folder never changes and
+ * views hand out the same list on every SELECT, so a 100,000-message folder is scanned once.
+ */
+const firstUnseenOf = new WeakMap<MessageRef[], number>();
+
+function firstUnseen(messages: MessageRef[]): number {
+  let found = firstUnseenOf.get(messages);
+  if (found === undefined) {
+    found = messages.findIndex((message) => !message.flags.includes('\\Seen')) + 1;
+    firstUnseenOf.set(messages, found);
+  }
+  return found;
+}
 
 async function open(session: Session, name: string, command: string) {
   if (session.state === 'selected') {
@@ -15,8 +31,8 @@ async function open(session: Session, name: string, command: string) {
   session.untagged('OK [PERMANENTFLAGS ()] Snapshots are read-only');
   session.untagged(`${messages.length} EXISTS`);
   session.untagged('0 RECENT');
-  const firstUnseen = messages.findIndex((message) => !message.flags.includes('\\Seen'));
-  if (firstUnseen >= 0) session.untagged(`OK [UNSEEN ${firstUnseen + 1}] First unseen message`);
+  const unseen = firstUnseen(messages);
+  if (unseen > 0) session.untagged(`OK [UNSEEN ${unseen}] First unseen message`);
   session.untagged(`OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid`);
   session.untagged(`OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID`);
   session.untagged(`OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest`);

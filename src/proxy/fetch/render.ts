@@ -47,30 +47,43 @@ interface Range {
   end: number;
 }
 
-/** Header lines whose field name is (or, with `not`, is not) in `fields`, then the blank line. */
-export function filterHeader(header: Buffer, fields: string[], not: boolean): Buffer {
-  const wanted = new Set(fields.map((f) => f.toLowerCase()));
+/** Lower-cased field names per request field list (a header sync asks the same list of every message). */
+const fieldSets = new WeakMap<string[], Set<string>>();
+
+function fieldSet(fields: string[]): Set<string> {
+  let set = fieldSets.get(fields);
+  if (!set) fieldSets.set(fields, (set = new Set(fields.map((field) => field.toLowerCase()))));
+  return set;
+}
+
+/** Header lines whose field name is (or, with `not`, is not) in `fields`, then the blank line; latin1 text. */
+export function filterHeaderText(header: Buffer, fields: string[], not: boolean): string {
+  const wanted = fieldSet(fields);
   const text = header.toString('latin1');
-  const lines = text.split(/(?<=\n)/);
   let out = '';
   let keep = false;
   let blank = '';
-  for (const line of lines) {
-    if (line === '\r\n' || line === '\n') {
+  for (let start = 0; start < text.length; ) {
+    const newline = text.indexOf('\n', start);
+    const end = newline < 0 ? text.length : newline + 1;
+    const first = text.charCodeAt(start);
+    if (first === 10 || (first === 13 && end - start === 2 && newline >= 0)) {
       blank = '\r\n';
       break;
     }
-    if (line.startsWith(' ') || line.startsWith('\t')) {
-      if (keep) out += line;
-      continue;
+    if (first === 32 || first === 9) {
+      if (keep) out += text.slice(start, end);
+    } else {
+      const colon = text.indexOf(':', start);
+      const nameEnd = colon >= 0 && colon < end ? colon : newline >= 0 ? (text.charCodeAt(newline - 1) === 13 && newline - 1 >= start ? newline - 1 : newline) : end;
+      const name = text.slice(start, nameEnd).replace(/[ \t]+$/, '').toLowerCase();
+      keep = wanted.has(name) !== not;
+      if (keep) out += text.slice(start, end);
     }
-    const colon = line.indexOf(':');
-    const name = (colon < 0 ? line.replace(/\r?\n$/, '') : line.slice(0, colon)).replace(/[ \t]+$/, '').toLowerCase();
-    keep = wanted.has(name) !== not;
-    if (keep) out += line;
+    start = end;
   }
   // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had one
-  return Buffer.from(`${out}${not ? blank : '\r\n'}`, 'latin1');
+  return `${out}${not ? blank : '\r\n'}`;
 }
 
 /** Content-Transfer-Encoding decoding for BINARY[]; unknown encodings pass through. */
@@ -121,37 +134,112 @@ function applyPartial(length: number, partial: SectionItem['partial']): Range {
   return { start, end };
 }
 
-async function renderSection(item: SectionItem, structure: MessageStructure, message: MessageRef, mailbox: OpenMailbox): Promise<ResponsePiece[]> {
+/** Responses gather sections and messages up to this size in memory; bigger ones go out as streams. */
+const INLINE_BYTES = 64 * 1024;
+
+/** The response under construction: text gathered into one buffer, streams kept apart. */
+class ResponseBuilder {
+  private text = '';
+  readonly pieces: ResponsePiece[] = [];
+
+  add(text: string): void {
+    this.text += text;
+  }
+
+  addBytes(bytes: Buffer): void {
+    if (bytes.length <= INLINE_BYTES) this.text += bytes.toString('latin1');
+    else this.addPiece(bytes);
+  }
+
+  addPiece(piece: ResponsePiece): void {
+    if (this.text) this.pieces.push(Buffer.from(this.text, 'latin1'));
+    this.text = '';
+    this.pieces.push(piece);
+  }
+
+  finish(): ResponsePiece[] {
+    if (this.text) this.pieces.push(Buffer.from(this.text, 'latin1'));
+    this.text = '';
+    return this.pieces;
+  }
+}
+
+/** `BODY[HEADER…]` of the message itself: served from the header block alone, no structure needed. */
+function isTopLevelHeader(item: SectionItem): boolean {
+  return !item.binary && item.part.length === 0 && (item.text === 'HEADER' || item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT');
+}
+
+/** True when rendering needs each message's header block; the caller may then read them ahead in bulk. */
+export function wantsHeaderBlock(request: FetchRequest): boolean {
+  return request.items.some((item) => item.kind === 'section' && isTopLevelHeader(item));
+}
+
+function renderTopLevelHeader(item: SectionItem, header: Buffer, out: ResponseBuilder): void {
+  const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
+  const window = applyPartial(content.length, item.partial);
+  const shown = window.start === 0 && window.end === content.length ? content : content.slice(window.start, window.end);
+  out.add(`${item.label} {${shown.length}}\r\n${shown}`);
+}
+
+/**
+ * `BODY[]` / `RFC822` of a short message: read whole, so its stored length answers without the
+ * structure (RFC822.SIZE as the server reported it may differ from the bytes on some servers).
+ */
+function isShortWholeMessage(item: SectionItem, message: MessageRef): boolean {
+  return !item.binary && item.part.length === 0 && item.text === '' && message.size <= INLINE_BYTES;
+}
+
+async function renderShortWholeMessage(item: SectionItem, message: MessageRef, mailbox: OpenMailbox, out: ResponseBuilder): Promise<void> {
+  const whole = await mailbox.readAll(message);
+  const window = applyPartial(whole.length, item.partial);
+  out.add(`${item.label} {${window.end - window.start}}\r\n`);
+  out.addBytes(whole.subarray(window.start, window.end));
+}
+
+async function renderSection(item: SectionItem, structure: MessageStructure, message: MessageRef, mailbox: OpenMailbox, out: ResponseBuilder): Promise<void> {
   const found = sectionRange(structure, item);
   const range = found?.range ?? { start: 0, end: 0 };
   if (item.binary) {
     const raw = await readRange(mailbox, message, range);
     const decoded = found && item.text === '' && item.part.length > 0 ? decodeTransfer(raw, found.part.encoding) : raw;
-    if (item.sizeOnly) return [Buffer.from(`${item.label} ${decoded.length}`)];
+    if (item.sizeOnly) return out.add(`${item.label} ${decoded.length}`);
     const window = applyPartial(decoded.length, item.partial);
     const content = decoded.subarray(window.start, window.end);
     // Dovecot answers literal8 whenever it had to decode a transfer encoding
     const enc = (found?.part.encoding ?? '').toLowerCase();
     const prefix = content.includes(0) || enc === 'base64' || enc === 'quoted-printable' ? '~' : '';
-    return [Buffer.from(`${item.label} ${prefix}{${content.length}}\r\n`), content];
+    out.add(`${item.label} ${prefix}{${content.length}}\r\n`);
+    return out.addBytes(content);
   }
   if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') {
     const header = await readRange(mailbox, message, range);
-    const filtered = filterHeader(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
+    const filtered = filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
     const window = applyPartial(filtered.length, item.partial);
-    const content = filtered.subarray(window.start, window.end);
-    return [Buffer.from(`${item.label} {${content.length}}\r\n`), content];
+    const content = filtered.slice(window.start, window.end);
+    return out.add(`${item.label} {${content.length}}\r\n${content}`);
   }
   const window = applyPartial(range.end - range.start, item.partial);
   const start = range.start + window.start;
   const end = range.start + window.end;
-  const pieces: ResponsePiece[] = [Buffer.from(`${item.label} {${end - start}}\r\n`)];
-  if (end > start) pieces.push({ length: end - start, open: () => mailbox.read(message, start, end) });
-  return pieces;
+  out.add(`${item.label} {${end - start}}\r\n`);
+  if (end <= start) return;
+  if (message.size <= INLINE_BYTES) {
+    // A short message is one small read: cheaper in memory than through a stream per section.
+    const whole = await mailbox.readAll(message);
+    if (whole.length >= end) return out.addBytes(whole.subarray(start, end));
+  }
+  out.addPiece({ length: end - start, open: () => mailbox.read(message, start, end) });
 }
 
 /** Dovecot's order for the non-section items; sections follow in request order. */
-const SIMPLE_ORDER = ['UID', 'MODSEQ', 'FLAGS', 'RFC822.SIZE', 'INTERNALDATE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE'];
+const SIMPLE_ORDER = ['UID', 'MODSEQ', 'FLAGS', 'RFC822.SIZE', 'INTERNALDATE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE'] as const;
+const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+
+export interface RenderOptions {
+  uid: boolean;
+  /** The message's header block, when the caller read it ahead (see wantsHeaderBlock). */
+  header?: Buffer;
+}
 
 /** The whole `* <seq> FETCH (...)\r\n` response for one message. */
 export async function renderFetch(
@@ -159,15 +247,21 @@ export async function renderFetch(
   message: MessageRef,
   mailbox: OpenMailbox,
   request: FetchRequest,
-  options: { uid: boolean },
+  options: RenderOptions,
 ): Promise<ResponsePiece[]> {
   const simple = new Set(request.items.flatMap((i) => (i.kind === 'simple' ? [i.name] : [])));
   if (options.uid) simple.add('UID');
-  const needsStructure = request.items.some((i) => i.kind === 'section') || simple.has('ENVELOPE') || simple.has('BODY') || simple.has('BODYSTRUCTURE');
+  const needsStructure = request.items.some((i) => (i.kind === 'section' ? !isTopLevelHeader(i) && !isShortWholeMessage(i, message) : STRUCTURE_ITEMS.has(i.name)));
   const structure = needsStructure ? await mailbox.structure(message) : null;
-  const parts: ResponsePiece[][] = [];
+  const out = new ResponseBuilder();
+  out.add(`* ${seq} FETCH (`);
+  let first = true;
+  const separate = () => {
+    if (!first) out.add(' ');
+    first = false;
+  };
   for (const name of SIMPLE_ORDER) {
-    if (!simple.has(name as never)) continue;
+    if (!simple.has(name)) continue;
     let value: string;
     switch (name) {
       case 'UID': value = String(message.uid); break;
@@ -179,16 +273,16 @@ export async function renderFetch(
       case 'BODY': value = renderBodyStructure(structure!, { extended: false }); break;
       default: value = renderBodyStructure(structure!, { extended: true }); break;
     }
-    parts.push([Buffer.from(`${name} ${value}`, 'latin1')]);
+    separate();
+    out.add(`${name} ${value}`);
   }
   for (const item of request.items) {
-    if (item.kind === 'section') parts.push(await renderSection(item, structure!, message, mailbox));
+    if (item.kind !== 'section') continue;
+    separate();
+    if (isTopLevelHeader(item)) renderTopLevelHeader(item, options.header ?? (await mailbox.readHeader(message)), out);
+    else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
+    else await renderSection(item, structure!, message, mailbox, out);
   }
-  const out: ResponsePiece[] = [Buffer.from(`* ${seq} FETCH (`)];
-  parts.forEach((pieces, i) => {
-    if (i > 0) out.push(Buffer.from(' '));
-    out.push(...pieces);
-  });
-  out.push(Buffer.from(')\r\n'));
-  return out;
+  out.add(')\r\n');
+  return out.finish();
 }

@@ -337,12 +337,46 @@ export class MessageAnalyzer {
   write(chunk: Buffer): void {
     let from = 0;
     while (from < chunk.length) {
+      if (this.state === 'body' && this.lineHeadBytes === 0 && this.lineFull.length === 0 && !this.pendingChild) {
+        from = this.skipPlainBodyLines(chunk, from);
+        if (from >= chunk.length) break;
+      }
       const lf = chunk.indexOf(10, from);
       const end = lf < 0 ? chunk.length : lf + 1;
       this.push(chunk.subarray(from, end));
       if (lf >= 0) this.startPending();
       from = end;
     }
+  }
+
+  /**
+   * Most of a message is body lines that cannot be boundaries (they do not start with "--"): they
+   * only move the position, so they are counted here without the per-line copies of push().
+   * Stops at a possible boundary or an incomplete line, which push() then handles.
+   */
+  private skipPlainBodyLines(chunk: Buffer, from: number): number {
+    let { offset, lf, bareLf } = this.pos;
+    let prevByte = this.prevByte;
+    let newline = this.prevNewline;
+    let at = from;
+    while (at < chunk.length) {
+      const end = chunk.indexOf(10, at);
+      if (end < 0) break;
+      if (chunk[at] === 45 && chunk[at + 1] === 45) break;
+      const cr = end > at ? chunk[end - 1] === 13 : prevByte === 13;
+      offset += end + 1 - at;
+      lf += 1;
+      if (!cr) bareLf += 1;
+      newline = cr ? 2 : 1;
+      prevByte = 10;
+      at = end + 1;
+    }
+    if (at === from) return from;
+    this.pos = { offset, lf, bareLf };
+    this.prevByte = prevByte;
+    this.prevNewline = newline;
+    this.lineStart = { ...this.pos };
+    return at;
   }
 
   finish(): MessageStructure {

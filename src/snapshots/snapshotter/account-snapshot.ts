@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
 import type { DayLabel } from '../day-label.js';
 import { analyzeMessage } from '../mime/analyze.js';
-import type { Capture, FolderRecord, MessageRecord, ReusableMessage } from '../store/catalog.js';
+import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 import { storeFolderName } from './folder-names.js';
 import { connectUpstream, describeUpstreamError, UpstreamError, type AccountCredentials } from './upstream.js';
@@ -169,6 +169,14 @@ async function snapshotFolder(
   }
 }
 
+/**
+ * Bodies being stored at once. Deflate, write and fsync run on libuv's thread pool, so while a few
+ * bodies are on their way to disk the event loop parses and analyses the next ones; the byte cap
+ * keeps a run of 5 MB attachments from piling up in memory.
+ */
+const MAX_BODIES_IN_FLIGHT = 8;
+const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
+
 async function downloadBodies(
   client: ImapFlow,
   store: Store,
@@ -179,23 +187,54 @@ async function downloadBodies(
   folder: string,
   total: number,
 ): Promise<Map<number, string>> {
+  const account = capture.account;
   const hashes = new Map<number, string>();
   for (let start = 0; start < missing.length; start += options.fetchBatchSize) {
     const batch = missing.slice(start, start + options.fetchBatchSize).map((message) => message.uid);
+    const newBlobs = new Map<string, NewBlob>();
+    const inFlight = new Set<Promise<void>>();
+    let bytesInFlight = 0;
+    let failure: { error: unknown } | null = null;
+
+    const storeBody = async (uid: number, raw: Buffer): Promise<void> => {
+      const blob = await store.blobs.put(account, raw);
+      if (!newBlobs.has(blob.hash) && !(await store.catalog.hasBlob(account, blob.hash))) {
+        const structure = await analyzeMessage(raw);
+        // A copy: a view would keep the whole body alive until the batch is recorded.
+        const header = Buffer.from(raw.subarray(0, structure.headerLength));
+        newBlobs.set(blob.hash, { blob: { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, header });
+      }
+      hashes.set(uid, blob.hash);
+      result.downloaded += 1;
+      result.downloadedBytes += raw.length;
+    };
+    const settleAll = async () => {
+      await Promise.all(inFlight);
+      if (failure) throw failure.error;
+    };
+
     for await (const message of client.fetch(batch.join(','), { uid: true, source: true }, { uid: true })) {
       const raw = message.source;
       if (!raw) continue;
-      const blob = await store.blobs.put(capture.account, raw);
-      if (!(await store.catalog.hasBlob(capture.account, blob.hash))) {
-        const structure = await analyzeMessage(raw);
-        // The header block goes in the catalog too: header-only FETCH and SEARCH never open the blob.
-        await store.catalog.addBlob(capture.account, { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, capture, raw.subarray(0, structure.headerLength));
+      while (inFlight.size >= MAX_BODIES_IN_FLIGHT || (inFlight.size > 0 && bytesInFlight + raw.length > MAX_BYTES_IN_FLIGHT)) {
+        await Promise.race(inFlight);
       }
-      hashes.set(message.uid, blob.hash);
-      result.downloaded += 1;
-      result.downloadedBytes += raw.length;
+      if (failure) await settleAll();
+      bytesInFlight += raw.length;
+      const tracked: Promise<void> = storeBody(message.uid, raw)
+        .catch((error: unknown) => {
+          failure ??= { error };
+        })
+        .finally(() => {
+          bytesInFlight -= raw.length;
+          inFlight.delete(tracked);
+        });
+      inFlight.add(tracked);
     }
-    options.onProgress?.({ account: capture.account, folder, done: Math.min(start + options.fetchBatchSize, missing.length), total });
+    await settleAll();
+    // The blob files are fsynced by put; the catalog learns of them in one transaction per batch.
+    await store.catalog.addBlobs(account, [...newBlobs.values()], capture);
+    options.onProgress?.({ account, folder, done: Math.min(start + options.fetchBatchSize, missing.length), total });
   }
   return hashes;
 }

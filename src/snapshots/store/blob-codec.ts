@@ -6,7 +6,10 @@
  *   "MTMB" | version u8 | chunkSize u32 | rawSize u64 | chunkCount u32 | (storedLength u32)* | chunks
  * A stored length with the high bit set marks a chunk kept uncompressed (deflate did not help).
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { deflateRaw, inflateRawSync } from 'node:zlib';
+import { promisify } from 'node:util';
+
+const deflateRawAsync = promisify(deflateRaw);
 
 export const BLOB_MAGIC = Buffer.from('MTMB');
 const VERSION = 1;
@@ -21,7 +24,14 @@ export interface BlobLayout {
   chunks: { offset: number; storedLength: number; deflated: boolean }[];
 }
 
-export function encodeBlob(raw: Buffer): Buffer[] {
+/**
+ * Level 2: about three times faster than zlib's default 6 on mail for a few percent more bytes, and
+ * the snapshot is bound by compression. Deflate runs on libuv's thread pool, beside the event loop
+ * that parses the next message.
+ */
+const DEFLATE_LEVEL = 2;
+
+export async function encodeBlob(raw: Buffer): Promise<Buffer[]> {
   const chunkCount = Math.ceil(raw.length / CHUNK_SIZE);
   const header = Buffer.alloc(FIXED_HEADER_BYTES + 4 * chunkCount);
   BLOB_MAGIC.copy(header, 0);
@@ -29,10 +39,12 @@ export function encodeBlob(raw: Buffer): Buffer[] {
   header.writeUInt32BE(CHUNK_SIZE, 5);
   header.writeBigUInt64BE(BigInt(raw.length), 9);
   header.writeUInt32BE(chunkCount, 17);
+  const plains = Array.from({ length: chunkCount }, (_, index) => raw.subarray(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE));
+  const packs = await Promise.all(plains.map((plain) => deflateRawAsync(plain, { level: DEFLATE_LEVEL })));
   const parts: Buffer[] = [header];
   for (let index = 0; index < chunkCount; index++) {
-    const plain = raw.subarray(index * CHUNK_SIZE, (index + 1) * CHUNK_SIZE);
-    const packed = deflateRawSync(plain, { level: 6 });
+    const plain = plains[index];
+    const packed = packs[index];
     const keepRaw = packed.length >= plain.length;
     const stored = keepRaw ? plain : packed;
     header.writeUInt32BE(keepRaw ? (stored.length | RAW_FLAG) >>> 0 : stored.length, FIXED_HEADER_BYTES + 4 * index);

@@ -61,6 +61,13 @@ export interface ReusableMessage {
   blobHash: string;
 }
 
+export interface NewBlob {
+  blob: BlobRecord;
+  structure: MessageStructure;
+  /** The raw header block (bytes [0, structure.headerLength)), so header reads skip the blob file. */
+  header?: Buffer;
+}
+
 export interface Catalog {
   accounts(): Promise<string[]>;
 
@@ -70,8 +77,8 @@ export interface Catalog {
   recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void>;
   /** Fast path when the live folder is provably unchanged since capture.previousSeq. */
   carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void>;
-  /** `header`: the raw header block (bytes [0, structure.headerLength)), so header reads skip the blob. */
-  addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture, header?: Buffer): Promise<void>;
+  /** Records blobs already durable in the blob store, in one transaction; known hashes are skipped. */
+  addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void>;
   hasBlob(account: string, hash: string): Promise<boolean>;
   /** Makes the capture visible as its day (superseding an earlier capture of the same day). */
   commitCapture(capture: Capture): Promise<void>;
@@ -85,8 +92,11 @@ export interface Catalog {
   messages(account: string, seq: number, folder: string, uidValidity: number): Promise<MessageRecord[]>;
   reusableMessages(account: string, seq: number): Promise<ReusableMessage[]>;
   blobStructure(account: string, hash: string): Promise<MessageStructure | null>;
-  /** The header block recorded at ingest; null for blobs added without one (read the blob instead). */
-  blobHeader(account: string, hash: string): Promise<Buffer | null>;
+  /**
+   * The header blocks recorded at ingest, by hash, in one query for many messages (a header sync of
+   * a big folder). Blobs added without one are left out: read their blob instead.
+   */
+  blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>>;
 
   /**
    * Drops the captures of these days; their rows stay only while another capture still covers them.

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import type { DayLabel } from '../day-label.js';
 import type { MessageStructure } from '../mime/structure.js';
-import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from './catalog.js';
+import type { BlobRecord, Capture, Catalog, NewBlob, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from './catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -86,11 +86,17 @@ export class SqliteCatalog implements Catalog {
     return prepared;
   }
 
+  /** Account rows are never deleted, so an id once seen stays right (also for other processes' inserts). */
+  private readonly accountIds = new Map<string, number>();
+
   private accountId(account: string, create = false): number | null {
+    const known = this.accountIds.get(account);
+    if (known !== undefined) return known;
     const row = this.statement('SELECT id FROM accounts WHERE name = ?').get(account) as { id: number } | undefined;
-    if (row) return row.id;
-    if (!create) return null;
-    return Number(this.statement('INSERT INTO accounts (name) VALUES (?)').run(account).lastInsertRowid);
+    let id = row?.id ?? null;
+    if (id === null && create) id = Number(this.statement('INSERT INTO accounts (name) VALUES (?)').run(account).lastInsertRowid);
+    if (id !== null) this.accountIds.set(account, id);
+    return id;
   }
 
   private requireAccount(capture: Capture): number {
@@ -195,10 +201,16 @@ export class SqliteCatalog implements Catalog {
     })();
   }
 
-  async addBlob(account: string, blob: BlobRecord, structure: MessageStructure, capture: Capture, header?: Buffer): Promise<void> {
+  async addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void> {
+    if (blobs.length === 0) return;
     const accountId = this.accountId(account, true);
-    this.statement('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq, header ?? null);
+    const insert = this.statement('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    // One transaction, so one WAL sync, per fetch batch rather than per message.
+    this.db.transaction(() => {
+      for (const { blob, structure, header } of blobs) {
+        insert.run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq, header ?? null);
+      }
+    })();
   }
 
   async hasBlob(account: string, hash: string): Promise<boolean> {
@@ -271,11 +283,14 @@ export class SqliteCatalog implements Catalog {
     return row ? (JSON.parse(row.structure) as MessageStructure) : null;
   }
 
-  async blobHeader(account: string, hash: string): Promise<Buffer | null> {
+  async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
+    const found = new Map<string, Buffer>();
     const accountId = this.accountId(account);
-    if (accountId === null) return null;
-    const row = this.statement('SELECT header FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { header: Buffer | null } | undefined;
-    return row?.header ?? null;
+    if (accountId === null || hashes.length === 0) return found;
+    const rows = this.statement('SELECT hash, header FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL')
+      .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer }[];
+    for (const row of rows) found.set(row.hash, row.header);
+    return found;
   }
 
   async dropDays(account: string, days: DayLabel[]): Promise<DayLabel[]> {

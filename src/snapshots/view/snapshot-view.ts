@@ -241,18 +241,30 @@ export class StoreSnapshotView implements SnapshotView {
 
   /** The header block: recorded in the catalog at ingest, else cut from the blob. */
   private async headerOf(message: MessageRef): Promise<Buffer> {
-    const cacheKey = key(this.account, message.blobHash);
-    const cached = this.cache.headers.get(cacheKey);
-    if (cached) return cached;
-    const { headerLength } = await this.structureOf(message);
-    let header = await this.store.catalog.blobHeader(this.account, message.blobHash);
-    if (header?.length !== headerLength) {
-      const whole = this.cache.messages.get(cacheKey);
-      // A copy, so the cached header does not keep the whole inflated message alive.
-      header = Buffer.from(whole ? whole.subarray(0, headerLength) : await this.store.blobs.readRange(this.account, message.blobHash, 0, headerLength));
+    return (await this.headersOf([message]))[0];
+  }
+
+  /** Header blocks of many messages: cached ones, then one catalog query for the rest. */
+  private async headersOf(messages: MessageRef[]): Promise<Buffer[]> {
+    const headers: (Buffer | undefined)[] = messages.map((message) => this.cache.headers.get(key(this.account, message.blobHash)));
+    const missing = messages.filter((_, index) => headers[index] === undefined).map((message) => message.blobHash);
+    if (missing.length === 0) return headers as Buffer[];
+    const recorded = await this.store.catalog.blobHeaders(this.account, missing);
+    for (const [index, message] of messages.entries()) {
+      if (headers[index] !== undefined) continue;
+      const cacheKey = key(this.account, message.blobHash);
+      let header = recorded.get(message.blobHash);
+      if (!header) {
+        // A blob stored before the catalog kept header blocks.
+        const { headerLength } = await this.structureOf(message);
+        const whole = this.cache.messages.get(cacheKey);
+        // A copy, so the cached header does not keep the whole inflated message alive.
+        header = Buffer.from(whole ? whole.subarray(0, headerLength) : await this.store.blobs.readRange(this.account, message.blobHash, 0, headerLength));
+      }
+      this.cache.headers.set(cacheKey, header);
+      headers[index] = header;
     }
-    this.cache.headers.set(cacheKey, header);
-    return header;
+    return headers as Buffer[];
   }
 
   /** A small message whole, inflated once for the several sections one FETCH may ask of it. */
@@ -283,6 +295,7 @@ export class StoreSnapshotView implements SnapshotView {
       messages,
       structure: (message) => this.structureOf(message),
       readHeader: (message) => this.headerOf(message),
+      readHeaders: (list) => this.headersOf(list),
       read: (message: MessageRef, start = 0, end?: number): Readable => {
         // Big messages stream chunk by chunk; small ones come from one read of their file.
         if (message.size > SMALL_MESSAGE) return store.blobs.read(account, message.blobHash, start, end);

@@ -41,6 +41,9 @@ export function fakeMailbox(name: string): OpenMailbox | null {
       const raw = Buffer.from((ref as MessageRef & { text: string }).text);
       return raw.subarray(0, (await analyzeMessage(raw)).headerLength);
     },
+    async readHeaders(refs) {
+      return Promise.all(refs.map((ref) => this.readHeader(ref)));
+    },
     read: (ref, start = 0, end) => Readable.from([Buffer.from((ref as MessageRef & { text: string }).text).subarray(start, end)]),
     readAll: async (ref) => Buffer.from((ref as MessageRef & { text: string }).text),
   };

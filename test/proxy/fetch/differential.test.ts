@@ -24,6 +24,7 @@ function fakeMailbox(bodies: Buffer[], structures: MessageStructure[], refs: Mes
     name: 'INBOX', uidValidity: 1, uidNext: refs.length + 1, highestModseq: 1, flags: [], messages: refs,
     structure: async (m) => structures[index(m)],
     readHeader: async (m) => bodies[index(m)].subarray(0, structures[index(m)].headerLength),
+    readHeaders: async (list) => list.map((m) => bodies[index(m)].subarray(0, structures[index(m)].headerLength)),
     read: (m, start = 0, end) => Readable.from([bodies[index(m)].subarray(start, end ?? bodies[index(m)].length)]),
     readAll: async (m) => bodies[index(m)],
   };

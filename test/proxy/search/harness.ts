@@ -126,6 +126,9 @@ export function fakeMailbox(messages: StoredMessage[]): OpenMailbox {
     async readHeader(ref) {
       return raw(ref).subarray(0, (await analyzeMessage(raw(ref))).headerLength);
     },
+    async readHeaders(refs) {
+      return Promise.all(refs.map((ref) => this.readHeader(ref)));
+    },
     read(ref, start = 0, end) {
       return Readable.from([raw(ref).subarray(start, end ?? ref.size)]);
     },

@@ -36,7 +36,7 @@ function message(uid: number, flags: string[] = []): MessageRecord {
 async function capture(catalog: SqliteCatalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
   const { capture: started } = await catalog.startCapture(ACCOUNT, day);
   for (const m of messages) {
-    if (!(await catalog.hasBlob(ACCOUNT, m.blobHash))) await catalog.addBlob(ACCOUNT, { hash: m.blobHash, size: m.size, storedBytes: m.size }, STRUCTURE, started);
+    if (!(await catalog.hasBlob(ACCOUNT, m.blobHash))) await catalog.addBlobs(ACCOUNT, [{ blob: { hash: m.blobHash, size: m.size, storedBytes: m.size }, structure: STRUCTURE }], started);
   }
   await catalog.recordFolder(started, inbox(messages), messages);
   if (commit) await catalog.commitCapture(started);
@@ -95,7 +95,7 @@ test('an interrupted capture is rolled back by the next one, which adopts its fe
   await capture(catalog, '2026-05-01', [message(1)]);
   // A run that fetched blob 2 and recorded nothing, then died (same pid: treated as stale).
   const { capture: dead } = await catalog.startCapture(ACCOUNT, '2026-05-02');
-  await catalog.addBlob(ACCOUNT, { hash: hash(2), size: 102, storedBytes: 102 }, STRUCTURE, dead);
+  await catalog.addBlobs(ACCOUNT, [{ blob: { hash: hash(2), size: 102, storedBytes: 102 }, structure: STRUCTURE }], dead);
   const { capture: next } = await catalog.startCapture(ACCOUNT, '2026-05-02');
   expect(next.previousSeq).toBe((await catalog.captureForDay(ACCOUNT, '2026-05-01'))!);
   // While the new run has not recorded its folders yet, garbage collection must leave blob 2 alone.
