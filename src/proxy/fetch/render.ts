@@ -136,6 +136,7 @@ function applyPartial(length: number, partial: SectionItem['partial']): Range {
 
 /** Responses gather sections and messages up to this size in memory; bigger ones go out as streams. */
 const INLINE_BYTES = 64 * 1024;
+const SHORT_CONTENT = 2048;
 
 /** The response under construction: text gathered into one buffer, streams kept apart. */
 class ResponseBuilder {
@@ -146,8 +147,9 @@ class ResponseBuilder {
     this.text += text;
   }
 
+  /** Short content joins the text; a body stays a buffer of its own (no copies through a string). */
   addBytes(bytes: Buffer): void {
-    if (bytes.length <= INLINE_BYTES) this.text += bytes.toString('latin1');
+    if (bytes.length <= SHORT_CONTENT) this.text += bytes.toString('latin1');
     else this.addPiece(bytes);
   }
 

@@ -3,68 +3,17 @@
  * leaves room, Dovecot's answers (see test/proxy/search/differential.test.ts): header and body
  * matches are case-insensitive substring matches on decoded text; snapshots never have \Recent.
  */
-import type { MessageRef, OpenMailbox } from '../ports.js';
+import type { OpenMailbox } from '../ports.js';
 import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
+import { headerBatches, wholeMessages } from './content-reader.js';
 import { compareDay, localWallClock, parseDateHeader } from './dates.js';
-import type { MessageStructure } from '../../snapshots/mime/structure.js';
-import { firstField, flattenParts, messageParts, parseHeader, type HeaderField, type MimePart } from './message-parts.js';
+import { MessageContent } from './message-content.js';
+import { firstField, type HeaderField } from './message-parts.js';
+import { headerMayMatch, RawNeedle } from './prefilter.js';
 import type { SearchKey, SearchProgram } from './program.js';
-import { decodeCharset, decodeHeaderValue, decodeTransferEncoding, foldForSearch } from './text.js';
-
-/** One message while a search runs: its place in the folder and, when needed, its parsed content. */
-export class MessageContent {
-  private parts?: MimePart;
-  private fields?: HeaderField[];
-  private segments = new Map<'body' | 'text', string[]>();
-
-  constructor(
-    readonly ref: MessageRef,
-    readonly sequence: number,
-    readonly raw: Buffer,
-    /** Needed only for BODY/TEXT; header keys read the raw header directly. */
-    private readonly structure?: MessageStructure,
-  ) {}
-
-  headerFields(): HeaderField[] {
-    this.fields ??= this.parts ? this.parts.fields : parseHeader(this.raw, 0, this.raw.length).fields;
-    return this.fields;
-  }
-
-  mimeTree(): MimePart {
-    if (!this.structure) throw new Error('BODY/TEXT search needs the message structure');
-    this.parts ??= messageParts(this.raw, this.structure);
-    return this.parts;
-  }
-
-  /**
-   * The searchable text, one string per MIME part (a match never spans two parts): for TEXT every
-   * header line (name, colon, decoded value, CRLF) followed by the body; for BODY bodies only.
-   * Only text/* and message/* bodies (and parts without Content-Type) are searched, as Dovecot does.
-   */
-  textSegments(scope: 'body' | 'text'): string[] {
-    const cached = this.segments.get(scope);
-    if (cached) return cached;
-    const segments: string[] = [];
-    for (const part of flattenParts(this.mimeTree())) {
-      let text = '';
-      if (scope === 'text') {
-        for (const field of part.fields) {
-          text += `${foldForSearch(field.name)}${field.middle}${foldForSearch(decodeHeaderValue(field.value))}\r\n`;
-        }
-        if (part.headerTerminated) text += '\r\n';
-      }
-      const searchable = part.contentType === '' || part.contentType.startsWith('text/') || part.contentType.startsWith('message/');
-      if (searchable && part.children.length === 0 && part.bodyEnd > part.bodyStart) {
-        const body = decodeTransferEncoding(this.raw.subarray(part.bodyStart, part.bodyEnd), part.transferEncoding);
-        text += foldForSearch(decodeCharset(body, part.charset));
-      }
-      if (text) segments.push(text);
-    }
-    this.segments.set(scope, segments);
-    return segments;
-  }
-}
+import { textMatches } from './text-search.js';
+import { decodeHeaderValue, foldForSearch } from './text.js';
 
 /** Whether evaluating the key searches bodies (and so needs the part structure). */
 export function needsBodies(key: SearchKey): boolean {
@@ -105,12 +54,34 @@ function compressBlanks(text: string): string {
   return text.replace(/^[ \t\r\n]+/, '').replace(/[ \t\r\n]+/g, ' ');
 }
 
-function headerMatches(message: MessageContent, key: Extract<SearchKey, { kind: 'header' }>): boolean {
+type HeaderKey = Extract<SearchKey, { kind: 'header' }>;
+
+/** What a header key's value needs once per search, not once per message: its folded form and raw-byte test. */
+interface HeaderNeedle {
+  folded: string;
+  raw: RawNeedle | null;
+}
+const headerNeedles = new WeakMap<HeaderKey, HeaderNeedle>();
+
+function needleOf(key: HeaderKey): HeaderNeedle {
+  let needle = headerNeedles.get(key);
+  if (!needle) {
+    const folded = foldForSearch(key.value);
+    needle = { folded, raw: RawNeedle.compile(folded, key.match) };
+    headerNeedles.set(key, needle);
+  }
+  return needle;
+}
+
+function headerMatches(message: MessageContent, key: HeaderKey): boolean {
+  const needle = key.value === '' ? null : needleOf(key);
+  // Before the header is even parsed: most messages of a big folder end here.
+  if (needle?.raw && !headerMayMatch(message, needle.raw, key.match)) return false;
   const name = key.field.toLowerCase();
   const fields = message.headerFields().filter((field) => field.name.toLowerCase() === name);
   if (fields.length === 0) return false;
-  if (key.value === '') return true;
-  const wanted = foldForSearch(key.value);
+  if (!needle) return true;
+  const wanted = needle.folded;
   if (!wanted) return false;
   return fields.some((field) => {
     let text: string;
@@ -182,33 +153,38 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
     }
     case 'header':
       return headerMatches(message, key);
-    case 'text': {
-      const wanted = foldForSearch(key.value);
-      if (!wanted) return key.value === '';
-      return message.textSegments(key.scope).some((segment) => segment.includes(wanted));
-    }
+    case 'text':
+      return textMatches(message, key);
   }
 }
 
 const EMPTY = Buffer.alloc(0);
 
-/** Just the header block of a message (what header keys, SORT and THREAD read). */
-export function readHeaderBlock(mailbox: OpenMailbox, ref: MessageRef): Promise<Buffer> {
-  return mailbox.readHeader(ref);
-}
-
 /** Sequence numbers (1-based, ascending) of the messages the program matches. */
 export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): Promise<number[]> {
   const messages = mailbox.messages;
   const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0 };
-  const withContent = needsContent(program.key);
-  const withBodies = needsBodies(program.key);
   const matches: number[] = [];
-  for (let i = 0; i < messages.length; i++) {
-    // Bodies need the whole message; header keys only its header block.
-    const structure = withBodies ? await mailbox.structure(messages[i]) : undefined;
-    const raw = withBodies ? await mailbox.readAll(messages[i]) : withContent ? await readHeaderBlock(mailbox, messages[i]) : EMPTY;
-    if (matchesKey(program.key, new MessageContent(messages[i], i + 1, raw, structure), folder)) matches.push(i + 1);
+  const evaluate = (message: MessageContent) => {
+    if (matchesKey(program.key, message, folder)) matches.push(message.sequence);
+  };
+  if (needsBodies(program.key)) {
+    let index = 0;
+    for await (const { structure, raw } of wholeMessages(mailbox, messages)) {
+      evaluate(new MessageContent(messages[index], index + 1, raw, structure));
+      index++;
+    }
+  } else if (needsContent(program.key)) {
+    // Header keys only read the header block.
+    let index = 0;
+    for await (const headers of headerBatches(mailbox, messages)) {
+      for (const header of headers) {
+        evaluate(new MessageContent(messages[index], index + 1, header));
+        index++;
+      }
+    }
+  } else {
+    messages.forEach((ref, index) => evaluate(new MessageContent(ref, index + 1, EMPTY)));
   }
   return matches;
 }

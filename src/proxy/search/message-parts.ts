@@ -21,6 +21,9 @@ export interface MimePart {
   fields: HeaderField[];
   /** True when the header ended with an empty line (Dovecot then reports an end-of-header line). */
   headerTerminated: boolean;
+  /** Where the header block starts and where its parse stopped (bodyStart unless an early blank line). */
+  headerStart: number;
+  headerEnd: number;
   /** Lower-cased "type/subtype" as written, without parameters or comments ("" when absent). */
   contentType: string;
   charset?: string;
@@ -45,7 +48,8 @@ export function parseHeader(buf: Buffer, start: number, end: number): { fields: 
   let pos = start;
   let current: { name: string; middle: string; pieces: Buffer[] } | null = null;
   const flush = () => {
-    if (current) fields.push({ name: current.name, middle: current.middle, value: Buffer.concat(current.pieces) });
+    // One piece (an unfolded line) is used in place: a copy would cost more than the whole parse.
+    if (current) fields.push({ name: current.name, middle: current.middle, value: current.pieces.length === 1 ? current.pieces[0] : Buffer.concat(current.pieces) });
     current = null;
   };
   while (pos < end) {
@@ -135,6 +139,8 @@ function partFromStructure(raw: Buffer, source: StructurePart): MimePart {
   return {
     fields: header.fields,
     headerTerminated: header.terminated,
+    headerStart: source.headerStart,
+    headerEnd: header.bodyStart,
     contentType: parsedType ? parsedType.type : '',
     charset: parsedType?.params.get('charset'),
     transferEncoding: encodingField ? stripComments(encodingField.value.toString('latin1')).trim() : undefined,
@@ -147,6 +153,13 @@ function partFromStructure(raw: Buffer, source: StructurePart): MimePart {
 /** The message as a tree of parts (the root is the message itself), located by its structure. */
 export function messageParts(raw: Buffer, structure: MessageStructure): MimePart {
   return partFromStructure(raw, structure.root);
+}
+
+/** Whether SEARCH reads this part's body: a leaf text/*, message/* or untyped part, as Dovecot does. */
+export function hasSearchableBody(part: MimePart): boolean {
+  const type = part.contentType;
+  const searchable = type === '' || type.startsWith('text/') || type.startsWith('message/');
+  return searchable && part.children.length === 0 && part.bodyEnd > part.bodyStart;
 }
 
 /** Parts in message order (depth first), the way Dovecot's parser hands them to SEARCH. */

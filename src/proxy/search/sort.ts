@@ -8,7 +8,9 @@ import type { Token } from '../protocol/tokens.js';
 import { isGroupStart, parseAddressList } from '../../snapshots/mime/address.js';
 import { extractBaseSubject } from './base-subject.js';
 import { parseDateHeader } from './dates.js';
-import { MessageContent, readHeaderBlock, runSearch } from './evaluate.js';
+import { headerBatches } from './content-reader.js';
+import { runSearch } from './evaluate.js';
+import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import { parseSearchProgram } from './parse.js';
 import { SearchError, type SearchProgram } from './program.js';
@@ -108,11 +110,17 @@ export async function runSort(criteria: SortCriterion[], charset: string, progra
   const matches = await runSearch(program, mailbox);
   const needsContent = criteria.some((criterion) => !['ARRIVAL', 'SIZE'].includes(criterion.key));
   const rows: Array<{ sequence: number; values: Array<number | string> }> = [];
-  for (const sequence of matches) {
-    const ref = mailbox.messages[sequence - 1];
-    const raw = needsContent ? await readHeaderBlock(mailbox, ref) : Buffer.alloc(0);
-    const message = new MessageContent(ref, sequence, raw);
+  const addRow = (sequence: number, raw: Buffer) => {
+    const message = new MessageContent(mailbox.messages[sequence - 1], sequence, raw);
     rows.push({ sequence, values: criteria.map((criterion) => keyValue(message, criterion.key)) });
+  };
+  if (needsContent) {
+    let index = 0;
+    for await (const headers of headerBatches(mailbox, matches.map((sequence) => mailbox.messages[sequence - 1]))) {
+      for (const header of headers) addRow(matches[index++], header);
+    }
+  } else {
+    for (const sequence of matches) addRow(sequence, Buffer.alloc(0));
   }
   rows.sort((a, b) => {
     for (let i = 0; i < criteria.length; i++) {

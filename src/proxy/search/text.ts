@@ -38,13 +38,34 @@ function expandingCharacters(): RegExp {
   return expanding;
 }
 
+/** The charset name decodeCharset hands to iconv, or null when it decodes as UTF-8. */
+function iconvCharset(charset: string | undefined): string | null {
+  const name = (charset ?? '').trim().toLowerCase();
+  return name && name !== 'utf-8' && name !== 'utf8' && name !== 'us-ascii' && iconv.encodingExists(name) ? name : null;
+}
+
 /** Bytes in a charset → string; unknown charsets and invalid bytes degrade to UTF-8 with U+FFFD. */
 export function decodeCharset(bytes: Buffer, charset: string | undefined): string {
-  const name = (charset ?? '').trim().toLowerCase();
-  if (name && name !== 'utf-8' && name !== 'utf8' && name !== 'us-ascii' && iconv.encodingExists(name)) {
-    return iconv.decode(bytes, name);
+  const name = iconvCharset(charset);
+  return name ? iconv.decode(bytes, name) : bytes.toString('utf8');
+}
+
+const ALL_ASCII = Buffer.from(Array.from({ length: 128 }, (_, byte) => byte));
+/** Single-byte charset families; stateful ones (UTF-7, ISO-2022-*) give 7-bit bytes other meanings. */
+const SINGLE_BYTE_CHARSET = /^(iso[-_]?8859[-_]?\d{1,2}|windows-?125\d|cp-?125\d|latin-?\d|l\d|ascii|koi8-?[ru])$/;
+const asciiTransparency = new Map<string, boolean>();
+
+/** Whether decodeCharset turns 7-bit bytes into the same characters (what the SEARCH prefilter relies on). */
+export function decodesAsciiUnchanged(charset: string | undefined): boolean {
+  const name = iconvCharset(charset);
+  if (name === null) return true;
+  if (!SINGLE_BYTE_CHARSET.test(name)) return false;
+  let transparent = asciiTransparency.get(name);
+  if (transparent === undefined) {
+    transparent = iconv.decode(ALL_ASCII, name) === ALL_ASCII.toString('latin1');
+    asciiTransparency.set(name, transparent);
   }
-  return bytes.toString('utf8');
+  return transparent;
 }
 
 /** RFC 2047 encoded words in a header value (raw bytes, 8-bit taken as UTF-8) → Unicode. */
@@ -97,9 +118,19 @@ export function decodeQuotedPrintable(input: Buffer): Buffer {
   return out.subarray(0, length);
 }
 
+function transferEncodingName(encoding: string | undefined): string {
+  return (encoding ?? '').trim().toLowerCase();
+}
+
+/** Whether decodeTransferEncoding returns the body unchanged (7bit, 8bit, binary, absent, unknown). */
+export function keepsBodyBytes(encoding: string | undefined): boolean {
+  const name = transferEncodingName(encoding);
+  return name !== 'base64' && name !== 'quoted-printable';
+}
+
 /** Decodes a body by its Content-Transfer-Encoding; identity for 7bit/8bit/binary/unknown. */
 export function decodeTransferEncoding(body: Buffer, encoding: string | undefined): Buffer {
-  switch ((encoding ?? '').trim().toLowerCase()) {
+  switch (transferEncodingName(encoding)) {
     case 'base64':
       return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
     case 'quoted-printable':

@@ -4,7 +4,9 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import { extractBaseSubject } from './base-subject.js';
-import { MessageContent, readHeaderBlock, runSearch } from './evaluate.js';
+import { headerBatches } from './content-reader.js';
+import { runSearch } from './evaluate.js';
+import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import type { SearchProgram } from './program.js';
 import { sortDate } from './sort.js';
@@ -38,24 +40,30 @@ export function messageIds(value: string): string[] {
 async function loadMessages(program: SearchProgram, mailbox: OpenMailbox): Promise<ThreadMessage[]> {
   const matches = await runSearch(program, mailbox);
   const out: ThreadMessage[] = [];
-  for (const sequence of matches) {
-    const ref = mailbox.messages[sequence - 1];
-    const content = new MessageContent(ref, sequence, await readHeaderBlock(mailbox, ref));
-    const fields = content.headerFields();
-    const text = (name: string) => firstField(fields, name)?.value.toString('utf8');
-    const subject = extractBaseSubject(text('Subject') ?? '');
-    const references = messageIds(text('References') ?? '');
-    out.push({
-      id: program.uid ? ref.uid : sequence,
-      sequence,
-      date: sortDate(content),
-      subject: subject.base,
-      isReplyOrForward: subject.isReplyOrForward,
-      messageId: messageIds(text('Message-ID') ?? '')[0] ?? null,
-      references: references.length ? references : messageIds(text('In-Reply-To') ?? '').slice(0, 1),
-    });
+  const refs = matches.map((sequence) => mailbox.messages[sequence - 1]);
+  let index = 0;
+  for await (const headers of headerBatches(mailbox, refs)) {
+    for (const header of headers) out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
   }
   return out;
+}
+
+/** What threading needs of one matching message's header. */
+function threadMessage(program: SearchProgram, content: MessageContent): ThreadMessage {
+  const { ref, sequence } = content;
+  const fields = content.headerFields();
+  const text = (name: string) => firstField(fields, name)?.value.toString('utf8');
+  const subject = extractBaseSubject(text('Subject') ?? '');
+  const references = messageIds(text('References') ?? '');
+  return {
+    id: program.uid ? ref.uid : sequence,
+    sequence,
+    date: sortDate(content),
+    subject: subject.base,
+    isReplyOrForward: subject.isReplyOrForward,
+    messageId: messageIds(text('Message-ID') ?? '')[0] ?? null,
+    references: references.length ? references : messageIds(text('In-Reply-To') ?? '').slice(0, 1),
+  };
 }
 
 function firstMessage(container: Container): ThreadMessage | undefined {

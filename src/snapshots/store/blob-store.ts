@@ -191,7 +191,7 @@ export class FileBlobStore implements BlobStore {
         const { bytesRead } = await blob.handle.read(stored, 0, chunk.storedLength, chunk.offset);
         if (bytesRead !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
       }
-      yield decodeChunk(stored, chunk.deflated);
+      yield decodeChunk(stored, chunk.deflated, chunk.plainLength);
     }
   }
 
@@ -251,7 +251,7 @@ export class FileBlobStore implements BlobStore {
           if (readSync(fd, stored, 0, chunk.storedLength, chunk.offset) !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
         }
         // An uncompressed chunk is copied: a view would keep the whole probe alive in whoever holds it.
-        parts.push(chunk.deflated ? decodeChunk(stored, true) : Buffer.from(stored));
+        parts.push(chunk.deflated ? decodeChunk(stored, true, chunk.plainLength) : Buffer.from(stored));
       }
       const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       const offset = first * layout.chunkSize;
