@@ -237,6 +237,34 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
 const SIMPLE_ORDER = ['UID', 'MODSEQ', 'FLAGS', 'RFC822.SIZE', 'INTERNALDATE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE'] as const;
 const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
 
+/** What a request asks of every message, worked out once per FETCH rather than per message. */
+interface RenderPlan {
+  /** Non-section items in Dovecot's order. */
+  simple: (typeof SIMPLE_ORDER)[number][];
+  sections: SectionItem[];
+  /** ENVELOPE, BODY or BODYSTRUCTURE: the structure is needed whatever the sections are. */
+  structureItems: boolean;
+}
+
+const plans = new WeakMap<FetchRequest, Map<boolean, RenderPlan>>();
+
+function planOf(request: FetchRequest, uid: boolean): RenderPlan {
+  let byUid = plans.get(request);
+  if (!byUid) plans.set(request, (byUid = new Map()));
+  let plan = byUid.get(uid);
+  if (!plan) {
+    const names = new Set(request.items.flatMap((item) => (item.kind === 'simple' ? [item.name] : [])));
+    if (uid) names.add('UID');
+    plan = {
+      simple: SIMPLE_ORDER.filter((name) => names.has(name)),
+      sections: request.items.filter((item): item is SectionItem => item.kind === 'section'),
+      structureItems: [...names].some((name) => STRUCTURE_ITEMS.has(name)),
+    };
+    byUid.set(uid, plan);
+  }
+  return plan;
+}
+
 export interface RenderOptions {
   uid: boolean;
   /** The message's header block, when the caller read it ahead (see wantsHeaderBlock). */
@@ -251,9 +279,8 @@ export async function renderFetch(
   request: FetchRequest,
   options: RenderOptions,
 ): Promise<ResponsePiece[]> {
-  const simple = new Set(request.items.flatMap((i) => (i.kind === 'simple' ? [i.name] : [])));
-  if (options.uid) simple.add('UID');
-  const needsStructure = request.items.some((i) => (i.kind === 'section' ? !isTopLevelHeader(i) && !isShortWholeMessage(i, message) : STRUCTURE_ITEMS.has(i.name)));
+  const plan = planOf(request, options.uid);
+  const needsStructure = plan.structureItems || plan.sections.some((item) => !isTopLevelHeader(item) && !isShortWholeMessage(item, message));
   const structure = needsStructure ? await mailbox.structure(message) : null;
   const out = new ResponseBuilder();
   out.add(`* ${seq} FETCH (`);
@@ -262,8 +289,7 @@ export async function renderFetch(
     if (!first) out.add(' ');
     first = false;
   };
-  for (const name of SIMPLE_ORDER) {
-    if (!simple.has(name)) continue;
+  for (const name of plan.simple) {
     let value: string;
     switch (name) {
       case 'UID': value = String(message.uid); break;
@@ -278,8 +304,7 @@ export async function renderFetch(
     separate();
     out.add(`${name} ${value}`);
   }
-  for (const item of request.items) {
-    if (item.kind !== 'section') continue;
+  for (const item of plan.sections) {
     separate();
     if (isTopLevelHeader(item)) renderTopLevelHeader(item, options.header ?? (await mailbox.readHeader(message)), out);
     else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
