@@ -33,9 +33,9 @@ const program = new Command()
   .name('bench')
   .description('Measure mtm beside Dovecot and mbsync on one generated account')
   .option('--messages <n>', 'messages in the account (default 100000; 5000 with --quick)')
-  .option('--quick', 'smoke run: 5,000 messages, 500 idle connections, short load phases')
-  .option('--repeat <n>', 'repetitions of each measurement (default 3)')
-  .option('--idle <n>', 'idle connections for the memory test (default 2000; 500 with --quick)')
+  .option('--quick', 'smoke run (under 2 minutes): 5,000 messages, 2 repetitions, 200 idle connections, short load phases')
+  .option('--repeat <n>', 'repetitions of each measurement (default 3; 2 with --quick)')
+  .option('--idle <n>', 'idle connections for the memory test (default 2000; 200 with --quick)')
   .option('--days <n>', 'daily snapshots for the storage test (default 15)')
   .option('--out <dir>', 'directory for the JSON result', 'bench/results')
   .option('--keep', 'keep the temporary Dovecot and stores');
@@ -51,13 +51,13 @@ const positive = (text: string | undefined, fallback: number, name: string): num
 const quick = Boolean(options.quick);
 const parameters = {
   messages: positive(options.messages, quick ? 5000 : 100_000, 'messages'),
-  repetitions: positive(options.repeat, 3, 'repeat'),
-  idleConnections: positive(options.idle, quick ? 500 : 2000, 'idle'),
+  repetitions: positive(options.repeat, quick ? 2 : 3, 'repeat'),
+  idleConnections: positive(options.idle, quick ? 200 : 2000, 'idle'),
   days: positive(options.days, 15, 'days'),
   churnPerDay: 0.01,
   selectSamplesPerRepetition: 20,
   concurrentClients: 20,
-  concurrentSeconds: quick ? 5 : 15,
+  concurrentSeconds: quick ? 3 : 15,
   folder: 'INBOX',
   quick,
 };
