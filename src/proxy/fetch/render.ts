@@ -176,7 +176,8 @@ export function wantsHeaderBlock(request: FetchRequest): boolean {
   return request.items.some((item) => item.kind === 'section' && isTopLevelHeader(item));
 }
 
-function renderTopLevelHeader(item: SectionItem, header: Buffer, out: ResponseBuilder): void {
+/** `HEADER`, `HEADER.FIELDS` or `HEADER.FIELDS.NOT` answered from a header block (the message's or a part's). */
+function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder): void {
   const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
   const window = applyPartial(content.length, item.partial);
   const shown = window.start === 0 && window.end === content.length ? content : content.slice(window.start, window.end);
@@ -213,13 +214,7 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
     out.add(`${item.label} ${prefix}{${content.length}}\r\n`);
     return out.addBytes(content);
   }
-  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') {
-    const header = await readRange(mailbox, message, range);
-    const filtered = filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
-    const window = applyPartial(filtered.length, item.partial);
-    const content = filtered.slice(window.start, window.end);
-    return out.add(`${item.label} {${content.length}}\r\n${content}`);
-  }
+  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') return renderHeaderBlock(item, await readRange(mailbox, message, range), out);
   const window = applyPartial(range.end - range.start, item.partial);
   const start = range.start + window.start;
   const end = range.start + window.end;
@@ -306,7 +301,7 @@ export async function renderFetch(
   }
   for (const item of plan.sections) {
     separate();
-    if (isTopLevelHeader(item)) renderTopLevelHeader(item, options.header ?? (await mailbox.readHeader(message)), out);
+    if (isTopLevelHeader(item)) renderHeaderBlock(item, options.header ?? (await mailbox.readHeader(message)), out);
     else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
     else await renderSection(item, structure!, message, mailbox, out);
   }
