@@ -25,7 +25,7 @@ export interface RunningService {
 
 export async function startService(config: Config, store: Store, logger: Logger, options: { scheduler?: boolean } = {}): Promise<RunningService> {
   const recovery = new RecoveryService({ config, store, logger });
-  const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery)), {
+  const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery), { daySeparator: config.server.daySeparator }), {
     upstream: { host: config.upstream.host, port: config.upstream.port, tls: config.upstream.tls, rejectUnauthorized: config.upstream.rejectUnauthorized },
     cacheSeconds: config.auth.cacheSeconds,
     failureDelayMs: config.auth.failureDelayMs,

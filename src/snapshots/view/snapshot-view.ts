@@ -7,6 +7,7 @@
 import { Readable } from 'node:stream';
 import { RESTORE_MAILBOX, type MailboxInfo, type MessageRef, type OpenMailbox, type RestoreAnswer, type SnapshotView } from '../../proxy/ports.js';
 import type { DayLabel } from '../day-label.js';
+import { GUIDE_MAILBOX, isGuideMailbox, openGuideInbox } from './guide-inbox.js';
 import type { MessageStructure } from '../mime/structure.js';
 import type { FolderRecord } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
@@ -125,6 +126,11 @@ function isRestoreMailbox(name: string): boolean {
   return name.toLowerCase() === RESTORE_MAILBOX.toLowerCase();
 }
 
+export interface ViewOptions {
+  /** `server.daySeparator`, for the guide message's example day login; '#' when not given. */
+  daySeparator?: string;
+}
+
 export class StoreSnapshotView implements SnapshotView {
   private readonly cache: ServingCache;
 
@@ -134,6 +140,7 @@ export class StoreSnapshotView implements SnapshotView {
     /** A day-suffix session: only this day, its folders at the top level. */
     private readonly onlyDay: DayLabel | null,
     private readonly restore: RestoreRequester | null = null,
+    private readonly options: ViewOptions = {},
   ) {
     this.cache = cacheFor(store);
   }
@@ -164,6 +171,8 @@ export class StoreSnapshotView implements SnapshotView {
   async listMailboxes(): Promise<MailboxInfo[]> {
     const entries = new Map<string, boolean>();
     const days = await this.days();
+    // The all-days view's INBOX holds only the guide message (guide-inbox.ts): clients open INBOX first.
+    if (this.onlyDay === null) entries.set(GUIDE_MAILBOX, true);
     if (this.onlyDay === null) entries.set(SNAPSHOTS_ROOT, false);
     for (const { day, seq } of days) {
       const prefix = this.onlyDay === null ? `${SNAPSHOTS_ROOT}/${day}/` : '';
@@ -191,6 +200,14 @@ export class StoreSnapshotView implements SnapshotView {
   }
 
   async openMailbox(name: string): Promise<OpenMailbox | null> {
+    if (this.onlyDay === null && isGuideMailbox(name)) {
+      return openGuideInbox(name, {
+        account: this.account,
+        daySeparator: this.options.daySeparator ?? '#',
+        restoreMailbox: this.restore !== null,
+        snapshotsRoot: SNAPSHOTS_ROOT,
+      });
+    }
     const snapshotFolder = await this.openSnapshotFolder(name);
     if (snapshotFolder || !this.restore || !isRestoreMailbox(name)) return snapshotFolder;
     // `Restore` always looks empty: what is copied there becomes a request, not a message.
@@ -311,11 +328,11 @@ export class StoreSnapshotView implements SnapshotView {
 }
 
 /** The LoginService's view factory: null when the account has nothing to show for that login. */
-export function snapshotViewFactory(store: Store, restore: RestoreRequester | null = null) {
+export function snapshotViewFactory(store: Store, restore: RestoreRequester | null = null, options: ViewOptions = {}) {
   return async (account: string, day: DayLabel | null): Promise<SnapshotView | null> => {
     const days = await store.catalog.days(account);
     if (days.length === 0) return null;
     if (day !== null && !days.some((candidate) => candidate.day === day)) return null;
-    return new StoreSnapshotView(store, account, day, restore);
+    return new StoreSnapshotView(store, account, day, restore, options);
   };
 }
