@@ -147,9 +147,14 @@ function bodiesFetched(lines: WireLine[]): Map<string, Set<number>> {
   for (const connection of new Set(lines.map((line) => line.connection))) {
     const mailboxOfTag = new Map<string, string>();
     let selected: string | null = null;
+    let utf8 = false;
     for (const line of lines.filter((candidate) => candidate.connection === connection && candidate.from === 'C')) {
+      if (/^\S+ ENABLE .*\bUTF8=ACCEPT\b/i.test(line.text)) utf8 = true;
       const select = /^\S+ (?:SELECT|EXAMINE) (?:"((?:[^"\\]|\\.)*)"|(\S+))/i.exec(line.text);
-      if (select) selected = decodeModifiedUtf7(select[1] !== undefined ? select[1].replace(/\\(.)/g, '$1') : select[2]) ?? '?';
+      if (select) {
+        const wire = select[1] !== undefined ? select[1].replace(/\\(.)/g, '$1') : select[2];
+        selected = utf8 ? Buffer.from(wire, 'latin1').toString('utf8') : (decodeModifiedUtf7(wire) ?? wire);
+      }
       const tag = /^(\S+) /.exec(line.text)?.[1];
       if (tag && selected !== null) mailboxOfTag.set(tag, selected);
     }

@@ -126,6 +126,18 @@ function isRestoreMailbox(name: string): boolean {
   return name.toLowerCase() === RESTORE_MAILBOX.toLowerCase();
 }
 
+/**
+ * Thunderbird (default delete model "move to Trash") ends folder discovery with `LIST "" "Trash"`
+ * and, when that is empty, `CREATE "Trash"` — a NO on every first contact. So every view lists an
+ * always-empty, read-only `Trash` at the top level unless the day has a folder of that name.
+ * It is not a snapshot folder and carries no special-use attribute (DESIGN §5).
+ */
+export const TRASH_PLACEHOLDER = 'Trash';
+
+function emptyFolderRecord(name: string): FolderRecord {
+  return { name, delimiter: '/', uidValidity: 1, uidNext: 1, highestModseq: 1, subscribed: true, specialUse: null, messages: 0, bytes: 0 };
+}
+
 export interface ViewOptions {
   /** `server.daySeparator`, for the guide message's example day login; '#' when not given. */
   daySeparator?: string;
@@ -181,8 +193,9 @@ export class StoreSnapshotView implements SnapshotView {
         entries.set(`${prefix}${path}`, selectable);
       }
     }
-    // In a day session a live folder may itself be called "Restore"; the folder wins there.
+    // In a day session a live folder may itself be called "Restore" or "Trash"; the folder wins there.
     if (this.restore && !entries.has(RESTORE_MAILBOX)) entries.set(RESTORE_MAILBOX, true);
+    if (!entries.has(TRASH_PLACEHOLDER)) entries.set(TRASH_PLACEHOLDER, true);
     const names = [...entries.keys()];
     return names.map((name) => ({
       name,
@@ -209,9 +222,11 @@ export class StoreSnapshotView implements SnapshotView {
       });
     }
     const snapshotFolder = await this.openSnapshotFolder(name);
-    if (snapshotFolder || !this.restore || !isRestoreMailbox(name)) return snapshotFolder;
+    if (snapshotFolder) return snapshotFolder;
+    if (name === TRASH_PLACEHOLDER) return this.openFolder(TRASH_PLACEHOLDER, emptyFolderRecord(TRASH_PLACEHOLDER), [], SYSTEM_FLAGS);
+    if (!this.restore || !isRestoreMailbox(name)) return null;
     // `Restore` always looks empty: what is copied there becomes a request, not a message.
-    return this.openFolder(RESTORE_MAILBOX, { name: RESTORE_MAILBOX, delimiter: '/', uidValidity: 1, uidNext: 1, highestModseq: 1, subscribed: true, specialUse: null, messages: 0, bytes: 0 }, [], SYSTEM_FLAGS);
+    return this.openFolder(RESTORE_MAILBOX, emptyFolderRecord(RESTORE_MAILBOX), [], SYSTEM_FLAGS);
   }
 
   async requestRestore(mailboxName: string, uids: number[]): Promise<RestoreAnswer | null> {
