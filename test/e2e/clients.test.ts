@@ -51,7 +51,7 @@ describe('imapflow', () => {
     await imap.connect();
     try {
       const paths = (await imap.list()).map((entry) => entry.path).sort();
-      expect(paths).toEqual(['INBOX', 'Restore', 'Snapshots', `Snapshots/${server.day}`, `Snapshots/${server.day}/Archive`, `Snapshots/${server.day}/Archive/2025`, `Snapshots/${server.day}/INBOX`]);
+      expect(paths).toEqual(['INBOX', 'Restore', 'Snapshots', `Snapshots/${server.day}`, `Snapshots/${server.day}/Archive`, `Snapshots/${server.day}/Archive/2025`, `Snapshots/${server.day}/INBOX`, 'Trash']);
       const mailbox = await imap.mailboxOpen(`Snapshots/${server.day}/INBOX`, { readOnly: true });
       expect(mailbox.exists).toBe(24);
       let fetched = 0;
@@ -75,7 +75,7 @@ describe('imapflow', () => {
     await imap.connect();
     try {
       const paths = (await imap.list()).map((entry) => entry.path).sort();
-      expect(paths).toEqual(['Archive', 'Archive/2025', 'INBOX', 'Restore']);
+      expect(paths).toEqual(['Archive', 'Archive/2025', 'INBOX', 'Restore', 'Trash']);
       const status = await imap.status('Archive/2025', { messages: true });
       expect(status && status.messages).toBe(corpus.length - 24);
     } finally {

@@ -77,7 +77,8 @@ export function guideText(options: GuideOptions): string {
     '  - Your administrator can restore whole folders or the whole mailbox',
     '    of any day (mtm restore).',
     '',
-    'Nothing here can be changed or deleted: snapshots are read-only.',
+    'Nothing here can be changed or deleted: snapshots are read-only, and',
+    'the Trash folder of this account always stays empty.',
   );
   return lines.map((line) => `${line}\r\n`).join('');
 }
