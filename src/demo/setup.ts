@@ -3,8 +3,9 @@
  * snapshot days that differ (yesterday's mail arrives, some gets deleted, flags change), and the
  * IMAP server on 127.0.0.1:1143 in front of it.
  */
-import { mkdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ImapFlow } from 'imapflow';
 import type { Logger } from 'pino';
 import { stringify } from 'yaml';
@@ -36,12 +37,71 @@ export interface Demo {
   stop(): void;
 }
 
+/** Whether every directory from `dir` up to `/` lets other users through (the x bit for others). */
+function traversableByEveryone(dir: string): boolean {
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    try {
+      if ((statSync(current).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    if (dirname(current) === current) return true;
+  }
+}
+
+/**
+ * Dovecot's auth and mail processes run as the users `dovecot` and `mtm-mail` when the demo runs as
+ * root, and cannot read files under a private (0700) directory such as root's home or a
+ * `mktemp -d`. So Dovecot's files live in a directory of their own under a temporary directory
+ * everyone can reach, never inside the project.
+ */
+function dovecotRootDir(): string {
+  const bases = [...new Set([tmpdir(), '/var/tmp', '/tmp'])];
+  const base = bases.find(traversableByEveryone);
+  if (!base) {
+    throw new Error(`none of ${bases.join(', ')} can be entered by other users, so Dovecot's own processes could not read the demo's files; set TMPDIR to a directory that everyone can enter (chmod o+x on it and its parents)`);
+  }
+  const dir = mkdtempSync(join(base, 'mtm-demo-dovecot-'));
+  chmodSync(dir, 0o755);
+  return dir;
+}
+
+/** Stops and removes the Dovecot an earlier demo run left behind (killed without Ctrl-C). */
+function stopEarlierDovecot(root: string): void {
+  const legacy = join(root, 'dovecot');
+  if (existsSync(join(legacy, 'dovecot.conf'))) stopDovecot({ root: legacy });
+  const pointer = join(root, 'dovecot-root');
+  if (!existsSync(pointer)) return;
+  const earlier = readFileSync(pointer, 'utf8').trim();
+  if (earlier && existsSync(join(earlier, 'dovecot.conf'))) {
+    stopDovecot({ root: earlier });
+    rmSync(earlier, { recursive: true, force: true });
+  }
+}
+
+/** What the demo's Dovecot logged lately: the reason behind a refused login is there. */
+function dovecotLogTail(testbed: DovecotTestbed): string {
+  try {
+    return readFileSync(join(testbed.root, 'dovecot.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
 async function seed(testbed: DovecotTestbed, step: 0 | 1 | 2): Promise<void> {
   const client = new ImapFlow({
     host: testbed.host, port: testbed.port, secure: false, logger: false,
     auth: { user: DEMO_USER, pass: DEMO_PASSWORD },
   });
-  await client.connect();
+  try {
+    await client.connect();
+  } catch (error) {
+    const detail = (error as { responseText?: string }).responseText ?? (error as Error).message;
+    throw new Error(
+      `the demo's Dovecot (${testbed.root}) refused the login ${DEMO_USER}/${DEMO_PASSWORD}: ${detail}. ` +
+        `Its auth process must be able to read ${join(testbed.root, 'users')}. Dovecot's log says:\n${dovecotLogTail(testbed)}`,
+    );
+  }
   try {
     if (step === 0) {
       const varied = buildCorpus({ count: 40, seed: 42 });
@@ -66,11 +126,23 @@ async function seed(testbed: DovecotTestbed, step: 0 | 1 | 2): Promise<void> {
 
 export async function setupDemo(options: DemoOptions): Promise<Demo> {
   const root = resolve(options.root ?? '.demo');
-  const dovecotRoot = join(root, 'dovecot');
-  if (existsSync(join(dovecotRoot, 'dovecot.conf'))) stopDovecot({ root: dovecotRoot });
+  stopEarlierDovecot(root);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
-  const testbed = await startDovecot({ root: dovecotRoot, masterUser: 'demo-master', masterPassword: 'demo-master-secret' });
+  const dovecotRoot = dovecotRootDir();
+  writeFileSync(join(root, 'dovecot-root'), `${dovecotRoot}\n`);
+  const removeDovecot = (): void => {
+    stopDovecot({ root: dovecotRoot });
+    rmSync(dovecotRoot, { recursive: true, force: true });
+    rmSync(join(root, 'dovecot-root'), { force: true });
+  };
+  let testbed: DovecotTestbed;
+  try {
+    testbed = await startDovecot({ root: dovecotRoot, masterUser: 'demo-master', masterPassword: 'demo-master-secret' });
+  } catch (error) {
+    removeDovecot();
+    throw error;
+  }
   try {
     addUser(testbed, DEMO_USER, DEMO_PASSWORD);
     const raw = {
@@ -93,9 +165,9 @@ export async function setupDemo(options: DemoOptions): Promise<Demo> {
       const failed = outcomes.find((outcome) => !outcome.ok);
       if (failed && !failed.ok) throw new Error(`demo snapshot of ${day} failed: ${failed.error}`);
     }
-    return { config, configFile, testbed, store, days, stop: () => stopDovecot(testbed) };
+    return { config, configFile, testbed, store, days, stop: removeDovecot };
   } catch (error) {
-    stopDovecot(testbed);
+    removeDovecot();
     throw error;
   }
 }

@@ -114,9 +114,20 @@ export async function startDovecot(options: StartOptions = {}): Promise<DovecotT
   const started = spawnSync(DOVECOT_BINARY, ['-c', join(root, 'dovecot.conf')], { stdio: ['ignore', startupLog, startupLog] });
   closeSync(startupLog);
   if (started.status !== 0) {
-    throw new Error(`Dovecot did not start: ${readFileSync(join(root, 'startup.log'), 'utf8').trim()}`);
+    const said = readFileSync(join(root, 'startup.log'), 'utf8').trim();
+    throw new Error(`Dovecot did not start (${DOVECOT_BINARY} -c ${join(root, 'dovecot.conf')}): ${said || `exit status ${started.status}`}; see ${join(root, 'dovecot.log')}`);
   }
-  await waitForGreeting(host, port);
+  try {
+    await waitForGreeting(host, port);
+  } catch (error) {
+    let log = '';
+    try {
+      log = readFileSync(join(root, 'dovecot.log'), 'utf8').trim().split('\n').slice(-5).join('\n');
+    } catch {
+      // no log yet
+    }
+    throw new Error(`${(error as Error).message}; Dovecot's log (${join(root, 'dovecot.log')}) ends with:\n${log || '(nothing)'}`);
+  }
   return { host, port, root, masterUser, masterPassword };
 }
 
