@@ -34,7 +34,8 @@ export interface BlobStore {
   checkIntact(account: string, hash: string, start?: number, end?: number): Promise<void>;
   /** Raw bytes [start, end) in one buffer: for headers, small sections and small messages. */
   readRange(account: string, hash: string, start?: number, end?: number): Promise<Buffer>;
-  readAll(account: string, hash: string): Promise<Buffer>;
+  /** The whole message; with `checkHash`, also checked against its SHA-256 name (before a restore writes it anywhere). */
+  readAll(account: string, hash: string, options?: { checkHash?: boolean }): Promise<Buffer>;
   remove(account: string, hash: string): Promise<void>;
   /** Hashes present for the account (for verify and orphan collection). */
   list(account: string): AsyncIterable<string>;
@@ -368,8 +369,12 @@ export class FileBlobStore implements BlobStore {
     }
   }
 
-  readAll(account: string, hash: string): Promise<Buffer> {
-    return this.readRange(account, hash);
+  async readAll(account: string, hash: string, options: { checkHash?: boolean } = {}): Promise<Buffer> {
+    const whole = await this.readRange(account, hash);
+    if (options.checkHash && sha256(whole) !== hash) {
+      throw this.asDamage(account, hash, new BlobFormatError('the message does not match its SHA-256 name'));
+    }
+    return whole;
   }
 
   async remove(account: string, hash: string): Promise<void> {

@@ -306,6 +306,11 @@ export class StoreSnapshotView implements SnapshotView {
         })(), { objectMode: false });
       },
       readAll: (message) => (message.size > SMALL_MESSAGE ? store.blobs.readAll(account, message.blobHash) : this.wholeOf(message)),
+      checkIntact: async (message, start, end) => {
+        // A small message read whole was checked as it was read, and is served from that copy.
+        if (message.size <= SMALL_MESSAGE && this.cache.messages.get(key(account, message.blobHash)) !== undefined) return;
+        await store.blobs.checkIntact(account, message.blobHash, start, end);
+      },
     };
   }
 }
