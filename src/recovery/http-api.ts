@@ -15,9 +15,8 @@ import { sendJson, type HttpRoute } from '../http/server.js';
 import type { LoginService } from '../proxy/ports.js';
 import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
-import { BlobDamagedError } from '../snapshots/store/blob-damage.js';
 import type { Store } from '../snapshots/store/store.js';
-import { emlStream, mboxStream } from './export.js';
+import { damagedAmong, describeUids, emlStream, mboxStream } from './export.js';
 import { authenticate, mayActFor, type Principal } from './http/authenticate.js';
 import { summarizeMessage } from './http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
@@ -96,23 +95,11 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
     return { folder, messages: await catalog.messages(account, seq, folder.name, folder.uidValidity) };
   }
 
-  /**
-   * Checks the stored copies before the 200 goes out: a download cannot take back its status or
-   * bytes already sent. Damage found later still aborts the transfer rather than send wrong bytes.
-   */
+  /** Damage found before the 200 goes out; found later, it aborts the transfer rather than send wrong bytes. */
   async function ensureIntact(account: string, messages: MessageRecord[]): Promise<void> {
-    const damaged: number[] = [];
-    for (const message of messages) {
-      try {
-        await store.blobs.checkIntact(account, message.blobHash);
-      } catch (error) {
-        if (!(error instanceof BlobDamagedError)) throw error;
-        damaged.push(message.uid);
-      }
-    }
+    const damaged = await damagedAmong(store, account, messages);
     if (damaged.length === 0) return;
-    const uids = damaged.length > 10 ? `${damaged.slice(0, 10).join(', ')} and ${damaged.length - 10} more` : damaged.join(', ');
-    throw new ApiError(500, 'message-damaged', `the stored copy of message UID ${uids} is damaged and cannot be served; the problem was logged, and an administrator should run mtm verify`);
+    throw new ApiError(500, 'message-damaged', `the stored copy of message UID ${describeUids(damaged)} is damaged and cannot be served; the problem was logged, and an administrator should run mtm verify`);
   }
 
   async function streamDownload(call: Call, headers: Record<string, string | number>, body: () => NodeJS.ReadableStream): Promise<void> {

@@ -183,6 +183,17 @@ test('mtm verify names every damaged blob and exits ≠ 0', async () => {
   expect(run.stdout).toContain(`${ACCOUNT}: 5 blobs checked, 3 damaged`);
 });
 
+test('mtm export refuses before writing anything, naming the damaged messages; the others export', async () => {
+  const output = join(dir, 'export.mbox');
+  const run = await runMtm(['export', '-c', config, '--account', ACCOUNT, '--day', DAY, '--folder', 'INBOX', '--format', 'mbox', '-o', output]);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toContain('message UID 2, 4, 5 is damaged; nothing was exported');
+  expect(existsSync(output)).toBe(false);
+  const intact = await runMtm(['export', '-c', config, '--account', ACCOUNT, '--day', DAY, '--folder', 'INBOX', '--uid', '3', '--format', 'eml', '-o', output]);
+  expect(intact.code).toBe(0);
+  expect(readFileSync(output).equals(MESSAGES[2])).toBe(true);
+});
+
 test('mtm restore writes the intact messages, skips the damaged ones, and says so in its output and the email', async () => {
   const live = await liveClient(ACCOUNT);
   try {
