@@ -149,7 +149,10 @@ export function parseLayout(head: Buffer): BlobLayout {
     const deflated = (word & RAW_FLAG) === 0;
     const storedLength = (word & ~RAW_FLAG) >>> 0;
     const plainLength = Math.min(chunkSize, rawSize - index * chunkSize);
+    // The encoder deflates a chunk only when that makes it smaller: a length outside these bounds is
+    // damage, and a reader never allocates more than a chunk for it.
     if (!deflated && storedLength !== plainLength) throw new BlobFormatError(`chunk ${index} is stored uncompressed with ${storedLength} bytes for ${plainLength}`);
+    if (deflated && storedLength >= plainLength) throw new BlobFormatError(`chunk ${index} is stored deflated with ${storedLength} bytes for ${plainLength}`);
     chunks.push({ offset, storedLength, plainLength, deflated, crc: version === CHECKSUMMED_VERSION ? head.readUInt32BE(entry + 4) : null });
     offset += storedLength;
   }

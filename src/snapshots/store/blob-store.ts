@@ -194,7 +194,6 @@ export class FileBlobStore implements BlobStore {
     return (await fs.stat(this.pathOf(account, hash))).size;
   }
 
-
   /** Turns damage into BlobDamagedError (told to the observer once); other errors pass unchanged. */
   private asDamage(account: string, hash: string, error: unknown): unknown {
     if (error instanceof BlobDamagedError) return error;
