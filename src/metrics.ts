@@ -8,6 +8,7 @@
  *   metrics.bytesSent(n)                                      — bytes written to client sockets
  *   metrics.login(result)                                     — 'ok' | 'failed' | 'limited' | 'unavailable'
  * Recovery: metrics.restoreJob(result) — e.g. 'accepted' | 'denied' | 'done' | 'failed'.
+ * Store: metrics.blobDamaged() — from the store's damage observer (cli/context.ts).
  * Snapshots (wired in run.ts / scheduler.ts): snapshotAccount, snapshotRun, refreshStore.
  */
 import { statSync } from 'node:fs';
@@ -55,6 +56,9 @@ const storeBlobs = new Gauge({ name: 'mtm_store_blobs', help: 'Message blobs in 
 const storeAccounts = new Gauge({ name: 'mtm_store_accounts', help: 'Accounts with at least one snapshot day', registers });
 // A distribution, not one series per account: a provider may have 100 000 mailboxes.
 const accountsByDays = new Gauge({ name: 'mtm_store_accounts_by_days', help: 'Accounts by number of snapshot days kept', labelNames: ['days'] as const, registers });
+
+// Damage, not blobs: one series whatever the number of accounts; the log names account and blob.
+const blobDamage = new Counter({ name: 'mtm_blob_damage_total', help: 'Reads that found a stored message damaged (checksum, hash or format); each is logged with account and blob', registers });
 
 const restoreJobs = new Counter({ name: 'mtm_restore_jobs_total', help: 'Restore jobs, by result', labelNames: ['result'] as const, registers });
 
@@ -122,6 +126,10 @@ export const metrics = {
     lastRunBytes.set(run.bytes);
     lastRunFailures.set(run.failed);
     lastRunTimestamp.set(Date.now() / 1000);
+  },
+  /** A read found a stored message damaged (see BlobDamagedError). */
+  blobDamaged(): void {
+    blobDamage.inc();
   },
   restoreJob(result: string): void {
     restoreJobs.inc({ result });

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
+import { metrics } from '../metrics.js';
 import { openStore, type Store } from '../snapshots/store/store.js';
 
 export interface CliContext {
@@ -17,7 +18,10 @@ export function openContext(configPath: string | undefined): CliContext {
   const interactive = Boolean(process.stderr.isTTY);
   // On a terminal the commands print their own progress; logs would only interleave with it.
   const logger = createLogger(interactive ? 'warn' : config.log.level);
-  const store = openStore(config.store.path);
+  const store = openStore(config.store.path, (damage) => {
+    metrics.blobDamaged();
+    logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');
+  });
   return { config, logger, store, interactive };
 }
 

@@ -11,6 +11,7 @@ import { describeRedisUrl } from '../coordination/redis-connection.js';
 import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
 import { connectUpstream } from '../snapshots/snapshotter/upstream.js';
 import { freeBytes, probeLiveServer, probeRedis, probeStoreWritable } from './probes.js';
+import { checkCatalog, describeCatalogHealth } from '../snapshots/store/store.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -132,6 +133,8 @@ export async function runDoctor(configPath?: string, env: NodeJS.ProcessEnv = pr
   } else {
     checks.push(skip('store free space', 'skipped: the store is not writable'));
   }
+  const catalog = describeCatalogHealth(config.store.path, checkCatalog(config.store.path, { thorough: false }));
+  checks.push(catalog.ok ? pass('store catalog', catalog.text) : fail('store catalog', catalog.text, 'stop mtm, put back catalog.sqlite from a backup (or rebuild it with sqlite3 .recover), then run mtm verify'));
 
   if (config.redis.url) {
     const redis = await probeRedis(config.redis.url, 3000);

@@ -4,7 +4,8 @@
  * no module repeats those checks. A module that throws is logged and answered, never fatal.
  */
 import type { ParsedCommand } from './protocol/tokens.js';
-import { bad, type Command, type CommandResult } from './command.js';
+import { bad, no, type Command, type CommandResult } from './command.js';
+import { BlobDamagedError } from './ports.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
 import { commands } from './commands/index.js';
@@ -50,6 +51,11 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
     return await command.run(session, values, parsed);
   } catch (error) {
     if (error instanceof ConnectionClosedError) throw error;
+    if (error instanceof BlobDamagedError) {
+      // Not a bug in the command: the store found a message damaged (and logged it with its blob).
+      session.log.error({ command: parsed.name, account: error.account, blob: error.hash }, 'command met a damaged message');
+      return no('SERVERBUG', `${parsed.name} needs a message whose stored copy is damaged; the problem was logged for the administrator`);
+    }
     session.log.error({ err: error, command: parsed.name }, 'command failed');
     return bad(`${parsed.name} failed on the server; the problem was logged`, 'SERVERBUG');
   }

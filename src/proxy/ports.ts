@@ -6,6 +6,12 @@
 import type { Readable } from 'node:stream';
 import type { MessageStructure } from '../snapshots/mime/structure.js';
 
+/**
+ * What every read below rejects with (a stream: fails with) when the stored copy of a message is
+ * damaged: the server answers `NO [SERVERBUG]` for it and never sends the wrong bytes.
+ */
+export { BlobDamagedError } from '../snapshots/store/blob-damage.js';
+
 /** A mailbox of the virtual namespace one session sees (DESIGN §5). Names are UTF-8, "/"-separated. */
 export interface MailboxInfo {
   name: string;
@@ -42,6 +48,12 @@ export interface OpenMailbox {
   read(message: MessageRef, start?: number, end?: number): Readable;
   /** Whole message in memory; only for SEARCH on bodies and small sections. */
   readAll(message: MessageRef): Promise<Buffer>;
+  /**
+   * Rejects with BlobDamagedError unless bytes [start, end) can be read intact: called before a
+   * literal's length goes out, since bytes on the wire cannot be taken back. A stream still fails
+   * on damage found later. Optional for in-memory implementations, which cannot be damaged.
+   */
+  checkIntact?(message: MessageRef, start: number, end: number): Promise<void>;
 }
 
 /** The virtual mailbox that turns COPY/MOVE into a restore request (issue 4, DESIGN §1). */

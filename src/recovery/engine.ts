@@ -3,6 +3,7 @@
  * APPEND the rest with their flags and INTERNALDATE. Presence is recomputed on every run, so a
  * restore repeated or re-run after a crash adds only what is still missing.
  */
+import { BlobDamagedError } from '../snapshots/store/blob-damage.js';
 import type { Store } from '../snapshots/store/store.js';
 import { identityOf, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
 import type { PlannedFolder, PlannedMessage, RestorePlan } from './plan.js';
@@ -35,6 +36,14 @@ export interface FolderOutcome {
   restored: number;
   alreadyPresent: number;
   failed: number;
+  /** Skipped because their stored copy is damaged (absent in jobs recorded before this was counted). */
+  damaged?: number;
+}
+
+/** A message a restore skipped because its stored copy is damaged: never APPENDed, named in the notice. */
+export interface DamagedMessage {
+  folder: string;
+  uid: number;
 }
 
 export interface RestoreResult {
@@ -42,6 +51,8 @@ export interface RestoreResult {
   restored: number;
   alreadyPresent: number;
   failed: number;
+  /** Messages skipped as damaged (absent in jobs recorded before this was counted). */
+  damaged?: DamagedMessage[];
 }
 
 export interface RestoreProgress {
@@ -109,7 +120,7 @@ export async function runRestore(
   onProgress?: (progress: RestoreProgress) => void,
 ): Promise<RestoreResult> {
   const total = plan.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
-  const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0 };
+  const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0, damaged: [] };
   let done = 0;
   const liveFolders: Map<string, LiveFolder> = await live.folders();
   for (const folder of orderedFolders(plan)) {
@@ -117,7 +128,7 @@ export async function runRestore(
     const report = (): void => onProgress?.({ done, total, folder: folder.source });
     const created = await live.ensureFolder(target, liveFolders);
     const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
-    const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
+    const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0, damaged: 0 };
     done += split.present.length;
     report();
     let next = 0;
@@ -133,10 +144,15 @@ export async function runRestore(
       const readable: PlannedMessage[] = [];
       for (const message of batch) {
         try {
-          items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
+          // Checked whole against its SHA-256 name: a damaged message is never written to the live mailbox.
+          const raw = await store.blobs.readAll(plan.account, message.blobHash, { checkHash: true });
+          items.push({ raw, flags: message.flags, internalDate: message.internalDate });
           readable.push(message);
-        } catch {
-          outcome.failed += 1;
+        } catch (error) {
+          if (error instanceof BlobDamagedError) {
+            outcome.damaged = (outcome.damaged ?? 0) + 1;
+            result.damaged!.push({ folder: folder.source, uid: message.uid });
+          } else outcome.failed += 1;
           done += 1;
         }
       }

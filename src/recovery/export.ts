@@ -5,6 +5,7 @@
  * so the bytes survive the round trip. Everything streams chunk by chunk from the blob store.
  */
 import { Readable } from 'node:stream';
+import { BlobDamagedError } from '../snapshots/store/blob-damage.js';
 import type { MessageRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
 
@@ -96,6 +97,28 @@ export function mboxStream(store: Store, account: string, messages: MessageRecor
     }
   }
   return Readable.from(parts(), { objectMode: false });
+}
+
+/**
+ * UIDs of the messages whose stored copy is damaged (BlobStore.checkIntact): checked before an
+ * export starts, since a download cannot take back its status or the bytes it already sent.
+ */
+export async function damagedAmong(store: Store, account: string, messages: MessageRecord[]): Promise<number[]> {
+  const damaged: number[] = [];
+  for (const message of messages) {
+    try {
+      await store.blobs.checkIntact(account, message.blobHash);
+    } catch (error) {
+      if (!(error instanceof BlobDamagedError)) throw error;
+      damaged.push(message.uid);
+    }
+  }
+  return damaged;
+}
+
+/** "UID 2, 4 and 5 is damaged"-style list, bounded for long folders. */
+export function describeUids(uids: number[], named = 10): string {
+  return uids.length > named ? `${uids.slice(0, named).join(', ')} and ${uids.length - named} more` : uids.join(', ');
 }
 
 /** One message's exact stored bytes. */

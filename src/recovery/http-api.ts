@@ -16,7 +16,7 @@ import type { LoginService } from '../proxy/ports.js';
 import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
-import { emlStream, mboxStream } from './export.js';
+import { damagedAmong, describeUids, emlStream, mboxStream } from './export.js';
 import { authenticate, mayActFor, type Principal } from './http/authenticate.js';
 import { summarizeMessage } from './http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
@@ -93,6 +93,13 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
     const folder = (await catalog.folders(account, seq)).find((candidate) => candidate.name === name);
     if (!folder) throw new ApiError(404, 'no-folder', `there is no folder "${name}" in ${account}'s snapshot of ${day}`);
     return { folder, messages: await catalog.messages(account, seq, folder.name, folder.uidValidity) };
+  }
+
+  /** Damage found before the 200 goes out; found later, it aborts the transfer rather than send wrong bytes. */
+  async function ensureIntact(account: string, messages: MessageRecord[]): Promise<void> {
+    const damaged = await damagedAmong(store, account, messages);
+    if (damaged.length === 0) return;
+    throw new ApiError(500, 'message-damaged', `the stored copy of message UID ${describeUids(damaged)} is damaged and cannot be served; the problem was logged, and an administrator should run mtm verify`);
   }
 
   async function streamDownload(call: Call, headers: Record<string, string | number>, body: () => NodeJS.ReadableStream): Promise<void> {
@@ -178,6 +185,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
           logger.error({ account, day: params.day, folder: params.folder, uid: message.uid }, 'snapshot blob missing');
           throw new ApiError(500, 'blob-missing', 'the stored copy of this message is missing; an administrator should run mtm verify');
         }
+        await ensureIntact(account, [message]);
         // Content-Length is the stored blob's exact size (what is streamed), from its ingest record.
         const size = (await catalog.blobStructure(account, message.blobHash))?.size ?? message.size;
         const leaf = params.folder.split('/').pop() ?? params.folder;
@@ -221,6 +229,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
           }
           chosen = messages.filter((message) => wanted.has(message.uid));
         }
+        await ensureIntact(account, chosen);
         const leaf = params.folder.split('/').pop() ?? params.folder;
         await streamDownload(call, {
           'content-type': 'application/mbox',

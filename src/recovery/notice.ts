@@ -97,7 +97,9 @@ function compose(notice: RestoreNotice): NoticeText {
     };
   }
   const result = notice.result ?? { folders: [], restored: 0, alreadyPresent: 0, failed: 0 };
-  const counts = `${result.restored} restored, ${result.alreadyPresent} already present, ${result.failed} failed`;
+  const damaged = result.damaged ?? [];
+  const counts = `${result.restored} restored, ${result.alreadyPresent} already present, ${result.failed} failed${damaged.length > 0 ? `, ${damaged.length} skipped as damaged` : ''}`;
+  const damagedLines = damagedMessageLines(damaged);
   const table = {
     head: ['Snapshot folder', 'Restored into', 'Restored', 'Already present', 'Failed'],
     rows: result.folders.map((folder) => [folder.source, folder.target + (folder.created ? ' (re-created)' : ''), String(folder.restored), String(folder.alreadyPresent), String(folder.failed)]),
@@ -108,6 +110,7 @@ function compose(notice: RestoreNotice): NoticeText {
       lines: [
         `Your restore of ${what} did not finish: ${notice.reason ?? 'an error occurred'}.`,
         `Before it stopped: ${counts}.`,
+        ...damagedLines,
         '',
         `What you can do: ${notice.advice ?? 'request the same restore again; messages already restored are recognised and not duplicated.'}`,
         '',
@@ -123,11 +126,28 @@ function compose(notice: RestoreNotice): NoticeText {
       '',
       `Totals: ${counts}.`,
       ...(result.failed > 0 ? ['', 'Some messages could not be written to your mailbox; request the same restore again to retry them (nothing is duplicated).'] : []),
+      ...damagedLines,
       '',
       `Request reference: ${notice.jobId}`,
     ],
     table,
   };
+}
+
+/** At most this many damaged messages are named one by one; the rest are counted. */
+const DAMAGED_NAMED = 20;
+
+/** Says which messages were skipped because their stored copy is damaged, and that none was written damaged. */
+function damagedMessageLines(damaged: { folder: string; uid: number }[]): string[] {
+  if (damaged.length === 0) return [];
+  const named = damaged.slice(0, DAMAGED_NAMED).map((message) => `  ${message.folder}, UID ${message.uid}`);
+  const more = damaged.length > DAMAGED_NAMED ? [`  … and ${damaged.length - DAMAGED_NAMED} more`] : [];
+  return [
+    '',
+    `${damaged.length === 1 ? 'One message was' : `${damaged.length} messages were`} not restored: the stored copy in the snapshot is damaged, so it was skipped rather than written into your mailbox wrong. The administrator has been told.`,
+    ...named,
+    ...more,
+  ];
 }
 
 function plainText(text: NoticeText): string {

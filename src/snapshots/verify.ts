@@ -1,5 +1,6 @@
-/** `mtm verify`: every blob a day references exists, decodes, and hashes to its name. */
+/** `mtm verify`: every blob a day references exists, passes its checksums, and hashes to its name. */
 import { createHash } from 'node:crypto';
+import { BlobDamagedError } from './store/blob-damage.js';
 import type { Store } from './store/store.js';
 
 export interface BlobDamage {
@@ -33,7 +34,8 @@ export async function verifyAccount(store: Store, account: string): Promise<Veri
       if (actual !== blob.hash) damaged.push({ account, hash: blob.hash, problem: `content hashes to ${actual}` });
       else if (size !== blob.size) damaged.push({ account, hash: blob.hash, problem: `size ${size} instead of ${blob.size}` });
     } catch (error) {
-      damaged.push({ account, hash: blob.hash, problem: `unreadable (${(error as Error).message})` });
+      const problem = error instanceof BlobDamagedError ? `damaged: ${error.problem}` : `unreadable (${(error as Error).message})`;
+      damaged.push({ account, hash: blob.hash, problem });
     }
   }
   return { account, checked: blobs.length, damaged };

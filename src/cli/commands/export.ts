@@ -7,7 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { emlStream, mboxStream } from '../../recovery/export.js';
+import { damagedAmong, describeUids, emlStream, mboxStream } from '../../recovery/export.js';
 import { openSnapshotFolder, resolveUidSet } from '../../recovery/snapshot-folder.js';
 import { parseDayLabel } from '../../snapshots/day-label.js';
 import { openContext, runCommand } from '../context.js';
@@ -49,6 +49,9 @@ export function registerExport(program: Command): void {
             chosen = uids.map((uid) => byUid.get(uid)!);
           }
           if (chosen.length === 0) throw new Error(`nothing to export: folder "${options.folder}" of ${day} has no such messages`);
+          // Before anything is written: an export with a damaged message in it would be wrong or cut short.
+          const damaged = await damagedAmong(store, options.account, chosen);
+          if (damaged.length > 0) throw new Error(`the stored copy of message UID ${describeUids(damaged)} is damaged; nothing was exported. Export the others with --uid, and run mtm verify`);
           const target = (path: string | undefined) => (path ? createWriteStream(path) : process.stdout);
           if (options.format === 'mbox') {
             await pipeline(mboxStream(store, options.account, chosen), target(options.output));

@@ -37,7 +37,8 @@ function resultLines(job: RestoreJob): string[] {
   if (!result) return [`restore ${job.status}: ${job.reason ?? 'no result'}`];
   return [
     ...result.folders.map((folder) => `  ${folder.source} -> ${folder.target}${folder.created ? ' (created)' : ''}: ${folder.restored} restored, ${folder.alreadyPresent} already present, ${folder.failed} failed`),
-    `restore ${job.status}: ${result.restored} restored, ${result.alreadyPresent} already present, ${result.failed} failed`,
+    ...(result.damaged ?? []).map((message) => `  ✗ ${message.folder} UID ${message.uid}: skipped, its stored copy is damaged (run mtm verify)`),
+    `restore ${job.status}: ${result.restored} restored, ${result.alreadyPresent} already present, ${result.failed} failed${result.damaged?.length ? `, ${result.damaged.length} skipped as damaged` : ''}`,
   ];
 }
 
@@ -100,7 +101,7 @@ export function registerRestore(program: Command): void {
           const job = await service.whenDone(decision.jobId).finally(() => clearInterval(timer));
           if (interactive) process.stderr.write('\n');
           print(job, resultLines(job));
-          return job.status === 'done' && (job.result?.failed ?? 0) === 0 ? 0 : 1;
+          return job.status === 'done' && (job.result?.failed ?? 0) === 0 && (job.result?.damaged?.length ?? 0) === 0 ? 0 : 1;
         } finally {
           await service.close();
           await store.close();

@@ -1,16 +1,24 @@
 /** `mtm verify [--account <user>]` — exit ≠ 0 on any damage, naming it. */
 import type { Command } from 'commander';
+import { loadConfig } from '../../config/load.js';
+import { checkCatalog, describeCatalogHealth } from '../../snapshots/store/store.js';
 import { verifyAccount } from '../../snapshots/verify.js';
 import { openContext, runCommand } from '../context.js';
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('check that every referenced blob exists and matches its hash')
+    .description('check the catalog, and that every referenced blob exists and matches its hash')
     .option('-c, --config <file>', 'config file')
     .option('--account <user>', 'only this account')
     .action((options: { config?: string; account?: string }) =>
       runCommand(async () => {
+        // The catalog first, before opening the store: a damaged one may not even open, and every
+        // other answer below comes from it.
+        const storePath = loadConfig(options.config).store.path;
+        const catalog = describeCatalogHealth(storePath, checkCatalog(storePath, { thorough: true }));
+        process.stdout.write(`${catalog.ok ? '✓' : '✗'} catalog: ${catalog.text}\n`);
+        if (!catalog.ok) return 1;
         const { store } = openContext(options.config);
         try {
           const accounts = options.account ? [options.account] : await store.catalog.accounts();

@@ -1,7 +1,8 @@
 // RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH — attribute parsing and rendering live in src/proxy/fetch.
 // Responses go out in batches of about BATCH_BYTES, each written (and drained) before the next;
 // rendering runs at most RENDER_AHEAD messages ahead and big bodies stay streams, so memory stays flat.
-import { arg, bad, defineCommand, ok } from '../command.js';
+import { arg, bad, defineCommand, no, ok } from '../command.js';
+import { BlobDamagedError } from '../ports.js';
 import { FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
 import type { ResponsePiece } from '../fetch/pieces.js';
 import { messagesInSet } from './message-set.js';
@@ -61,9 +62,20 @@ function fetchLike(name: string, uid: boolean) {
       for (let index = 0; index < ahead; index++) render(index);
       let batch: ResponsePiece[] = [];
       let batchBytes = 0;
+      // Messages whose stored copy is damaged: nothing of them is sent, the others still are.
+      const damaged: string[] = [];
       try {
         for (let index = 0; index < selected.length; index++) {
-          const pieces = await rendering[index];
+          let pieces: ResponsePiece[];
+          try {
+            pieces = await rendering[index];
+          } catch (error) {
+            if (!(error instanceof BlobDamagedError)) throw error;
+            const message = mailbox.messages[selected[index] - 1];
+            damaged.push(`${selected[index]} (UID ${message.uid})`);
+            session.log.error({ account: error.account, blob: error.hash, uid: message.uid, mailbox: mailbox.name }, 'FETCH skipped a damaged message');
+            pieces = [];
+          }
           delete rendering[index];
           render(index + ahead);
           batch.push(...pieces);
@@ -81,6 +93,10 @@ function fetchLike(name: string, uid: boolean) {
         throw error;
       }
       if (batch.length > 0) await session.write(batch);
+      if (damaged.length > 0) {
+        const list = damaged.length > 5 ? `${damaged.slice(0, 5).join(', ')} and ${damaged.length - 5} more` : damaged.join(', ');
+        return no('SERVERBUG', `The stored copy of message${damaged.length === 1 ? '' : 's'} ${list} is damaged and was not sent; the other messages were. The problem was logged for the administrator`);
+      }
       return ok(`${name} completed`);
     },
   });

@@ -225,6 +225,8 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
     const whole = await mailbox.readAll(message);
     if (whole.length >= end) return out.addBytes(whole.subarray(start, end));
   }
+  // The literal's length is about to go out: damage must be found now, while NO can still be said.
+  await mailbox.checkIntact?.(message, start, end);
   out.addPiece({ length: end - start, open: () => mailbox.read(message, start, end) });
 }
 

@@ -4,11 +4,14 @@
  * another account. Writes are atomic: temp file, fsync, rename.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fsync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, writevSync, promises as fs, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, fsync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, writevSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { BLOB_MAGIC, decodeChunk, encodeBlob, FIXED_HEADER_BYTES, headerBytesFor, parseLayout, type BlobLayout } from './blob-codec.js';
+import { BlobFormatError, checkChunk, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from './blob-codec.js';
+import { BlobDamagedError, type BlobDamageObserver } from './blob-damage.js';
+
+export { BlobDamagedError, type BlobDamageObserver } from './blob-damage.js';
 
 export interface StoredBlob {
   hash: string;
@@ -22,11 +25,17 @@ export interface StoredBlob {
 export interface BlobStore {
   put(account: string, raw: Buffer): Promise<StoredBlob>;
   has(account: string, hash: string): Promise<boolean>;
-  /** Raw bytes [start, end); streams chunk by chunk. */
+  /**
+   * Raw bytes [start, end); streams chunk by chunk. Every read below checks what it reads: damaged
+   * stored bytes make it fail with BlobDamagedError, never hand on wrong bytes.
+   */
   read(account: string, hash: string, start?: number, end?: number): Readable;
+  /** Rejects with BlobDamagedError unless the stored bytes behind [start, end) are intact (see FileBlobStore). */
+  checkIntact(account: string, hash: string, start?: number, end?: number): Promise<void>;
   /** Raw bytes [start, end) in one buffer: for headers, small sections and small messages. */
   readRange(account: string, hash: string, start?: number, end?: number): Promise<Buffer>;
-  readAll(account: string, hash: string): Promise<Buffer>;
+  /** The whole message; with `checkHash`, also checked against its SHA-256 name (before a restore writes it anywhere). */
+  readAll(account: string, hash: string, options?: { checkHash?: boolean }): Promise<Buffer>;
   remove(account: string, hash: string): Promise<void>;
   /** Hashes present for the account (for verify and orphan collection). */
   list(account: string): AsyncIterable<string>;
@@ -62,12 +71,43 @@ interface OpenedBlob {
   probe: Buffer;
 }
 
+/** The chunks a byte range [start, stop) of the plain message touches. */
+function chunkSpan(layout: BlobLayout, start: number, stop: number): { first: number; last: number } {
+  return { first: Math.floor(start / layout.chunkSize), last: Math.floor((stop - 1) / layout.chunkSize) };
+}
+
+/**
+ * A probe shorter than PROBE_BYTES is the whole file, so its length must be what the header
+ * promises; a header longer than the probe must still fit in the file, so a damaged chunk count
+ * never makes a reader allocate gigabytes.
+ */
+function checkLengths(probe: Buffer, headerLength: number, fileSize: () => number): void {
+  const whole = probe.length < PROBE_BYTES;
+  if (headerLength > probe.length && (whole || headerLength > fileSize())) throw new BlobFormatError('the file is truncated inside its chunk table');
+}
+
+function checkWholeFile(probe: Buffer, layout: BlobLayout): void {
+  if (probe.length < PROBE_BYTES && fileLengthOf(layout) !== probe.length) {
+    throw new BlobFormatError(`the file is ${probe.length} bytes long instead of ${fileLengthOf(layout)} (truncated or extended)`);
+  }
+}
+
+/** Damage as the codec or the disk reports it; other errors (a missing file, no permission) are not damage. */
+function damageProblem(error: unknown): string | null {
+  if (error instanceof BlobFormatError) return error.message;
+  if ((error as NodeJS.ErrnoException)?.code === 'EIO') return `the disk reported a read error (${(error as Error).message})`;
+  return null;
+}
+
 export class FileBlobStore implements BlobStore {
   private readonly dirtyDirectories = new Map<string, Set<string>>();
   /** Blob directories known to exist; blobs are removed but their directories never are. */
   private readonly madeDirectories = new Set<string>();
 
-  constructor(private readonly root: string) {}
+  constructor(
+    private readonly root: string,
+    private readonly onDamage: BlobDamageObserver = () => undefined,
+  ) {}
 
   /** Random per store object, counting per put: unique without a random draw for every blob. */
   private readonly temporaryPrefix = randomBytes(4).toString('hex');
@@ -154,6 +194,16 @@ export class FileBlobStore implements BlobStore {
     return (await fs.stat(this.pathOf(account, hash))).size;
   }
 
+  /** Turns damage into BlobDamagedError (told to the observer once); other errors pass unchanged. */
+  private asDamage(account: string, hash: string, error: unknown): unknown {
+    if (error instanceof BlobDamagedError) return error;
+    const problem = damageProblem(error);
+    if (problem === null) return error;
+    const damage = new BlobDamagedError(account, hash, problem);
+    this.onDamage(damage);
+    return damage;
+  }
+
   /**
    * Opens a blob with one read of its first PROBE_BYTES: that covers the chunk table and, for most
    * messages, the whole stored blob, so a small read costs open, read, close.
@@ -163,70 +213,115 @@ export class FileBlobStore implements BlobStore {
     try {
       const probe = Buffer.allocUnsafe(PROBE_BYTES);
       const { bytesRead } = await handle.read(probe, 0, PROBE_BYTES, 0);
-      let head = probe.subarray(0, bytesRead);
-      const chunkCount = bytesRead >= FIXED_HEADER_BYTES && head.subarray(0, 4).toString() === 'MTMB' ? head.readUInt32BE(17) : 0;
-      if (headerBytesFor(chunkCount) > bytesRead && bytesRead === PROBE_BYTES) {
-        // A chunk table longer than the probe (a message of several hundred MB).
-        head = Buffer.alloc(headerBytesFor(chunkCount));
-        await handle.read(head, 0, head.length, 0);
+      const view = probe.subarray(0, bytesRead);
+      const headerLength = headerLengthOf(view);
+      let head = view;
+      if (headerLength > bytesRead) {
+        const { size } = await handle.stat();
+        checkLengths(view, headerLength, () => size);
+        head = Buffer.alloc(headerLength);
+        await handle.read(head, 0, headerLength, 0);
       }
-      return { handle, layout: parseLayout(head), probe: probe.subarray(0, bytesRead) };
+      const layout = parseLayout(head);
+      checkWholeFile(view, layout);
+      return { handle, layout, probe: probe.subarray(0, bytesRead) };
     } catch (error) {
       await handle.close();
       throw error;
     }
   }
 
-  /** The plain bytes of chunks [first, last], one at a time, taken from the probe when it holds them. */
-  private static async *plainChunks(blob: OpenedBlob, hash: string, first: number, last: number): AsyncGenerator<Buffer> {
-    for (let index = first; index <= last; index++) {
-      const chunk = blob.layout.chunks[index];
-      let stored: Buffer;
-      if (chunk.offset + chunk.storedLength <= blob.probe.length) {
-        stored = blob.probe.subarray(chunk.offset, chunk.offset + chunk.storedLength);
-        // An uncompressed chunk would otherwise keep the whole probe alive in whoever holds it.
-        if (!chunk.deflated) stored = Buffer.from(stored);
-      } else {
-        stored = Buffer.alloc(chunk.storedLength);
-        const { bytesRead } = await blob.handle.read(stored, 0, chunk.storedLength, chunk.offset);
-        if (bytesRead !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
-      }
-      yield decodeChunk(stored, chunk.deflated, chunk.plainLength);
+  /** The stored bytes of one chunk, taken from the probe when it holds them. */
+  private static async storedChunk(blob: OpenedBlob, index: number): Promise<Buffer> {
+    const chunk = blob.layout.chunks[index];
+    if (chunk.offset + chunk.storedLength <= blob.probe.length) {
+      const stored = blob.probe.subarray(chunk.offset, chunk.offset + chunk.storedLength);
+      // An uncompressed chunk would otherwise keep the whole probe alive in whoever holds it.
+      return chunk.deflated ? stored : Buffer.from(stored);
     }
+    const stored = Buffer.alloc(chunk.storedLength);
+    const { bytesRead } = await blob.handle.read(stored, 0, chunk.storedLength, chunk.offset);
+    return stored.subarray(0, bytesRead);
+  }
+
+  /** The plain bytes of chunks [first, last], one at a time, each checked before it is handed on. */
+  private static async *plainChunks(blob: OpenedBlob, first: number, last: number): AsyncGenerator<Buffer> {
+    for (let index = first; index <= last; index++) {
+      yield decodeChunk(await FileBlobStore.storedChunk(blob, index), blob.layout.chunks[index], index);
+    }
+  }
+
+  /**
+   * A version 1 blob has no chunk checksums: it is checked whole against its SHA-256 name before
+   * any of it is served, which costs one more pass over a big message read in parts.
+   */
+  private static async checkLegacyWhole(blob: OpenedBlob, hash: string): Promise<void> {
+    const digest = createHash('sha256');
+    for await (const plain of FileBlobStore.plainChunks(blob, 0, blob.layout.chunks.length - 1)) digest.update(plain);
+    if (digest.digest('hex') !== hash) throw new BlobFormatError('the message does not match its SHA-256 (a version 1 blob, which has no chunk checksums)');
   }
 
   /**
    * Streams stay on async file reads, unlike readRange: with synchronous chunk reads a slow
    * client's 30 MB mbox download grew the server by 22 MB, past the 15 MB bound of
    * test/recovery/http-api.test.ts; and beside a 256 KiB chunk the thread-pool round trip is small.
+   * Each chunk is checked before its bytes are yielded, so damaged bytes never leave.
    */
   read(account: string, hash: string, start = 0, end?: number): Readable {
     const path = this.pathOf(account, hash);
     const openBlob = (target: string) => this.openBlob(target);
+    const asDamage = (error: unknown) => this.asDamage(account, hash, error);
     async function* chunks(): AsyncGenerator<Buffer> {
-      const blob = await openBlob(path);
+      let blob: OpenedBlob | null = null;
       try {
+        blob = await openBlob(path);
         const { layout } = blob;
         const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
         if (start >= stop) return;
-        const first = Math.floor(start / layout.chunkSize);
-        const last = Math.floor((stop - 1) / layout.chunkSize);
+        if (layout.version === LEGACY_VERSION) await FileBlobStore.checkLegacyWhole(blob, hash);
+        const { first, last } = chunkSpan(layout, start, stop);
         let chunkStart = first * layout.chunkSize;
-        for await (const plain of FileBlobStore.plainChunks(blob, hash, first, last)) {
+        for await (const plain of FileBlobStore.plainChunks(blob, first, last)) {
           yield plain.subarray(Math.max(0, start - chunkStart), Math.min(plain.length, stop - chunkStart));
           chunkStart += layout.chunkSize;
         }
+      } catch (error) {
+        throw asDamage(error);
       } finally {
-        await blob.handle.close();
+        await blob?.handle.close();
       }
     }
     return Readable.from(chunks(), { objectMode: false });
   }
 
   /**
+   * Checks, without inflating, that the stored bytes behind [start, end) are intact: for whoever
+   * must announce a length before streaming (an IMAP literal, an HTTP status) and cannot take back
+   * bytes already sent. The stream checks every chunk again as it reads it.
+   */
+  async checkIntact(account: string, hash: string, start = 0, end?: number): Promise<void> {
+    const path = this.pathOf(account, hash);
+    let blob: OpenedBlob | null = null;
+    try {
+      blob = await this.openBlob(path);
+      const { layout } = blob;
+      const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
+      if (start >= stop) return;
+      if (layout.version === LEGACY_VERSION) return await FileBlobStore.checkLegacyWhole(blob, hash);
+      const { first, last } = chunkSpan(layout, start, stop);
+      for (let index = first; index <= last; index++) checkChunk(await FileBlobStore.storedChunk(blob, index), layout.chunks[index], index);
+    } catch (error) {
+      throw this.asDamage(account, hash, error);
+    } finally {
+      await blob?.handle.close();
+    }
+  }
+
+  /**
    * Synchronous file I/O on purpose: a small blob is one read from the page cache (~20 µs), while
    * the three thread-pool round trips of async open/read/close cost ~1 ms each under load. The
    * event loop loses less by blocking briefly; big bodies go through read(), which streams.
+   * Every chunk read is checked (a version 1 blob: the whole message against its hash).
    */
   async readRange(account: string, hash: string, start = 0, end?: number): Promise<Buffer> {
     const path = this.pathOf(account, hash);
@@ -234,17 +329,20 @@ export class FileBlobStore implements BlobStore {
     try {
       const probe = Buffer.allocUnsafe(PROBE_BYTES);
       const bytesRead = readSync(fd, probe, 0, PROBE_BYTES, 0);
-      let head = probe.subarray(0, bytesRead);
-      const chunkCount = bytesRead >= FIXED_HEADER_BYTES && head.subarray(0, 4).equals(BLOB_MAGIC) ? head.readUInt32BE(17) : 0;
-      if (headerBytesFor(chunkCount) > bytesRead && bytesRead === PROBE_BYTES) {
-        head = Buffer.alloc(headerBytesFor(chunkCount));
-        readSync(fd, head, 0, head.length, 0);
+      const view = probe.subarray(0, bytesRead);
+      const headerLength = headerLengthOf(view);
+      let head = view;
+      if (headerLength > bytesRead) {
+        checkLengths(view, headerLength, () => fstatSync(fd).size);
+        head = Buffer.alloc(headerLength);
+        readSync(fd, head, 0, headerLength, 0);
       }
       const layout = parseLayout(head);
+      checkWholeFile(view, layout);
       const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
       if (start >= stop) return Buffer.alloc(0);
-      const first = Math.floor(start / layout.chunkSize);
-      const last = Math.floor((stop - 1) / layout.chunkSize);
+      const legacy = layout.version === LEGACY_VERSION;
+      const { first, last } = legacy ? { first: 0, last: layout.chunks.length - 1 } : chunkSpan(layout, start, stop);
       const parts: Buffer[] = [];
       for (let index = first; index <= last; index++) {
         const chunk = layout.chunks[index];
@@ -253,21 +351,29 @@ export class FileBlobStore implements BlobStore {
           stored = probe.subarray(chunk.offset, chunk.offset + chunk.storedLength);
         } else {
           stored = Buffer.allocUnsafe(chunk.storedLength);
-          if (readSync(fd, stored, 0, chunk.storedLength, chunk.offset) !== chunk.storedLength) throw new Error(`blob ${hash} is truncated`);
+          stored = stored.subarray(0, readSync(fd, stored, 0, chunk.storedLength, chunk.offset));
         }
+        const plain = decodeChunk(stored, chunk, index);
         // An uncompressed chunk is copied: a view would keep the whole probe alive in whoever holds it.
-        parts.push(chunk.deflated ? decodeChunk(stored, true, chunk.plainLength) : Buffer.from(stored));
+        parts.push(chunk.deflated ? plain : Buffer.from(plain));
       }
       const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+      if (legacy && sha256(whole) !== hash) throw new BlobFormatError('the message does not match its SHA-256 (a version 1 blob, which has no chunk checksums)');
       const offset = first * layout.chunkSize;
       return whole.subarray(start - offset, stop - offset);
+    } catch (error) {
+      throw this.asDamage(account, hash, error);
     } finally {
       closeSync(fd);
     }
   }
 
-  readAll(account: string, hash: string): Promise<Buffer> {
-    return this.readRange(account, hash);
+  async readAll(account: string, hash: string, options: { checkHash?: boolean } = {}): Promise<Buffer> {
+    const whole = await this.readRange(account, hash);
+    if (options.checkHash && sha256(whole) !== hash) {
+      throw this.asDamage(account, hash, new BlobFormatError('the message does not match its SHA-256 name'));
+    }
+    return whole;
   }
 
   async remove(account: string, hash: string): Promise<void> {

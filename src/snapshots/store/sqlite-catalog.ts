@@ -1,4 +1,5 @@
 /** The embedded catalog: one SQLite file (WAL) beside the blobs. See catalog.ts for the model. */
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DayLabel } from '../day-label.js';
 import type { MessageStructure } from '../mime/structure.js';
@@ -352,5 +353,40 @@ export class SqliteCatalog implements Catalog {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+}
+
+/** What checking a catalog file found: `damaged` lists SQLite's own findings, for operators. */
+export type CatalogHealth =
+  | { state: 'absent' }
+  | { state: 'intact' }
+  | { state: 'damaged'; problems: string[] }
+  | { state: 'unreadable'; problem: string };
+
+/** SQLite's result codes for a damaged file (SQLITE_CORRUPT and SQLITE_NOTADB, with extended codes). */
+function isCorruption(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'));
+}
+
+/**
+ * Checks a catalog file without changing it (opened read-only, nothing created): SQLite's
+ * integrity_check when `thorough` (every page, and every index against its table), else
+ * quick_check (every page; linear time). A damaged page otherwise shows only when a query reads
+ * it, e.g. every LOGIN failing.
+ */
+export function checkCatalogFile(file: string, options: { thorough: boolean }): CatalogHealth {
+  if (!existsSync(file)) return { state: 'absent' };
+  let db: Database.Database | null = null;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const rows = db.pragma(options.thorough ? 'integrity_check(100)' : 'quick_check(100)') as Record<string, string>[];
+    const problems = rows.map((row) => String(Object.values(row)[0])).filter((line) => line !== 'ok');
+    return problems.length === 0 ? { state: 'intact' } : { state: 'damaged', problems };
+  } catch (error) {
+    if (isCorruption(error)) return { state: 'damaged', problems: [(error as Error).message] };
+    return { state: 'unreadable', problem: (error as Error).message };
+  } finally {
+    db?.close();
   }
 }
