@@ -54,14 +54,21 @@ function starlessSet(token: Token | undefined, what: string): SequenceSet {
 
 const setSize = (set: SequenceSet) => set.reduce((sum, range) => sum + (range.to! - range.from! + 1), 0);
 
-/** The n-th (0-based) member of an ascending starless set. */
-function nthMember(set: SequenceSet, n: number): number {
-  for (const range of set) {
-    const size = range.to! - range.from! + 1;
-    if (n < size) return range.from! + n;
-    n -= size;
-  }
-  throw new SelectSyntaxError('Invalid QRESYNC sets');
+/**
+ * Members of an ascending starless set by increasing position, in one pass over its ranges (a
+ * client may send thousands of ranges; looking each position up from the start would be quadratic).
+ */
+function memberCursor(set: SequenceSet): (n: number) => number {
+  let range = 0;
+  let before = 0; // members in the ranges before `range`
+  return (n) => {
+    while (range < set.length && n >= before + (set[range].to! - set[range].from! + 1)) {
+      before += set[range].to! - set[range].from! + 1;
+      range++;
+    }
+    if (range >= set.length) throw new SelectSyntaxError('Invalid QRESYNC sets');
+    return set[range].from! + (n - before);
+  };
 }
 
 /** Pairs the two sets of seq-match data at each end of every UID range (they must be as long). */
@@ -70,14 +77,15 @@ function sequenceMatch(list: Token[]): SequenceMatch {
   const sequences = starlessSet(list[0], 'known-sequence-set');
   const uids = starlessSet(list[1], 'known-uid-set');
   if (setSize(sequences) !== setSize(uids)) throw new SelectSyntaxError('Invalid QRESYNC sets: they differ in length');
+  const sequenceAt = memberCursor(sequences);
   const match: SequenceMatch = { sequences: [], uids: [] };
   let n = 0;
   for (const range of uids) {
-    match.sequences.push(nthMember(sequences, n));
+    match.sequences.push(sequenceAt(n));
     match.uids.push(range.from!);
     if (range.to! > range.from!) {
       n += range.to! - range.from!;
-      match.sequences.push(nthMember(sequences, n));
+      match.sequences.push(sequenceAt(n));
       match.uids.push(range.to!);
     }
     n++;
