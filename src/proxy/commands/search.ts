@@ -10,6 +10,9 @@ export function searchFailure(error: unknown): CommandResult {
   throw error;
 }
 
+/** Active RETURN (UPDATE) requests per session, Dovecot's limit. */
+const MAX_SEARCH_UPDATES = 10;
+
 /**
  * What a search program turns on for the session: a MODSEQ key enables CONDSTORE (RFC 7162 §3.1),
  * RETURN (UPDATE) registers the tag for CANCELUPDATE (RFC 5267 §4.2). Throws SearchError (BAD)
@@ -23,8 +26,6 @@ export function noteExtensions(session: Session, program: SearchProgram, tag: st
   if (session.searchUpdates.size >= MAX_SEARCH_UPDATES) session.untagged(`NO [NOUPDATE ${quoteString(tag)}] Too many active updates`);
   else session.searchUpdates.add(tag);
 }
-
-const MAX_SEARCH_UPDATES = 10;
 
 function searchLike(name: string, uid: boolean) {
   return defineCommand({

@@ -11,6 +11,8 @@ import { parseModseq } from '../../../src/proxy/protocol/modseq.js';
 import { parseSequenceSet, sequenceSetContains, type SequenceSet } from '../../../src/proxy/protocol/sequence-set.js';
 import { formatOrderedSet, parseReturnOptions, renderSearchResponse, SearchError } from '../../../src/proxy/search/index.js';
 import { tokenize } from '../search/harness.js';
+import type { ImapServer } from '../../../src/proxy/server.js';
+import { DAY, startTestServer, TestClient } from './fakes.js';
 
 function folder(uids: number[], uidNext: number): OpenMailbox {
   const messages: MessageRef[] = uids.map((uid) => ({ uid, flags: [], internalDate: new Date(0), size: 1, blobHash: '' }));
@@ -130,5 +132,72 @@ describe('mod-sequence values', () => {
       }),
     );
     for (const bad of ['9223372036854775808', '-1', '1e3', '', ' 1', '0x10', '99999999999999999999']) expect(parseModseq(bad)).toBeNull();
+  });
+});
+
+describe('over a session (fake views)', () => {
+  let server: ImapServer;
+  let port: number;
+  beforeAll(async () => {
+    ({ server, port } = await startTestServer());
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  async function selected(): Promise<TestClient> {
+    const client = await TestClient.connect(port);
+    await client.command('l', 'LOGIN alice secret');
+    await client.command('e', 'ENABLE QRESYNC');
+    await client.command('s', `EXAMINE "${DAY}/INBOX"`);
+    return client;
+  }
+
+  test('UPDATE requests are bounded: past ten the search is answered with NO [NOUPDATE] and not registered', async () => {
+    const client = await selected();
+    for (let i = 0; i < 10; i++) expect((await client.command(`u${i}`, 'SEARCH RETURN (UPDATE COUNT) ALL')).at(-1)).toMatch(/OK/);
+    const eleventh = await client.command('u10', 'SEARCH RETURN (UPDATE COUNT) ALL');
+    expect(eleventh).toEqual(['* NO [NOUPDATE "u10"] Too many active updates', '* ESEARCH (TAG "u10") COUNT 3', 'u10 OK SEARCH completed']);
+    expect((await client.command('c1', 'CANCELUPDATE "u10"')).at(-1)).toMatch(/^c1 NO/);
+    expect((await client.command('c2', 'CANCELUPDATE "u0" "u9"')).at(-1)).toBe('c2 OK Updates cancelled');
+    expect((await client.command('u0', 'SEARCH RETURN (UPDATE) ALL')).at(-1)).toMatch(/^u0 OK/);
+    expect((await client.command('u1', 'SEARCH RETURN (UPDATE) ALL')).at(-1)).toMatch(/^u1 BAD/); // still active
+    // Leaving the mailbox ends every update.
+    await client.command('x', 'UNSELECT');
+    await client.command('s', `EXAMINE "${DAY}/INBOX"`);
+    expect((await client.command('c3', 'CANCELUPDATE "u1"')).at(-1)).toMatch(/^c3 NO/);
+    client.end();
+  });
+
+  test('a QRESYNC resync over the whole UID space lists the gaps by ranges and fetches every message', async () => {
+    const client = await selected();
+    const lines = await client.command('q', `EXAMINE "${DAY}/INBOX" (QRESYNC (1700000000 41 1:4294967295))`);
+    expect(lines.filter((line) => /VANISHED|FETCH/.test(line))).toEqual([
+      '* VANISHED (EARLIER) 1:2,4:6,8',
+      '* 1 FETCH (UID 3 FLAGS (\\Seen) MODSEQ (42))',
+      '* 2 FETCH (UID 7 FLAGS () MODSEQ (42))',
+      '* 3 FETCH (UID 9 FLAGS (\\Seen \\Flagged) MODSEQ (42))',
+    ]);
+    expect(lines.at(-1)).toMatch(/^q OK \[READ-ONLY\]/);
+    // Sequence-match data: seqs 1,2 agree (UIDs 3, 7), seq 3 is not UID 8: only what lies above 7 is reported.
+    const matched = await client.command('m', `EXAMINE "${DAY}/INBOX" (QRESYNC (1700000000 41 1:4294967295 (1:3 3,7:8)))`);
+    expect(matched.filter((line) => line.includes('VANISHED'))).toEqual(['* VANISHED (EARLIER) 8']);
+    // Pairs that agree all the way: the client knows every gap.
+    const known = await client.command('k', `EXAMINE "${DAY}/INBOX" (QRESYNC (1700000000 41 1:9 (1:3 3,7,9)))`);
+    expect(known.filter((line) => line.includes('VANISHED'))).toEqual([]);
+    // At the folder's own HIGHESTMODSEQ nothing changed: no VANISHED, no FETCH.
+    const current = await client.command('c', `EXAMINE "${DAY}/INBOX" (QRESYNC (1700000000 42 1:9))`);
+    expect(current.filter((line) => /VANISHED|FETCH/.test(line))).toEqual([]);
+    client.end();
+  });
+
+  test('a malformed SELECT parameter closes the selected mailbox first, as QRESYNC requires', async () => {
+    const client = await selected();
+    expect(await client.command('b', `EXAMINE "${DAY}/INBOX" (QRESYNC (1700000000 x))`)).toEqual([
+      '* OK [CLOSED] Previous mailbox closed',
+      'b BAD Invalid QRESYNC parameters',
+    ]);
+    expect((await client.command('f', 'FETCH 1 FLAGS')).at(-1)).toMatch(/^f BAD/);
+    client.end();
   });
 });
