@@ -31,17 +31,15 @@ function fetchLike(name: string, uid: boolean) {
       }
       const named = messagesInSet(mailbox, set, uid);
       if (!named) return bad('Invalid message sequence number');
-      if (request.changedSince !== undefined) {
-        // CHANGEDSINCE enables CONDSTORE (RFC 7162 §3.1). Every message has the folder's MODSEQ
-        // (protocol/modseq.ts), so either all of the set changed since the client's value or none did.
-        session.enabled.add('CONDSTORE');
-        if (request.vanished && changedSince(mailbox, request.changedSince)) {
-          const vanished = vanishedUids(mailbox, set);
-          if (vanished) session.untagged(`VANISHED (EARLIER) ${vanished}`);
-        }
+      // Every message has the folder's MODSEQ (protocol/modseq.ts), so either all of the set
+      // changed since the client's CHANGEDSINCE value or none did.
+      const changed = request.changedSince === undefined || changedSince(mailbox, request.changedSince);
+      if (request.changedSince !== undefined) session.enabled.add('CONDSTORE'); // RFC 7162 §3.1
+      if (request.vanished && changed) {
+        const vanished = vanishedUids(mailbox, set);
+        if (vanished) session.untagged(`VANISHED (EARLIER) ${vanished}`);
       }
-      const unchanged = request.changedSince !== undefined && !changedSince(mailbox, request.changedSince);
-      const selected = unchanged ? [] : named;
+      const selected = changed ? named : [];
       // Messages are rendered a few ahead, so their structure and header reads overlap; BINARY
       // decodes whole parts in memory, so it renders one at a time.
       const ahead = request.items.some((item) => item.kind === 'section' && item.binary) ? 1 : RENDER_AHEAD;
