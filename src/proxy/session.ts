@@ -35,17 +35,31 @@ export interface SessionSettings {
 }
 
 const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
-/** Advertised after login. Extensions whose commands live elsewhere are listed here once wired. */
+/**
+ * Advertised after login. Extensions whose commands live elsewhere are listed here once wired.
+ * README "IMAP extensions" lists what is and is not supported next to Dovecot's list, with reasons.
+ */
 const AUTHENTICATED_CAPABILITIES = [
   'UNSELECT', 'CHILDREN', 'LIST-EXTENDED', 'LIST-STATUS', 'ACL', 'RIGHTS=texk', 'UTF8=ACCEPT', 'STATUS=SIZE',
-  'MOVE', 'ESEARCH', 'SORT', 'THREAD=REFERENCES', 'THREAD=ORDEREDSUBJECT',
+  'MOVE', 'ESEARCH', 'SORT', 'SORT=DISPLAY', 'THREAD=REFERENCES', 'THREAD=ORDEREDSUBJECT',
+  'CONDSTORE', 'QRESYNC', 'ESORT', 'CONTEXT=SEARCH', 'CONTEXT=SORT', 'BINARY',
 ];
+
+/** Extensions a client can ENABLE (RFC 5161) besides UTF8=ACCEPT, which has its own flag. */
+export type EnabledExtension = 'CONDSTORE' | 'QRESYNC';
 
 export class Session {
   state: SessionState = 'not-authenticated';
   secure: boolean;
   compressed = false;
   utf8Enabled = false;
+  /** CONDSTORE / QRESYNC once a client enabled them (ENABLE, or implicitly as RFC 7162 §3.1 lists). */
+  readonly enabled = new Set<EnabledExtension>();
+  /**
+   * Tags of SEARCH/SORT RETURN (UPDATE) requests still active on the selected mailbox (RFC 5267
+   * §4.2). A snapshot never changes, so no update is ever sent; CANCELUPDATE needs the tags.
+   */
+  readonly searchUpdates = new Set<string>();
   view: SnapshotView | null = null;
   account: string | null = null;
   selected: OpenMailbox | null = null;
@@ -108,7 +122,7 @@ export class Session {
     const caps = [...BASE_CAPABILITIES];
     if (this.state === 'not-authenticated') {
       if (this.settings.tlsContext && !this.secure) caps.push('STARTTLS');
-      if (this.secure || this.settings.allowPlaintextAuth) caps.push('AUTH=PLAIN');
+      if (this.secure || this.settings.allowPlaintextAuth) caps.push('AUTH=PLAIN', 'AUTH=LOGIN');
       else caps.push('LOGINDISABLED');
     } else {
       caps.push(...AUTHENTICATED_CAPABILITIES);
@@ -161,6 +175,7 @@ export class Session {
 
   deselect(): void {
     this.selected = null;
+    this.searchUpdates.clear();
     if (this.state === 'selected') this.state = 'authenticated';
   }
 

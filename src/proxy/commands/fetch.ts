@@ -1,11 +1,13 @@
-// RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH — attribute parsing and rendering live in src/proxy/fetch.
+// RFC 3501 §6.4.5 FETCH and §6.4.8 UID FETCH, with CHANGEDSINCE/VANISHED (RFC 7162) — attribute parsing and rendering live in src/proxy/fetch.
 // Responses go out in batches of about BATCH_BYTES, each written (and drained) before the next;
 // rendering runs at most RENDER_AHEAD messages ahead and big bodies stay streams, so memory stays flat.
 import { arg, bad, defineCommand, no, ok } from '../command.js';
 import { BlobDamagedError } from '../ports.js';
-import { FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
+import { FetchRefusal, FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
 import type { ResponsePiece } from '../fetch/pieces.js';
+import { changedSince } from '../protocol/modseq.js';
 import { messagesInSet } from './message-set.js';
+import { vanishedUids } from './vanished.js';
 
 /** One socket write per this much of small responses (a header sync is thousands of ~1 KiB answers). */
 const BATCH_BYTES = 64 * 1024;
@@ -23,13 +25,22 @@ function fetchLike(name: string, uid: boolean) {
       const mailbox = session.selected!;
       let request;
       try {
-        request = parseFetchItems(attributes);
+        request = parseFetchItems(attributes, { uid, qresyncEnabled: session.enabled.has('QRESYNC') });
       } catch (error) {
         if (error instanceof FetchSyntaxError) return bad(error.message);
         throw error;
       }
-      const selected = messagesInSet(mailbox, set, uid);
-      if (!selected) return bad('Invalid message sequence number');
+      const named = messagesInSet(mailbox, set, uid);
+      if (!named) return bad('Invalid message sequence number');
+      // Every message has the folder's MODSEQ (protocol/modseq.ts), so either all of the set
+      // changed since the client's CHANGEDSINCE value or none did.
+      const changed = request.changedSince === undefined || changedSince(mailbox, request.changedSince);
+      if (request.changedSince !== undefined) session.enabled.add('CONDSTORE'); // RFC 7162 §3.1
+      if (request.vanished && changed) {
+        const vanished = vanishedUids(mailbox, set);
+        if (vanished) session.untagged(`VANISHED (EARLIER) ${vanished}`);
+      }
+      const selected = changed ? named : [];
       // Messages are rendered a few ahead, so their structure and header reads overlap; BINARY
       // decodes whole parts in memory, so it renders one at a time.
       const ahead = request.items.some((item) => item.kind === 'section' && item.binary) ? 1 : RENDER_AHEAD;
@@ -90,6 +101,7 @@ function fetchLike(name: string, uid: boolean) {
       } catch (error) {
         // The messages rendered before the failure still reach the client, as when written one by one.
         if (batch.length > 0) await session.write(batch).catch(() => undefined);
+        if (error instanceof FetchRefusal) return no(error.code, error.message);
         throw error;
       }
       if (batch.length > 0) await session.write(batch);

@@ -1,6 +1,7 @@
 /** Every command module the dispatcher knows; one file per command (or per family). */
 import type { Command } from '../command.js';
 import { authenticate } from './authenticate.js';
+import { cancelupdate } from './cancelupdate.js';
 import { capability } from './capability.js';
 import { close, unselect } from './close.js';
 import { compress } from './compress.js';
@@ -28,6 +29,6 @@ import { thread, uidThread } from './thread.js';
 export const commands = [
   capability, noop, check, logout, id, enable, namespace, starttls, compress, login, authenticate,
   list, lsub, status, select, examine, close, unselect, idle, myrights, getacl, listrights,
-  fetch, uidFetch, search, uidSearch, sort, uidSort, thread, uidThread,
+  fetch, uidFetch, search, uidSearch, sort, uidSort, cancelupdate, thread, uidThread,
   copy, uidCopy, move, uidMove, ...readOnlyCommands,
 ] as unknown as Command[];

@@ -1,11 +1,30 @@
-// RFC 3501 §6.4.4 SEARCH / UID SEARCH, with ESEARCH (RFC 4731) — evaluation lives in src/proxy/search.
+// RFC 3501 §6.4.4 SEARCH / UID SEARCH, with ESEARCH (RFC 4731), CONTEXT=SEARCH (RFC 5267) and MODSEQ (RFC 7162) — evaluation lives in src/proxy/search.
 import { arg, defineCommand, ok, type CommandResult } from '../command.js';
-import { parseSearchProgram, renderSearchResponse, runSearch, SearchError } from '../search/index.js';
+import { parseSearchProgram, renderSearchResponse, runSearch, SearchError, usesModseq, type SearchProgram } from '../search/index.js';
+import { quoteString } from '../protocol/format.js';
+import type { Session } from '../session.js';
 
 /** A SearchError becomes the BAD/NO it asks for; anything else is a server fault. */
 export function searchFailure(error: unknown): CommandResult {
   if (error instanceof SearchError) return { status: error.status, code: error.code, text: error.message };
   throw error;
+}
+
+/** Active RETURN (UPDATE) requests per session, Dovecot's limit. */
+const MAX_SEARCH_UPDATES = 10;
+
+/**
+ * What a search program turns on for the session: a MODSEQ key enables CONDSTORE (RFC 7162 §3.1),
+ * RETURN (UPDATE) registers the tag for CANCELUPDATE (RFC 5267 §4.2). Throws SearchError (BAD)
+ * for an UPDATE whose tag is already active, as Dovecot does.
+ */
+export function noteExtensions(session: Session, program: SearchProgram, tag: string): void {
+  if (usesModseq(program.key)) session.enabled.add('CONDSTORE');
+  if (!program.update) return;
+  if (session.searchUpdates.has(tag)) throw new SearchError('Duplicate search update tag');
+  // Bounded like Dovecot's: past the limit the search is answered without registering an update.
+  if (session.searchUpdates.size >= MAX_SEARCH_UPDATES) session.untagged(`NO [NOUPDATE ${quoteString(tag)}] Too many active updates`);
+  else session.searchUpdates.add(tag);
 }
 
 function searchLike(name: string, uid: boolean) {
@@ -17,6 +36,7 @@ function searchLike(name: string, uid: boolean) {
       const mailbox = session.selected!;
       try {
         const program = parseSearchProgram(tokens, { uid, esearchAllowed: true });
+        noteExtensions(session, program, command.tag);
         const matches = await runSearch(program, mailbox);
         session.untagged(renderSearchResponse(program, matches, mailbox, { uid, tag: command.tag }).replace(/^\* /, ''));
       } catch (error) {

@@ -1,7 +1,16 @@
-// RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE: identical here, both read-only (DESIGN §5).
-import { arg, defineCommand, no, ok } from '../command.js';
-import type { MessageRef } from '../ports.js';
+// RFC 3501 §6.3.1 SELECT and §6.3.2 EXAMINE: identical here, both read-only (DESIGN §5), with the
+// CONDSTORE and QRESYNC parameters of RFC 7162 §3.1.8 and §3.2.5.
+import { arg, bad, defineCommand, no, ok } from '../command.js';
+import { renderFetch } from '../fetch/render.js';
+import type { FetchRequest } from '../fetch/request.js';
+import type { MessageRef, OpenMailbox } from '../ports.js';
+import type { ResponsePiece } from '../fetch/pieces.js';
+import { changedSince, folderModseq } from '../protocol/modseq.js';
+import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { Token } from '../protocol/tokens.js';
 import type { Session } from '../session.js';
+import { parseSelectParameters, SelectSyntaxError, type QresyncParameters } from './select-parameters.js';
+import { messageIndicesIn, vanishedUids } from './vanished.js';
 
 /**
  * First unseen sequence number (0: none) per message list. A snapshot folder never changes and
@@ -18,11 +27,48 @@ function firstUnseen(messages: MessageRef[]): number {
   return found;
 }
 
-async function open(session: Session, name: string, command: string) {
+/** What RFC 7162 §3.2.5 sends after a QRESYNC SELECT: VANISHED (EARLIER) known UIDs, then FETCH of the changed ones. */
+const QRESYNC_FETCH: FetchRequest = {
+  items: [{ kind: 'simple', name: 'UID' }, { kind: 'simple', name: 'FLAGS' }, { kind: 'simple', name: 'MODSEQ' }],
+  wantsSeen: false,
+};
+
+/**
+ * RFC 7162 §3.2.5: for a client that cached this folder (same UIDVALIDITY) at an older mod-sequence,
+ * the known UIDs that are gone, then UID FLAGS MODSEQ of the known messages. Every message's MODSEQ
+ * is the folder's (protocol/modseq.ts), so either all of them changed since the client's value or none.
+ */
+async function resync(session: Session, mailbox: OpenMailbox, qresync: QresyncParameters): Promise<void> {
+  if (qresync.uidValidity !== mailbox.uidValidity || !changedSince(mailbox, qresync.modseq)) return;
+  const known: SequenceSet = qresync.knownUids ?? [{ from: 1, to: 0xffffffff }];
+  const vanished = vanishedUids(mailbox, known, qresync.match);
+  if (vanished) session.untagged(`VANISHED (EARLIER) ${vanished}`);
+  let batch: ResponsePiece[] = [];
+  for (const index of messageIndicesIn(mailbox, known)) {
+    batch.push(...(await renderFetch(index + 1, mailbox.messages[index], mailbox, QRESYNC_FETCH, { uid: true })));
+    if (batch.length >= 256) {
+      await session.write(batch);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) await session.write(batch);
+}
+
+async function open(session: Session, name: string, command: string, optionTokens: Token[] | undefined) {
+  let options: ReturnType<typeof parseSelectParameters> | null = null;
+  let refusal: string | null = null;
+  try {
+    options = parseSelectParameters(optionTokens, session.enabled.has('QRESYNC'));
+  } catch (error) {
+    if (!(error instanceof SelectSyntaxError)) throw error;
+    refusal = error.message;
+  }
   if (session.state === 'selected') {
     session.deselect();
     session.untagged('OK [CLOSED] Previous mailbox closed');
   }
+  if (!options) return bad(refusal ?? 'Invalid SELECT parameters');
+  if (options.condstore) session.enabled.add('CONDSTORE');
   const mailbox = await session.view!.openMailbox(name);
   if (!mailbox) return no('NONEXISTENT', 'No such snapshot folder');
   session.select(mailbox);
@@ -35,20 +81,21 @@ async function open(session: Session, name: string, command: string) {
   if (unseen > 0) session.untagged(`OK [UNSEEN ${unseen}] First unseen message`);
   session.untagged(`OK [UIDVALIDITY ${mailbox.uidValidity}] UIDs valid`);
   session.untagged(`OK [UIDNEXT ${mailbox.uidNext}] Predicted next UID`);
-  session.untagged(`OK [HIGHESTMODSEQ ${mailbox.highestModseq}] Highest`);
+  session.untagged(`OK [HIGHESTMODSEQ ${folderModseq(mailbox)}] Highest`);
+  if (options.qresync) await resync(session, mailbox, options.qresync);
   return ok(`${command} completed; snapshots are read-only`, 'READ-ONLY');
 }
 
 export const select = defineCommand({
   name: 'SELECT',
   states: ['authenticated', 'selected'],
-  args: [arg.mailbox, arg.rest],
-  run: (session, [name]) => open(session, name, 'SELECT'),
+  args: [arg.mailbox, arg.optional(arg.list)],
+  run: (session, [name, options]) => open(session, name, 'SELECT', options),
 });
 
 export const examine = defineCommand({
   name: 'EXAMINE',
   states: ['authenticated', 'selected'],
-  args: [arg.mailbox, arg.rest],
-  run: (session, [name]) => open(session, name, 'EXAMINE'),
+  args: [arg.mailbox, arg.optional(arg.list)],
+  run: (session, [name, options]) => open(session, name, 'EXAMINE', options),
 });

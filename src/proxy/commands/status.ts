@@ -1,6 +1,7 @@
 // RFC 3501 §6.3.10 STATUS, with HIGHESTMODSEQ (RFC 7162) and SIZE (RFC 8438).
 import { arg, bad, defineCommand, no, ok, tokenText } from '../command.js';
 import type { OpenMailbox } from '../ports.js';
+import { folderModseq } from '../protocol/modseq.js';
 import type { Token } from '../protocol/tokens.js';
 import { quoteString } from '../protocol/format.js';
 import { mailboxNameToWire } from '../protocol/mailbox-name.js';
@@ -20,7 +21,7 @@ export function parseStatusItems(tokens: Token[]): StatusItem[] | null {
   return items.length > 0 ? items : null;
 }
 
-function itemValue(mailbox: OpenMailbox, item: StatusItem): number {
+function itemValue(mailbox: OpenMailbox, item: StatusItem): number | bigint {
   switch (item) {
     case 'MESSAGES':
       return mailbox.messages.length;
@@ -33,7 +34,7 @@ function itemValue(mailbox: OpenMailbox, item: StatusItem): number {
     case 'UNSEEN':
       return mailbox.messages.filter((message) => !message.flags.includes('\\Seen')).length;
     case 'HIGHESTMODSEQ':
-      return mailbox.highestModseq;
+      return folderModseq(mailbox);
     case 'SIZE':
       return mailbox.messages.reduce((sum, message) => sum + message.size, 0);
   }
@@ -52,6 +53,7 @@ export const status = defineCommand({
   async run(session, [name, itemTokens]) {
     const items = parseStatusItems(itemTokens);
     if (!items) return bad(`STATUS items must be some of ${ITEMS.join(' ')}`);
+    if (items.includes('HIGHESTMODSEQ')) session.enabled.add('CONDSTORE'); // RFC 7162 §3.1
     const mailbox = await session.view!.openMailbox(name);
     if (!mailbox) return no('NONEXISTENT', 'No such snapshot folder');
     sendStatus(session, mailbox, items);

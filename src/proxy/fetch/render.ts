@@ -6,12 +6,13 @@
  */
 import type { MessageRef, OpenMailbox } from '../ports.js';
 import type { MessageStructure, MimePart } from '../../snapshots/mime/structure.js';
-import type { FetchRequest, SectionItem } from './request.js';
+import { FetchRefusal, type FetchItem, type FetchRequest, type SectionItem } from './request.js';
+import { folderModseq } from '../protocol/modseq.js';
 import type { ResponsePiece } from './pieces.js';
 import { renderBodyStructure, renderEnvelope } from './structure-render.js';
 
 export { renderBodyStructure, renderEnvelope } from './structure-render.js';
-export { parseFetchItems, FetchSyntaxError } from './request.js';
+export { parseFetchItems, FetchSyntaxError, FetchRefusal } from './request.js';
 export type { FetchRequest } from './request.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -85,6 +86,9 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean)
   // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had one
   return `${out}${not ? blank : '\r\n'}`;
 }
+
+/** Transfer encodings BINARY can undo (RFC 2045 §6.1); the identity ones need nothing. */
+const DECODABLE_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
 
 /** Content-Transfer-Encoding decoding for BINARY[]; unknown encodings pass through. */
 export function decodeTransfer(body: Buffer, encoding: string | null): Buffer {
@@ -203,6 +207,10 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
   const found = sectionRange(structure, item);
   const range = found?.range ?? { start: 0, end: 0 };
   if (item.binary) {
+    // RFC 3516 §4.3: a transfer encoding the server cannot decode is refused, not passed through.
+    if (found && item.part.length > 0 && !DECODABLE_ENCODINGS.has((found.part.encoding ?? '').toLowerCase())) {
+      throw new FetchRefusal('UNKNOWN-CTE', 'Unknown Content-Transfer-Encoding');
+    }
     const raw = await readRange(mailbox, message, range);
     const decoded = found && item.text === '' && item.part.length > 0 ? decodeTransfer(raw, found.part.encoding) : raw;
     if (item.sizeOnly) return out.add(`${item.label} ${decoded.length}`);
@@ -230,14 +238,20 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
   out.addPiece({ length: end - start, open: () => mailbox.read(message, start, end) });
 }
 
-/** Dovecot's order for the non-section items; sections follow in request order. */
-const SIMPLE_ORDER = ['UID', 'MODSEQ', 'FLAGS', 'RFC822.SIZE', 'INTERNALDATE', 'ENVELOPE', 'BODY', 'BODYSTRUCTURE'] as const;
+/**
+ * Dovecot's order: the small items it answers from its index (UID, FLAGS, MODSEQ, INTERNALDATE,
+ * RFC822.SIZE) in request order, UID first for UID FETCH; then ENVELOPE, BODY, BODYSTRUCTURE and
+ * the sections in request order. CHANGEDSINCE's implicit MODSEQ comes last among the small ones.
+ */
+const INDEX_ITEMS = new Set(['UID', 'FLAGS', 'MODSEQ', 'INTERNALDATE', 'RFC822.SIZE']);
 const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
+
+type SimpleName = Extract<FetchItem, { kind: 'simple' }>['name'];
 
 /** What a request asks of every message, worked out once per FETCH rather than per message. */
 interface RenderPlan {
-  /** Non-section items in Dovecot's order. */
-  simple: (typeof SIMPLE_ORDER)[number][];
+  /** Every item to answer, in answer order; simple items once each. */
+  items: FetchItem[];
   sections: SectionItem[];
   /** ENVELOPE, BODY or BODYSTRUCTURE: the structure is needed whatever the sections are. */
   structureItems: boolean;
@@ -250,12 +264,24 @@ function planOf(request: FetchRequest, uid: boolean): RenderPlan {
   if (!byUid) plans.set(request, (byUid = new Map()));
   let plan = byUid.get(uid);
   if (!plan) {
-    const names = new Set(request.items.flatMap((item) => (item.kind === 'simple' ? [item.name] : [])));
-    if (uid) names.add('UID');
+    const seen = new Set<SimpleName>();
+    const indexItems: FetchItem[] = [];
+    const others: FetchItem[] = [];
+    if (uid) {
+      indexItems.push({ kind: 'simple', name: 'UID' });
+      seen.add('UID');
+    }
+    for (const item of request.items) {
+      if (item.kind === 'simple') {
+        if (seen.has(item.name)) continue;
+        seen.add(item.name);
+        (INDEX_ITEMS.has(item.name) ? indexItems : others).push(item);
+      } else others.push(item);
+    }
     plan = {
-      simple: SIMPLE_ORDER.filter((name) => names.has(name)),
+      items: [...indexItems, ...others],
       sections: request.items.filter((item): item is SectionItem => item.kind === 'section'),
-      structureItems: [...names].some((name) => STRUCTURE_ITEMS.has(name)),
+      structureItems: [...seen].some((name) => STRUCTURE_ITEMS.has(name)),
     };
     byUid.set(uid, plan);
   }
@@ -286,11 +312,18 @@ export async function renderFetch(
     if (!first) out.add(' ');
     first = false;
   };
-  for (const name of plan.simple) {
+  for (const item of plan.items) {
+    separate();
+    if (item.kind === 'section') {
+      if (isTopLevelHeader(item)) renderHeaderBlock(item, options.header ?? (await mailbox.readHeader(message)), out);
+      else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
+      else await renderSection(item, structure!, message, mailbox, out);
+      continue;
+    }
     let value: string;
-    switch (name) {
+    switch (item.name) {
       case 'UID': value = String(message.uid); break;
-      case 'MODSEQ': value = `(${Math.max(1, mailbox.highestModseq)})`; break;
+      case 'MODSEQ': value = `(${folderModseq(mailbox)})`; break;
       case 'FLAGS': value = `(${message.flags.join(' ')})`; break;
       case 'RFC822.SIZE': value = String(message.size); break;
       case 'INTERNALDATE': value = `"${formatInternalDate(message.internalDate)}"`; break;
@@ -298,14 +331,7 @@ export async function renderFetch(
       case 'BODY': value = renderBodyStructure(structure!, { extended: false }); break;
       default: value = renderBodyStructure(structure!, { extended: true }); break;
     }
-    separate();
-    out.add(`${name} ${value}`);
-  }
-  for (const item of plan.sections) {
-    separate();
-    if (isTopLevelHeader(item)) renderHeaderBlock(item, options.header ?? (await mailbox.readHeader(message)), out);
-    else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
-    else await renderSection(item, structure!, message, mailbox, out);
+    out.add(`${item.name} ${value}`);
   }
   out.add(')\r\n');
   return out.finish();

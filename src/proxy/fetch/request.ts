@@ -3,11 +3,23 @@
  * The request keeps the canonical echo name of every section so the renderer answers as Dovecot does.
  */
 import type { Token } from '../protocol/tokens.js';
+import { parseModseq } from '../protocol/modseq.js';
 
 export class FetchSyntaxError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'FetchSyntaxError';
+  }
+}
+
+/** A FETCH that is well-formed but cannot be answered for some message: `NO [code] text`, like Dovecot. */
+export class FetchRefusal extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'FetchRefusal';
   }
 }
 
@@ -32,6 +44,10 @@ export interface FetchRequest {
   items: FetchItem[];
   /** A changed-flags-free read-only server never sets \Seen, but this tells whether the client asked to. */
   wantsSeen: boolean;
+  /** FETCH modifier CHANGEDSINCE (RFC 7162 §3.1.4): only messages whose MODSEQ is above it; adds MODSEQ. */
+  changedSince?: bigint;
+  /** UID FETCH modifier VANISHED (RFC 7162 §3.2.6): also report UIDs of the set that are gone. */
+  vanished?: boolean;
 }
 
 const MACROS: Record<string, SimpleItem[]> = {
@@ -106,17 +122,51 @@ function parseOne(token: Token, request: FetchRequest): void {
   }
 }
 
-/** Parses the attribute argument(s) of FETCH: a macro, one attribute, or a parenthesised list. */
-export function parseFetchItems(args: Token[]): FetchRequest {
+/** The modifier list after the attributes: `(CHANGEDSINCE n [VANISHED])` (RFC 7162 §3.1.4, §3.2.6). */
+function parseModifiers(modifiers: Token, request: FetchRequest, options: FetchOptions): void {
+  if (modifiers.type !== 'list') throw new FetchSyntaxError('FETCH modifiers must be a parenthesised list');
+  const items = modifiers.items;
+  for (let i = 0; i < items.length; i++) {
+    const token = items[i];
+    const name = token.type === 'atom' && !token.section && !token.partial ? token.value.toUpperCase() : '';
+    if (name === 'CHANGEDSINCE' && request.changedSince === undefined) {
+      const value = items[++i];
+      const modseq = value?.type === 'atom' && !value.section ? parseModseq(value.value) : null;
+      if (modseq === null) throw new FetchSyntaxError('CHANGEDSINCE needs a mod-sequence value');
+      request.changedSince = modseq;
+    } else if (name === 'VANISHED' && !request.vanished) {
+      if (!options.uid) throw new FetchSyntaxError('VANISHED is a UID FETCH modifier');
+      if (!options.qresyncEnabled) throw new FetchSyntaxError('VANISHED needs ENABLE QRESYNC first');
+      request.vanished = true;
+    } else {
+      throw new FetchSyntaxError(`Unknown or repeated FETCH modifier ${name.slice(0, 30) || '(not an atom)'}`);
+    }
+  }
+  if (request.vanished && request.changedSince === undefined) throw new FetchSyntaxError('VANISHED used without CHANGEDSINCE');
+  // CHANGEDSINCE answers carry each message's MODSEQ (RFC 7162 §3.1.4.1), after what was asked for.
+  if (request.changedSince !== undefined && !request.items.some((item) => item.kind === 'simple' && item.name === 'MODSEQ')) {
+    request.items.push({ kind: 'simple', name: 'MODSEQ' });
+  }
+}
+
+export interface FetchOptions {
+  uid: boolean;
+  /** The session enabled QRESYNC: the VANISHED modifier is allowed. */
+  qresyncEnabled: boolean;
+}
+
+/** Parses the attribute argument of FETCH (a macro, one attribute, or a parenthesised list) and its modifiers. */
+export function parseFetchItems(args: Token[], options: FetchOptions = { uid: false, qresyncEnabled: false }): FetchRequest {
   const request: FetchRequest = { items: [], wantsSeen: false };
-  if (args.length !== 1) throw new FetchSyntaxError('FETCH expects one attribute or a parenthesised list');
-  const [arg] = args;
+  if (args.length !== 1 && args.length !== 2) throw new FetchSyntaxError('FETCH expects one attribute or a parenthesised list, then optional modifiers');
+  const [arg, modifiers] = args;
   if (arg.type === 'atom' && arg.section === undefined && MACROS[arg.value.toUpperCase()]) {
     for (const name of MACROS[arg.value.toUpperCase()]) request.items.push({ kind: 'simple', name });
-    return request;
+  } else {
+    const list = arg.type === 'list' ? arg.items : [arg];
+    if (list.length === 0) throw new FetchSyntaxError('Empty FETCH attribute list');
+    for (const token of list) parseOne(token, request);
   }
-  const list = arg.type === 'list' ? arg.items : [arg];
-  if (list.length === 0) throw new FetchSyntaxError('Empty FETCH attribute list');
-  for (const token of list) parseOne(token, request);
+  if (modifiers) parseModifiers(modifiers, request, options);
   return request;
 }

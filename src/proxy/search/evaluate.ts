@@ -4,6 +4,7 @@
  * matches are case-insensitive substring matches on decoded text; snapshots never have \Recent.
  */
 import type { OpenMailbox } from '../ports.js';
+import { folderModseq } from '../protocol/modseq.js';
 import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { headerBatches, wholeMessages } from './content-reader.js';
@@ -123,6 +124,8 @@ function sequenceContains(set: SequenceSet, sequence: number, count: number): bo
 interface FolderFacts {
   count: number;
   largestUid: number;
+  /** Every message's MODSEQ (protocol/modseq.ts); 1 when not given. */
+  modseq?: bigint;
 }
 
 export function matchesKey(key: SearchKey, message: MessageContent, folder: FolderFacts): boolean {
@@ -155,6 +158,8 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
       return headerMatches(message, key);
     case 'text':
       return textMatches(message, key);
+    case 'modseq':
+      return (folder.modseq ?? 1n) >= key.value;
   }
 }
 
@@ -163,7 +168,7 @@ const EMPTY = Buffer.alloc(0);
 /** Sequence numbers (1-based, ascending) of the messages the program matches. */
 export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): Promise<number[]> {
   const messages = mailbox.messages;
-  const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0 };
+  const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0, modseq: folderModseq(mailbox) };
   const matches: number[] = [];
   const evaluate = (message: MessageContent) => {
     if (matchesKey(program.key, message, folder)) matches.push(message.sequence);

@@ -5,6 +5,7 @@
  */
 import type { Token } from '../protocol/tokens.js';
 import { parseSequenceSet } from '../protocol/sequence-set.js';
+import { parseModseq } from '../protocol/modseq.js';
 import { BADCHARSET_CODE, SearchError, SUPPORTED_CHARSETS, type ReturnOption, type SearchKey, type SearchProgram } from './program.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
@@ -161,6 +162,18 @@ function parseKey(reader: Reader): SearchKey {
       const right = parseKey(reader);
       return { kind: 'or', left, right };
     }
+    case 'MODSEQ': {
+      // `MODSEQ "/flags/\\Seen" all 5`: the entry name is a string, its type one of three words.
+      if (reader.peek()?.type === 'string') {
+        reader.next('MODSEQ entry name');
+        const type = reader.atom('MODSEQ entry type').toLowerCase();
+        if (!['priv', 'shared', 'all'].includes(type)) throw new SearchError('Invalid MODSEQ entry type; use priv, shared or all');
+      }
+      const text = reader.atom('mod-sequence value');
+      const value = parseModseq(text);
+      if (value === null) throw new SearchError(`Invalid mod-sequence value: ${text.slice(0, 30)}`);
+      return { kind: 'modseq', value };
+    }
     case 'UID': {
       const text = reader.atom('UID set');
       const set = parseSequenceSet(text);
@@ -187,26 +200,61 @@ function isAtom(token: Token | undefined, value: string): boolean {
   return token?.type === 'atom' && !token.section && token.value.toUpperCase() === value;
 }
 
+/** `PARTIAL first:last` (RFC 5267 §4.4): both positive; given backwards they are swapped, as Dovecot does. */
+function parsePartialRange(token: Token | undefined): { first: number; last: number } {
+  const text = token?.type === 'atom' && !token.section ? token.value : '';
+  const match = /^(\d{1,10}):(\d{1,10})$/.exec(text);
+  const a = match ? Number(match[1]) : 0;
+  const b = match ? Number(match[2]) : 0;
+  if (a < 1 || b < 1 || a > 0xffffffff || b > 0xffffffff) throw new SearchError('PARTIAL needs a range of positions like 1:100');
+  return { first: Math.min(a, b), last: Math.max(a, b) };
+}
+
+export type ReturnSpec = Pick<SearchProgram, 'returnOptions' | 'partial' | 'update'>;
+
+/**
+ * The list after RETURN, for SEARCH (RFC 4731, RFC 5267) and SORT (ESORT): MIN MAX COUNT ALL,
+ * PARTIAL m:n, CONTEXT (nothing to do) and UPDATE; anything else is refused (BAD), not ignored.
+ */
+export function parseReturnOptions(list: Token | undefined): ReturnSpec {
+  if (!list || list.type !== 'list') throw new SearchError('RETURN needs a parenthesised list of options');
+  const chosen = new Set<ReturnOption>();
+  const spec: ReturnSpec = { returnOptions: [] };
+  let asked = false;
+  for (let i = 0; i < list.items.length; i++) {
+    const item = list.items[i];
+    const name = item.type === 'atom' && !item.section ? item.value.toUpperCase() : '';
+    if (RETURN_OPTIONS.includes(name as ReturnOption)) {
+      chosen.add(name as ReturnOption);
+      asked = true;
+    } else if (name === 'PARTIAL') {
+      if (spec.partial) throw new SearchError('PARTIAL can be used only once');
+      spec.partial = parsePartialRange(list.items[++i]);
+      asked = true;
+    } else if (name === 'UPDATE') {
+      if (spec.update) throw new SearchError('UPDATE can be used only once');
+      spec.update = true;
+      asked = true;
+    } else if (name !== 'CONTEXT') {
+      throw new SearchError(`Unsupported SEARCH RETURN option: ${name.slice(0, 30) || '(non-atom)'}`);
+    }
+  }
+  if (spec.partial && chosen.has('ALL')) throw new SearchError('PARTIAL conflicts with ALL');
+  // RETURN () and RETURN (CONTEXT) mean ALL (RFC 4731 §3.1, RFC 5267 §4.2).
+  spec.returnOptions = asked ? RETURN_OPTIONS.filter((option) => chosen.has(option)) : ['ALL'];
+  return spec;
+}
+
 /**
  * Parses `[RETURN (…)] [CHARSET x] key…`. RETURN only when ESEARCH is advertised; options
- * other than MIN MAX COUNT ALL are refused (BAD) rather than silently ignored.
+ * other than those of parseReturnOptions are refused (BAD) rather than silently ignored.
  */
 export function parseSearchProgram(args: Token[], options: { uid: boolean; esearchAllowed: boolean }): SearchProgram {
   let index = 0;
-  let returnOptions: ReturnOption[] | null = null;
+  let returnSpec: ReturnSpec = { returnOptions: null };
   if (isAtom(args[index], 'RETURN')) {
     if (!options.esearchAllowed) throw new SearchError('SEARCH RETURN is not supported here');
-    const list = args[index + 1];
-    if (!list || list.type !== 'list') throw new SearchError('RETURN needs a parenthesised list of options');
-    const chosen = new Set<ReturnOption>();
-    for (const item of list.items) {
-      const name = item.type === 'atom' ? item.value.toUpperCase() : '';
-      if (!RETURN_OPTIONS.includes(name as ReturnOption)) {
-        throw new SearchError(`Unsupported SEARCH RETURN option: ${item.type === 'atom' ? item.value : '(non-atom)'}`);
-      }
-      chosen.add(name as ReturnOption);
-    }
-    returnOptions = chosen.size === 0 ? ['ALL'] : RETURN_OPTIONS.filter((option) => chosen.has(option));
+    returnSpec = parseReturnOptions(args[index + 1]);
     index += 2;
   }
   let charset: SearchProgram['charset'] = 'UTF-8';
@@ -222,5 +270,5 @@ export function parseSearchProgram(args: Token[], options: { uid: boolean; esear
   const rest = args.slice(index);
   if (rest.length === 0) throw new SearchError('Missing search key');
   const key = parseKeyList(new Reader(rest, charset));
-  return { key, charset, uid: options.uid, returnOptions };
+  return { key, charset, uid: options.uid, ...returnSpec };
 }

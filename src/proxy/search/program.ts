@@ -24,7 +24,9 @@ export type SearchKey =
   | { kind: 'size'; comparison: 'larger' | 'smaller'; size: number }
   /** Empty `value`: the field merely has to be present. */
   | { kind: 'header'; field: string; value: string; match: HeaderMatch }
-  | { kind: 'text'; scope: 'body' | 'text'; value: string };
+  | { kind: 'text'; scope: 'body' | 'text'; value: string }
+  /** RFC 7162 §3.1.5 `MODSEQ [entry-name entry-type] n`: MODSEQ ≥ n (entry names do not matter here). */
+  | { kind: 'modseq'; value: bigint };
 
 export type ReturnOption = 'MIN' | 'MAX' | 'COUNT' | 'ALL';
 
@@ -35,6 +37,26 @@ export interface SearchProgram {
   uid: boolean;
   /** null: classic `* SEARCH` answer; otherwise ESEARCH with these options (RETURN () = ALL). */
   returnOptions: ReturnOption[] | null;
+  /** RETURN (PARTIAL first:last) of RFC 5267 §4.4: positions (1-based, first ≤ last) of the result. */
+  partial?: { first: number; last: number };
+  /** RETURN (UPDATE) of RFC 5267 §4.2: the client wants updates (a snapshot never has any). */
+  update?: boolean;
+}
+
+/** Whether the key uses MODSEQ: the answer then ends with the highest MODSEQ of the matches (RFC 7162 §3.1.5). */
+export function usesModseq(key: SearchKey): boolean {
+  switch (key.kind) {
+    case 'modseq':
+      return true;
+    case 'and':
+      return key.keys.some(usesModseq);
+    case 'or':
+      return usesModseq(key.left) || usesModseq(key.right);
+    case 'not':
+      return usesModseq(key.key);
+    default:
+      return false;
+  }
 }
 
 /**

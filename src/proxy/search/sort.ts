@@ -12,7 +12,8 @@ import { headerBatches } from './content-reader.js';
 import { runSearch } from './evaluate.js';
 import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
-import { parseSearchProgram } from './parse.js';
+import { parseReturnOptions, parseSearchProgram, type ReturnSpec } from './parse.js';
+import { renderSearchResponse } from './render.js';
 import { SearchError, type SearchProgram } from './program.js';
 import { decodeHeaderValue, foldForSearch } from './text.js';
 
@@ -43,13 +44,18 @@ export function parseSortCriteria(list: Token): SortCriterion[] {
   return criteria;
 }
 
-/** Whole `SORT (criteria) charset key…` argument list → its three parts. */
+/** Whole `SORT [RETURN (…)] (criteria) charset key…` argument list (RETURN: ESORT, RFC 5267) → its parts. */
 export function parseSortArguments(args: Token[], options: { uid: boolean }): { criteria: SortCriterion[]; program: SearchProgram } {
+  let returnSpec: ReturnSpec = { returnOptions: null };
+  if (args[0]?.type === 'atom' && !args[0].section && args[0].value.toUpperCase() === 'RETURN') {
+    returnSpec = parseReturnOptions(args[1]);
+    args = args.slice(2);
+  }
   if (args.length < 3) throw new SearchError('SORT needs sort criteria, a charset and search keys');
   const criteria = parseSortCriteria(args[0]);
   const charsetAtom: Token = { type: 'atom', value: 'CHARSET' };
   const program = parseSearchProgram([charsetAtom, ...args.slice(1)], { uid: options.uid, esearchAllowed: false });
-  return { criteria, program };
+  return { criteria, program: { ...program, ...returnSpec } };
 }
 
 function firstAddressHeader(message: MessageContent, name: string) {
@@ -132,8 +138,15 @@ export async function runSort(criteria: SortCriterion[], charset: string, progra
   return rows.map((row) => row.sequence);
 }
 
-/** `* SORT 3 1 2` with sequence numbers or UIDs. */
-export function renderSortResponse(sorted: readonly number[], mailbox: OpenMailbox, options: { uid: boolean }): string {
-  const ids = options.uid ? sorted.map((sequence) => mailbox.messages[sequence - 1].uid) : sorted;
-  return ids.length ? `* SORT ${ids.join(' ')}` : '* SORT';
+/**
+ * `* SORT 3 1 2` with sequence numbers or UIDs; with a program, its RETURN options give the ESORT
+ * answer `* ESEARCH (TAG …) …` (RFC 5267 §3) and a MODSEQ key the `(MODSEQ n)` suffix.
+ */
+export function renderSortResponse(
+  sorted: readonly number[],
+  mailbox: OpenMailbox,
+  options: { uid: boolean; program?: SearchProgram; tag?: string },
+): string {
+  const program: SearchProgram = options.program ?? { key: { kind: 'all' }, charset: 'UTF-8', uid: options.uid, returnOptions: null };
+  return renderSearchResponse(program, sorted, mailbox, { uid: options.uid, tag: options.tag ?? '*', sorting: true });
 }
