@@ -5,6 +5,7 @@ import { arg, bad, defineCommand, ok } from '../command.js';
 import { FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
 import type { ResponsePiece } from '../fetch/pieces.js';
 import { messagesInSet } from './message-set.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 
 /** One socket write per this much of small responses (a header sync is thousands of ~1 KiB answers). */
 const BATCH_BYTES = 64 * 1024;
@@ -61,8 +62,11 @@ function fetchLike(name: string, uid: boolean) {
       for (let index = 0; index < ahead; index++) render(index);
       let batch: ResponsePiece[] = [];
       let batchBytes = 0;
+      // A client that reads fast never makes us wait for drain: take turns with other sessions.
+      const turns = new EventLoopTurns();
       try {
         for (let index = 0; index < selected.length; index++) {
+          await turns.pause();
           const pieces = await rendering[index];
           delete rendering[index];
           render(index + ahead);

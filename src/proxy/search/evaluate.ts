@@ -4,6 +4,7 @@
  * matches are case-insensitive substring matches on decoded text; snapshots never have \Recent.
  */
 import type { OpenMailbox } from '../ports.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { headerBatches, wholeMessages } from './content-reader.js';
@@ -165,13 +166,16 @@ export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): P
   const messages = mailbox.messages;
   const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0 };
   const matches: number[] = [];
-  const evaluate = (message: MessageContent) => {
+  // Other sessions get the event loop back every few milliseconds, however big the folder.
+  const turns = new EventLoopTurns();
+  const evaluate = async (message: MessageContent): Promise<void> => {
     if (matchesKey(program.key, message, folder)) matches.push(message.sequence);
+    await turns.pause();
   };
   if (needsBodies(program.key)) {
     let index = 0;
     for await (const { structure, raw } of wholeMessages(mailbox, messages)) {
-      evaluate(new MessageContent(messages[index], index + 1, raw, structure));
+      await evaluate(new MessageContent(messages[index], index + 1, raw, structure));
       index++;
     }
   } else if (needsContent(program.key)) {
@@ -179,12 +183,12 @@ export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): P
     let index = 0;
     for await (const headers of headerBatches(mailbox, messages)) {
       for (const header of headers) {
-        evaluate(new MessageContent(messages[index], index + 1, header));
+        await evaluate(new MessageContent(messages[index], index + 1, header));
         index++;
       }
     }
   } else {
-    messages.forEach((ref, index) => evaluate(new MessageContent(ref, index + 1, EMPTY)));
+    for (let index = 0; index < messages.length; index++) await evaluate(new MessageContent(messages[index], index + 1, EMPTY));
   }
   return matches;
 }

@@ -3,6 +3,7 @@
  * Answers `* THREAD (…)(…)` with sequence numbers, or UIDs for UID THREAD (program.uid).
  */
 import type { OpenMailbox } from '../ports.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 import { extractBaseSubject } from './base-subject.js';
 import { headerBatches } from './content-reader.js';
 import { runSearch } from './evaluate.js';
@@ -41,9 +42,13 @@ async function loadMessages(program: SearchProgram, mailbox: OpenMailbox): Promi
   const matches = await runSearch(program, mailbox);
   const out: ThreadMessage[] = [];
   const refs = matches.map((sequence) => mailbox.messages[sequence - 1]);
+  const turns = new EventLoopTurns();
   let index = 0;
   for await (const headers of headerBatches(mailbox, refs)) {
-    for (const header of headers) out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
+    for (const header of headers) {
+      out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
+      await turns.pause();
+    }
   }
   return out;
 }
