@@ -168,7 +168,7 @@ describe('hostile input', () => {
     const nested = fc
       .tuple(fc.array(fc.constantFrom('NOT ', 'OR ALL ', 'OR (ALL) '), { minLength: MAX_SEARCH_DEPTH + 1, maxLength: 3000 }), fc.array(fc.nat(), { maxLength: 50 }))
       .map(([flat, opens]) => {
-        const prefixes = [...flat];
+        const prefixes: string[] = [...flat];
         for (const at of opens) prefixes.splice(at % (prefixes.length + 1), 0, 'NOT (');
         return { text: prefixes.join(''), lists: opens.length };
       });
