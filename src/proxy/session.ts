@@ -16,6 +16,7 @@ import { parseCommand } from './protocol/parser.js';
 import { ConnectionClosedError, ResponseWriter, continuationLine, statusLine } from './protocol/response-writer.js';
 import { line } from './protocol/format.js';
 import { dispatch } from './dispatcher.js';
+import { EventLoopTurns } from './event-loop-turns.js';
 import type { CommandResult } from './command.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
@@ -219,7 +220,11 @@ export class Session {
   private async serve(): Promise<void> {
     this.touch();
     await this.write([line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] Mail Time Machine ready (read-only snapshots)`)]);
+    // Pipelined commands are read from the buffer without waiting for I/O: thousands of them in
+    // one burst must still let other sessions in between.
+    const turns = new EventLoopTurns();
     while (!this.closing && this.state !== 'logout') {
+      await turns.pause();
       const frame = await this.reader.readCommand();
       if (!frame || this.closing) return;
       this.touch();
