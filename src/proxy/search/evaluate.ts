@@ -5,7 +5,7 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import { EventLoopTurns } from '../event-loop-turns.js';
-import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
+import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { headerBatches, wholeMessages } from './content-reader.js';
 import { compareDay, localWallClock, parseDateHeader } from './dates.js';
@@ -112,18 +112,30 @@ export function sentWallClock(fields: HeaderField[]): number {
  * 53-message folder matches nothing, where RFC 3501 would give message 53); a lone `*` is the last
  * message. UID sets follow RFC 3501.
  */
-function sequenceContains(set: SequenceSet, sequence: number, count: number): boolean {
-  return set.some((range) => {
-    if (range.from === null && range.to === null) return sequence === count;
-    const low = Math.min(range.from ?? Infinity, range.to ?? Infinity);
-    const high = Math.max(range.from ?? Infinity, range.to ?? Infinity);
-    return sequence >= low && sequence <= high;
-  });
+function dovecotSequenceSet(set: SequenceSet, count: number): SequenceSet {
+  return set.map((range) =>
+    range.from === null && range.to === null ? { from: count, to: count } : { from: range.from ?? Infinity, to: range.to ?? Infinity },
+  );
 }
 
 interface FolderFacts {
   count: number;
   largestUid: number;
+}
+
+type SetKey = Extract<SearchKey, { kind: 'uid' | 'sequence' }>;
+/** A key's set, prepared once per search rather than walked range by range for every message. */
+const setMatchers = new WeakMap<SetKey, { folder: FolderFacts; contains: (value: number) => boolean }>();
+
+function setMatcher(key: SetKey, folder: FolderFacts): (value: number) => boolean {
+  let prepared = setMatchers.get(key);
+  if (!prepared || prepared.folder !== folder) {
+    const contains =
+      key.kind === 'uid' ? sequenceSetMatcher(key.set, folder.largestUid) : sequenceSetMatcher(dovecotSequenceSet(key.set, folder.count), folder.count);
+    prepared = { folder, contains };
+    setMatchers.set(key, prepared);
+  }
+  return prepared.contains;
 }
 
 export function matchesKey(key: SearchKey, message: MessageContent, folder: FolderFacts): boolean {
@@ -143,9 +155,9 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
     case 'recent':
       return false; // a snapshot is never new to anyone
     case 'sequence':
-      return sequenceContains(key.set, message.sequence, folder.count);
+      return setMatcher(key, folder)(message.sequence);
     case 'uid':
-      return sequenceSetContains(key.set, message.ref.uid, folder.largestUid);
+      return setMatcher(key, folder)(message.ref.uid);
     case 'size':
       return key.comparison === 'larger' ? message.ref.size > key.size : message.ref.size < key.size;
     case 'date': {
