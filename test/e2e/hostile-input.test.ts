@@ -139,7 +139,7 @@ describe('one client cannot freeze the others', () => {
     ['SORT of the whole folder', 'SORT (SUBJECT) UTF-8 ALL'],
     ['THREAD of the whole folder', 'THREAD REFERENCES UTF-8 ALL'],
     ['UID FETCH of a set of 10,000 ranges', `UID FETCH ${MANY_RANGES} (FLAGS)`],
-    ['SEARCH of a set of 10,000 ranges', `SEARCH UID ${MANY_RANGES} ${MANY_RANGES.replace(/1,/g, '2,')}`],
+    ['SEARCH of a set of 10,000 ranges', `SEARCH ${MANY_RANGES}`],
   ])(`another client's NOOPs are answered within ${NOOP_BOUND_MS} ms (or a quarter of the command's time) during %s (${BIG_COUNT} messages)`, async (_name, command) => {
     const { worstMs, noops, reply, commandMs } = await noopLatencyDuring(command);
     expect(reply).toMatch(/^HEAVY9 OK/);
