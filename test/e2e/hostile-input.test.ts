@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import fc from 'fast-check';
 import type { ImapFlow } from 'imapflow';
 import { generateMessage } from '../../src/testbed/corpus.js';
+import { testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 import { Wire } from './wire.js';
 
@@ -55,7 +56,6 @@ beforeAll(async () => {
       await live.append('INBOX', Buffer.from(`From: a@example.com\r\nSubject: ${subject}\r\n\r\nbody ${subject}\r\n`));
     }
     await live.mailboxCreate('Big');
-    const { testbedFromEnv } = await import('../../src/testbed/dovecot.js');
     writeMaildirFolder(testbedFromEnv().root, ACCOUNT, 'Big', BIG_COUNT);
   };
   server = await startSnapshotServer({ accounts: [{ user: ACCOUNT, password: PASSWORD, seed }] });
