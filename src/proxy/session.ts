@@ -13,9 +13,10 @@ import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
 import type { ResponsePiece } from './fetch/pieces.js';
 import { CommandReader } from './protocol/command-reader.js';
 import { parseCommand } from './protocol/parser.js';
-import { ConnectionClosedError, ResponseWriter } from './protocol/response-writer.js';
-import { line, respText } from './protocol/format.js';
+import { ConnectionClosedError, ResponseWriter, continuationLine, statusLine } from './protocol/response-writer.js';
+import { line } from './protocol/format.js';
 import { dispatch } from './dispatcher.js';
+import { EventLoopTurns } from './event-loop-turns.js';
 import type { CommandResult } from './command.js';
 
 export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
@@ -150,7 +151,7 @@ export class Session {
 
   /** `+ text`, flushed at once (the client waits for it). */
   async continuation(text: string): Promise<void> {
-    await this.write([line(`+ ${text}`)]);
+    await this.write([continuationLine(text)]);
   }
 
   /** One raw client line (IDLE's DONE, an AUTHENTICATE response); null when the connection ended. */
@@ -187,7 +188,7 @@ export class Session {
     // A client that stopped reading mid-response must not hold up a shutdown: give it 2 s.
     let timer: NodeJS.Timeout | undefined;
     const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
-    await Promise.race([this.writer.write([line(`* BYE ${text}`)]).catch(() => undefined), patience]);
+    await Promise.race([this.writer.write([statusLine(null, 'BYE', undefined, text)]).catch(() => undefined), patience]);
     clearTimeout(timer);
     this.endTransport();
   }
@@ -234,7 +235,11 @@ export class Session {
   private async serve(): Promise<void> {
     this.touch();
     await this.write([line(`* OK [CAPABILITY ${this.capabilities().join(' ')}] Mail Time Machine ready (read-only snapshots)`)]);
+    // Pipelined commands are read from the buffer without waiting for I/O: thousands of them in
+    // one burst must still let other sessions in between.
+    const turns = new EventLoopTurns();
     while (!this.closing && this.state !== 'logout') {
+      await turns.pause();
       const frame = await this.reader.readCommand();
       if (!frame || this.closing) return;
       this.touch();
@@ -266,7 +271,7 @@ export class Session {
   /** Writes the tagged (or, without a usable tag, untagged) completion. */
   private async answer(tag: string | null, result: CommandResult): Promise<void> {
     try {
-      await this.write([line(`${tag ?? '*'} ${result.status} ${respText(result.code, result.text)}`)]);
+      await this.write([statusLine(tag, result.status, result.code, result.text)]);
     } catch (error) {
       if (!(error instanceof ConnectionClosedError)) throw error;
       this.closing = true;

@@ -8,6 +8,7 @@ import type { ResponsePiece } from '../fetch/pieces.js';
 import { changedSince } from '../protocol/modseq.js';
 import { messagesInSet } from './message-set.js';
 import { vanishedUids } from './vanished.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 
 /** One socket write per this much of small responses (a header sync is thousands of ~1 KiB answers). */
 const BATCH_BYTES = 64 * 1024;
@@ -75,8 +76,11 @@ function fetchLike(name: string, uid: boolean) {
       let batchBytes = 0;
       // Messages whose stored copy is damaged: nothing of them is sent, the others still are.
       const damaged: string[] = [];
+      // A client that reads fast never makes us wait for drain: take turns with other sessions.
+      const turns = new EventLoopTurns();
       try {
         for (let index = 0; index < selected.length; index++) {
+          await turns.pause();
           let pieces: ResponsePiece[];
           try {
             pieces = await rendering[index];

@@ -1,6 +1,6 @@
 // Which messages of the selected mailbox a sequence set names: by sequence number or by UID.
 import type { OpenMailbox } from '../ports.js';
-import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
+import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
 
 /**
  * Ascending sequence numbers. UID sets simply skip UIDs that do not exist (RFC 3501 §6.4.8);
@@ -11,9 +11,10 @@ export function messagesInSet(mailbox: OpenMailbox, set: SequenceSet, uid: boole
   const count = messages.length;
   if (!uid && set.some((range) => (range.from ?? 0) > count || (range.to ?? 0) > count)) return null;
   const largest = uid ? (messages.at(-1)?.uid ?? 0) : count;
+  const contains = sequenceSetMatcher(set, largest);
   const result: number[] = [];
   for (let i = 0; i < count; i++) {
-    if (sequenceSetContains(set, uid ? messages[i].uid : i + 1, largest)) result.push(i + 1);
+    if (contains(uid ? messages[i].uid : i + 1)) result.push(i + 1);
   }
   return result;
 }

@@ -29,8 +29,3 @@ export function stringList(items: string[], nilWhenEmpty = false): string {
 export function line(text: string): Buffer {
   return Buffer.from(`${text}\r\n`);
 }
-
-/** `[CODE] text` or just `text`. */
-export function respText(code: string | undefined, text: string): string {
-  return code ? `[${code}] ${text}` : text;
-}

@@ -7,6 +7,42 @@
 import type { Writable } from 'node:stream';
 import type { ResponsePiece } from '../fetch/pieces.js';
 
+/** Longest human-readable text of a status response; longer text (an echoed argument) is cut. */
+export const MAX_RESPONSE_TEXT = 400;
+/** `{n}`, `{n+}`, `~{n}` at the end of a line: what a client takes for a literal announcement. */
+const TRAILING_LITERAL = /~?\{[0-9]*\+?\}$/;
+
+/**
+ * Text for a status response (`tag OK …`, `* BYE …`, `+ …`), where commands often echo what the
+ * client sent. Every status line is built here, so no command can forge a line, cut one short or
+ * make the client wait for a literal: control characters (CR, LF, NUL …) become `?`, the text is
+ * bounded, and a text ending like a literal announcement gets a closing `.`.
+ */
+export function safeResponseText(text: string): string {
+  let safe = withoutControls(text);
+  if (safe.length > MAX_RESPONSE_TEXT) safe = `${safe.slice(0, MAX_RESPONSE_TEXT - 3)}...`;
+  if (TRAILING_LITERAL.test(safe)) safe += '.';
+  return safe;
+}
+
+// eslint-disable-next-line no-control-regex
+const withoutControls = (text: string): string => text.replace(/[\x00-\x1f\x7f]/g, '?');
+
+/**
+ * A status response line: `tag STATUS [code] text` CRLF; `*` as the tag for untagged ones (and for
+ * a command whose tag was unreadable). The tag was checked by the parser and has no braces.
+ */
+export function statusLine(tag: string | null, status: 'OK' | 'NO' | 'BAD' | 'BYE' | 'PREAUTH', code: string | undefined, text: string): Buffer {
+  // The code is the server's own (CAPABILITY lists are long): kept whole, but still one line.
+  const resp = code ? `[${withoutControls(code)}] ${safeResponseText(text)}` : safeResponseText(text);
+  return Buffer.from(`${tag ?? '*'} ${status} ${resp}\r\n`);
+}
+
+/** A continuation request `+ text` CRLF (literal, IDLE, AUTHENTICATE). */
+export function continuationLine(text: string): Buffer {
+  return Buffer.from(`+ ${safeResponseText(text)}\r\n`);
+}
+
 export class ConnectionClosedError extends Error {
   constructor() {
     super('Connection closed');

@@ -6,8 +6,11 @@
 import type { MessageRef, OpenMailbox } from '../ports.js';
 import type { MessageStructure } from '../../snapshots/mime/structure.js';
 
-/** Header blocks per readHeaders call: few queries, yet a bounded batch at 55,000 messages. */
-export const HEADER_BATCH = 512;
+/**
+ * Header blocks per readHeaders call: few queries, yet a bounded batch at 55,000 messages. The query
+ * runs in one go on the event loop, so a batch is kept small enough to take a few milliseconds.
+ */
+export const HEADER_BATCH = 128;
 /** Whole messages being read ahead of the one being evaluated… */
 const MESSAGES_AHEAD = 4;
 /** …unless they add up to this many bytes (big messages are read one at a time). */

@@ -5,7 +5,8 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import { folderModseq } from '../protocol/modseq.js';
-import { sequenceSetContains, type SequenceSet } from '../protocol/sequence-set.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
+import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { headerBatches, wholeMessages } from './content-reader.js';
 import { compareDay, localWallClock, parseDateHeader } from './dates.js';
@@ -112,13 +113,10 @@ export function sentWallClock(fields: HeaderField[]): number {
  * 53-message folder matches nothing, where RFC 3501 would give message 53); a lone `*` is the last
  * message. UID sets follow RFC 3501.
  */
-function sequenceContains(set: SequenceSet, sequence: number, count: number): boolean {
-  return set.some((range) => {
-    if (range.from === null && range.to === null) return sequence === count;
-    const low = Math.min(range.from ?? Infinity, range.to ?? Infinity);
-    const high = Math.max(range.from ?? Infinity, range.to ?? Infinity);
-    return sequence >= low && sequence <= high;
-  });
+function dovecotSequenceSet(set: SequenceSet, count: number): SequenceSet {
+  return set.map((range) =>
+    range.from === null && range.to === null ? { from: count, to: count } : { from: range.from ?? Infinity, to: range.to ?? Infinity },
+  );
 }
 
 interface FolderFacts {
@@ -126,6 +124,21 @@ interface FolderFacts {
   largestUid: number;
   /** Every message's MODSEQ (protocol/modseq.ts); 1 when not given. */
   modseq?: bigint;
+}
+
+type SetKey = Extract<SearchKey, { kind: 'uid' | 'sequence' }>;
+/** A key's set, prepared once per search rather than walked range by range for every message. */
+const setMatchers = new WeakMap<SetKey, { folder: FolderFacts; contains: (value: number) => boolean }>();
+
+function setMatcher(key: SetKey, folder: FolderFacts): (value: number) => boolean {
+  let prepared = setMatchers.get(key);
+  if (!prepared || prepared.folder !== folder) {
+    const contains =
+      key.kind === 'uid' ? sequenceSetMatcher(key.set, folder.largestUid) : sequenceSetMatcher(dovecotSequenceSet(key.set, folder.count), folder.count);
+    prepared = { folder, contains };
+    setMatchers.set(key, prepared);
+  }
+  return prepared.contains;
 }
 
 export function matchesKey(key: SearchKey, message: MessageContent, folder: FolderFacts): boolean {
@@ -145,9 +158,9 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
     case 'recent':
       return false; // a snapshot is never new to anyone
     case 'sequence':
-      return sequenceContains(key.set, message.sequence, folder.count);
+      return setMatcher(key, folder)(message.sequence);
     case 'uid':
-      return sequenceSetContains(key.set, message.ref.uid, folder.largestUid);
+      return setMatcher(key, folder)(message.ref.uid);
     case 'size':
       return key.comparison === 'larger' ? message.ref.size > key.size : message.ref.size < key.size;
     case 'date': {
@@ -170,13 +183,16 @@ export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): P
   const messages = mailbox.messages;
   const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0, modseq: folderModseq(mailbox) };
   const matches: number[] = [];
-  const evaluate = (message: MessageContent) => {
+  // Other sessions get the event loop back every few milliseconds, however big the folder.
+  const turns = new EventLoopTurns();
+  const evaluate = async (message: MessageContent): Promise<void> => {
     if (matchesKey(program.key, message, folder)) matches.push(message.sequence);
+    await turns.pause();
   };
   if (needsBodies(program.key)) {
     let index = 0;
     for await (const { structure, raw } of wholeMessages(mailbox, messages)) {
-      evaluate(new MessageContent(messages[index], index + 1, raw, structure));
+      await evaluate(new MessageContent(messages[index], index + 1, raw, structure));
       index++;
     }
   } else if (needsContent(program.key)) {
@@ -184,12 +200,12 @@ export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): P
     let index = 0;
     for await (const headers of headerBatches(mailbox, messages)) {
       for (const header of headers) {
-        evaluate(new MessageContent(messages[index], index + 1, header));
+        await evaluate(new MessageContent(messages[index], index + 1, header));
         index++;
       }
     }
   } else {
-    messages.forEach((ref, index) => evaluate(new MessageContent(ref, index + 1, EMPTY)));
+    for (let index = 0; index < messages.length; index++) await evaluate(new MessageContent(messages[index], index + 1, EMPTY));
   }
   return matches;
 }

@@ -56,11 +56,20 @@ const HEADER_KEYS: Record<string, { field: string; match: 'address' | 'compresse
 
 const ATOM_SPECIALS = /[(){ %*"\\\]\x00-\x1f\x7f]/;
 
+/**
+ * How deeply keys may nest (NOT, OR and parenthesised lists together). Parsing and evaluating
+ * recurse once per level: without a bound, a line of 4,000 `NOT`s overflowed the stack. Real
+ * clients stay far below (an OR chain of a few dozen terms).
+ */
+export const MAX_SEARCH_DEPTH = 500;
+
 class Reader {
   private index = 0;
   constructor(
     private readonly tokens: Token[],
     readonly charset: SearchProgram['charset'],
+    /** Nesting level of the keys read here. */
+    readonly depth = 0,
   ) {}
 
   get done(): boolean {
@@ -105,11 +114,12 @@ function parseNumber(text: string, what: string): number {
   return value;
 }
 
-function parseKey(reader: Reader): SearchKey {
+function parseKey(reader: Reader, depth = reader.depth): SearchKey {
+  if (depth > MAX_SEARCH_DEPTH) throw new SearchError(`Search keys nested too deeply (limit ${MAX_SEARCH_DEPTH} levels)`);
   const token = reader.next('search key');
   if (token.type === 'list') {
     if (token.items.length === 0) throw new SearchError('Empty search key list');
-    return parseKeyList(new Reader(token.items, reader.charset));
+    return parseKeyList(new Reader(token.items, reader.charset, depth + 1));
   }
   if (token.type === 'string') throw new SearchError('Unexpected string where a search key was expected');
   if (token.section || token.partial) throw new SearchError(`Unknown search key ${token.value}`);
@@ -156,10 +166,10 @@ function parseKey(reader: Reader): SearchKey {
     case 'TEXT':
       return { kind: 'text', scope: name === 'BODY' ? 'body' : 'text', value: reader.string('search string') };
     case 'NOT':
-      return { kind: 'not', key: parseKey(reader) };
+      return { kind: 'not', key: parseKey(reader, depth + 1) };
     case 'OR': {
-      const left = parseKey(reader);
-      const right = parseKey(reader);
+      const left = parseKey(reader, depth + 1);
+      const right = parseKey(reader, depth + 1);
       return { kind: 'or', left, right };
     }
     case 'MODSEQ': {

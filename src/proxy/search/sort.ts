@@ -9,6 +9,7 @@ import { isGroupStart, parseAddressList } from '../../snapshots/mime/address.js'
 import { extractBaseSubject } from './base-subject.js';
 import { parseDateHeader } from './dates.js';
 import { headerBatches } from './content-reader.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 import { runSearch } from './evaluate.js';
 import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
@@ -121,9 +122,13 @@ export async function runSort(criteria: SortCriterion[], charset: string, progra
     rows.push({ sequence, values: criteria.map((criterion) => keyValue(message, criterion.key)) });
   };
   if (needsContent) {
+    const turns = new EventLoopTurns();
     let index = 0;
     for await (const headers of headerBatches(mailbox, matches.map((sequence) => mailbox.messages[sequence - 1]))) {
-      for (const header of headers) addRow(matches[index++], header);
+      for (const header of headers) {
+        addRow(matches[index++], header);
+        await turns.pause();
+      }
     }
   } else {
     for (const sequence of matches) addRow(sequence, Buffer.alloc(0));

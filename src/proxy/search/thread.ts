@@ -3,6 +3,7 @@
  * Answers `* THREAD (…)(…)` with sequence numbers, or UIDs for UID THREAD (program.uid).
  */
 import type { OpenMailbox } from '../ports.js';
+import { EventLoopTurns } from '../event-loop-turns.js';
 import { extractBaseSubject } from './base-subject.js';
 import { headerBatches } from './content-reader.js';
 import { runSearch } from './evaluate.js';
@@ -41,9 +42,13 @@ async function loadMessages(program: SearchProgram, mailbox: OpenMailbox): Promi
   const matches = await runSearch(program, mailbox);
   const out: ThreadMessage[] = [];
   const refs = matches.map((sequence) => mailbox.messages[sequence - 1]);
+  const turns = new EventLoopTurns();
   let index = 0;
   for await (const headers of headerBatches(mailbox, refs)) {
-    for (const header of headers) out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
+    for (const header of headers) {
+      out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
+      await turns.pause();
+    }
   }
   return out;
 }
@@ -139,7 +144,8 @@ function pruneList(list: Container[], atRoot: boolean): Container[] {
   return result;
 }
 
-function references(messages: ThreadMessage[]): Container[] {
+async function references(messages: ThreadMessage[]): Promise<Container[]> {
+  const turns = new EventLoopTurns();
   const byId = new Map<string, Container>();
   const containers: Container[] = [];
   const containerFor = (id: string): Container => {
@@ -171,6 +177,7 @@ function references(messages: ThreadMessage[]): Container[] {
       own.parent = undefined;
     }
     if (previous && previous !== own && !isAncestor(own, previous)) link(previous, own);
+    await turns.pause();
   }
   let roots = pruneList(
     containers.filter((container) => !container.parent),
@@ -190,6 +197,7 @@ function references(messages: ThreadMessage[]): Container[] {
   }
   const list = [...roots];
   for (let i = 0; i < list.length; i++) {
+    await turns.pause();
     const root = list[i];
     const subject = subjectOf(root);
     const old = subject ? table.get(subject) : undefined;
@@ -231,5 +239,5 @@ function references(messages: ThreadMessage[]): Container[] {
 /** The full `* THREAD …` line (no CRLF) for the messages the program matches. */
 export async function runThread(algorithm: 'REFERENCES' | 'ORDEREDSUBJECT', program: SearchProgram, mailbox: OpenMailbox): Promise<string> {
   const messages = await loadMessages(program, mailbox);
-  return renderThreads(algorithm === 'ORDEREDSUBJECT' ? orderedSubject(messages) : references(messages));
+  return renderThreads(algorithm === 'ORDEREDSUBJECT' ? orderedSubject(messages) : await references(messages));
 }

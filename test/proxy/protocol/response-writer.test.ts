@@ -1,5 +1,6 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { ResponseWriter, ShortPieceError } from '../../../src/proxy/protocol/response-writer.js';
+import fc from 'fast-check';
+import { continuationLine, MAX_RESPONSE_TEXT, ResponseWriter, safeResponseText, ShortPieceError, statusLine } from '../../../src/proxy/protocol/response-writer.js';
 import { quoteString } from '../../../src/proxy/protocol/format.js';
 
 describe('response writer', () => {
@@ -50,5 +51,38 @@ describe('response writer', () => {
   test('quotes strings and falls back to a literal for CR/LF', () => {
     expect(quoteString('a "b" \\c')).toBe('"a \\"b\\" \\\\c"');
     expect(quoteString('x\r\ny')).toBe('{4}\r\nx\r\ny');
+  });
+});
+
+describe('status lines (echoed client text)', () => {
+  const hostileText = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 600 }),
+    fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom('{3}', '~{3}', '{0+}', '{}', '{12}{3}', '\r\n* 999 EXISTS', '\0', '\n')).map(([a, b]) => a + b),
+    fc.tuple(fc.string({ maxLength: 500 }), fc.nat(99)).map(([a, n]) => `${'x'.repeat(MAX_RESPONSE_TEXT - 4)}{${n}}${a}`),
+  );
+  const tag = fc.option(fc.stringMatching(/^[A-Za-z0-9.]{1,10}$/), { nil: null });
+  const status = fc.constantFrom('OK' as const, 'NO' as const, 'BAD' as const, 'BYE' as const);
+  const code = fc.option(fc.oneof(fc.constantFrom('BADCHARSET (UTF-8 US-ASCII)', 'SERVERBUG'), fc.string({ maxLength: 30 })), { nil: undefined });
+
+  test('whatever the text, a status line is one bounded line that does not end in a literal announcement', () => {
+    fc.assert(
+      fc.property(tag, status, code, hostileText, (t, s, c, text) => {
+        for (const line of [statusLine(t, s, c, text).toString('utf8'), continuationLine(text).toString('utf8')]) {
+          expect(line.endsWith('\r\n')).toBe(true);
+          const body = line.slice(0, -2);
+          expect(body).not.toMatch(/[\r\n\0]/);
+          expect(body).not.toMatch(/\{[0-9]*\+?\}$/);
+          expect(safeResponseText(text).length).toBeLessThanOrEqual(MAX_RESPONSE_TEXT + 1);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test('ordinary text is left as it is', () => {
+    expect(statusLine('a1', 'OK', 'READ-ONLY', 'EXAMINE completed').toString()).toBe('a1 OK [READ-ONLY] EXAMINE completed\r\n');
+    expect(statusLine(null, 'BYE', undefined, 'Autologout').toString()).toBe('* BYE Autologout\r\n');
+    expect(continuationLine('').toString()).toBe('+ \r\n');
+    expect(statusLine('t', 'BAD', undefined, 'Unknown FETCH attribute X~{3}').toString()).toBe('t BAD Unknown FETCH attribute X~{3}.\r\n');
   });
 });

@@ -5,6 +5,7 @@
 import { parseSearchProgram, parseSortArguments, parseSortCriteria, SearchError, BADCHARSET_CODE, extractBaseSubject } from '../../../src/proxy/search/index.js';
 import fc from 'fast-check';
 import { parseAddressList, writeAddressList } from '../../../src/proxy/search/address.js';
+import { MAX_SEARCH_DEPTH } from '../../../src/proxy/search/parse.js';
 import { parseHeader } from '../../../src/proxy/search/message-parts.js';
 import { tokenize } from './harness.js';
 
@@ -159,6 +160,28 @@ describe('hostile input', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('refuses keys nested deeper than the bound with a SearchError (BAD), at any mix of NOT, OR and lists', () => {
+    // Flat NOT / OR chains with up to 50 parenthesised levels mixed in (the command parser has
+    // its own, smaller bound on parentheses).
+    const nested = fc
+      .tuple(fc.array(fc.constantFrom('NOT ', 'OR ALL ', 'OR (ALL) '), { minLength: MAX_SEARCH_DEPTH + 1, maxLength: 3000 }), fc.array(fc.nat(), { maxLength: 50 }))
+      .map(([flat, opens]) => {
+        const prefixes: string[] = [...flat];
+        for (const at of opens) prefixes.splice(at % (prefixes.length + 1), 0, 'NOT (');
+        return { text: prefixes.join(''), lists: opens.length };
+      });
+    fc.assert(
+      fc.property(nested, ({ text, lists }) => {
+        const error = refusal(() => parse(`${text}ALL${')'.repeat(lists)}`));
+        expect(error.status).toBe('BAD');
+        expect(error.message).toMatch(/nested too deeply/);
+      }),
+      { numRuns: 50 },
+    );
+    // At the bound itself, still a program.
+    expect(parse(`${'NOT '.repeat(MAX_SEARCH_DEPTH)}ALL`).key.kind).toBe('not');
   });
 
   it('reads any address header text without throwing or looping', () => {
