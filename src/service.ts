@@ -27,6 +27,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
   const recovery = new RecoveryService({ config, store, logger });
   const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery), { daySeparator: config.server.daySeparator }), {
     upstream: { host: config.upstream.host, port: config.upstream.port, tls: config.upstream.tls, rejectUnauthorized: config.upstream.rejectUnauthorized },
+    forwardClientIp: config.upstream.forwardClientIp,
     cacheSeconds: config.auth.cacheSeconds,
     failureDelayMs: config.auth.failureDelayMs,
     daySeparator: config.server.daySeparator,
@@ -34,8 +35,8 @@ export async function startService(config: Config, store: Store, logger: Logger,
     logger,
   });
   const countedLogins: LoginService = {
-    async login(user, password, remoteAddress) {
-      const result = await loginService.login(user, password, remoteAddress);
+    async login(user, password, remoteAddress, remotePort) {
+      const result = await loginService.login(user, password, remoteAddress, remotePort);
       metrics.login(result.ok ? 'ok' : result.code === 'LIMIT' ? 'limited' : result.code === 'UNAVAILABLE' ? 'unavailable' : 'failed');
       return result;
     },
@@ -49,6 +50,8 @@ export async function startService(config: Config, store: Store, logger: Logger,
     maxLiteralBytes: config.server.maxLiteralBytes,
     idleTimeoutSeconds: config.server.idleTimeoutSeconds,
     maxConnectionsPerIp: config.server.maxConnectionsPerIp,
+    maxConnections: config.server.maxConnections,
+    preAuthTimeoutSeconds: config.server.preAuthTimeoutSeconds,
     loginService: countedLogins,
     logger,
   });

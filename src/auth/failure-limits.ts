@@ -5,9 +5,12 @@
  * In memory by default; over Redis when a URL is given, so every server instance sees the same
  * counts and a lockout on one applies on all.
  */
-import { isIPv6 } from 'node:net';
 import { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { addressBlock } from '../client-address.js';
+
+// Kept importable from here: the limits count clients by it.
+export { addressBlock };
 
 export interface FailureLimit {
   /** Failures allowed within the window; reaching it locks the key. */
@@ -248,21 +251,4 @@ export class FailureLimits {
       this.redis.disconnect();
     }
   }
-}
-
-/**
- * The unit one client is counted by: an IPv4 address (also when written IPv4-mapped, as a
- * dual-stack listener reports it), or the /64 of an IPv6 address, since one host usually owns a
- * whole /64 and could otherwise rotate through addresses to dodge the limit.
- */
-export function addressBlock(address: string): string {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return mapped[1]!;
-  if (!isIPv6(address)) return address;
-  const [head = '', tail = ''] = address.split('%')[0]!.split('::');
-  const headGroups = head ? head.split(':') : [];
-  const tailGroups = address.includes('::') && tail ? tail.split(':') : [];
-  const missing = 8 - headGroups.length - tailGroups.length;
-  const groups = address.includes('::') ? [...headGroups, ...Array<string>(missing).fill('0'), ...tailGroups] : headGroups;
-  return `${groups.slice(0, 4).map((group) => group.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
 }

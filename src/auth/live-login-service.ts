@@ -5,7 +5,7 @@
  */
 import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
 import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope } from './failure-limits.js';
-import { type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from './live-verifier.js';
+import { type ClientOrigin, type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from './live-verifier.js';
 import { parseLoginName } from './login-name.js';
 import { SuccessCache } from './success-cache.js';
 
@@ -20,6 +20,11 @@ export interface AuthLogger {
 
 export interface LiveLoginOptions {
   upstream: LiveServer;
+  /**
+   * Tell the live server the user's address and port with each check (IMAP ID `x-originating-ip`;
+   * default true), so its per-address penalties fall on the guessing client, not on everyone.
+   */
+  forwardClientIp?: boolean;
   /** How long a successful login is remembered (default 300 s; 0 turns the cache off). */
   cacheSeconds?: number;
   /** Pause before answering a failed or refused attempt (default 1500 ms). */
@@ -51,6 +56,7 @@ const silentLogger: AuthLogger = { info: () => undefined, warn: () => undefined 
 
 export class LiveLoginService implements LoginService {
   private readonly upstream: LiveServer;
+  private readonly forwardClientIp: boolean;
   private readonly failureDelayMs: number;
   private readonly daySeparator: string;
   private readonly verify: VerifyPassword;
@@ -71,6 +77,7 @@ export class LiveLoginService implements LoginService {
     options: LiveLoginOptions,
   ) {
     this.upstream = options.upstream;
+    this.forwardClientIp = options.forwardClientIp ?? true;
     this.failureDelayMs = options.failureDelayMs ?? 1500;
     this.daySeparator = options.daySeparator ?? '#';
     this.verify = options.verify ?? verifyWithLiveServer;
@@ -81,7 +88,7 @@ export class LiveLoginService implements LoginService {
     );
   }
 
-  async login(user: string, password: string, remoteAddress: string): Promise<LoginResult> {
+  async login(user: string, password: string, remoteAddress: string, remotePort?: number): Promise<LoginResult> {
     const name = parseLoginName(user, this.daySeparator);
     // A malformed name still counts against the address; '' stands for "no account".
     const account = name?.account ?? '';
@@ -107,7 +114,7 @@ export class LiveLoginService implements LoginService {
       if (check.failuresCounted) await this.limits.forgive(account, remoteAddress);
       judgement = { kind: 'verified' };
     } else {
-      judgement = await this.judgeOnce(account, password, fingerprint, remoteAddress);
+      judgement = await this.judgeOnce(account, password, fingerprint, { address: remoteAddress, port: remotePort });
     }
 
     switch (judgement.kind) {
@@ -137,11 +144,11 @@ export class LiveLoginService implements LoginService {
   }
 
   /** One judgement per account + client + password at a time; latecomers share its answer. */
-  private judgeOnce(account: string, password: string, fingerprint: Buffer, remoteAddress: string): Promise<Judgement> {
-    const key = `${account}\0${addressBlock(remoteAddress)}\0${fingerprint.toString('base64')}`;
+  private judgeOnce(account: string, password: string, fingerprint: Buffer, client: ClientOrigin): Promise<Judgement> {
+    const key = `${account}\0${addressBlock(client.address)}\0${fingerprint.toString('base64')}`;
     const running = this.attempts.get(key);
     if (running) return running;
-    const judging = this.judge(account, password, fingerprint, remoteAddress).finally(() => this.attempts.delete(key));
+    const judging = this.judge(account, password, fingerprint, client).finally(() => this.attempts.delete(key));
     this.attempts.set(key, judging);
     return judging;
   }
@@ -150,11 +157,12 @@ export class LiveLoginService implements LoginService {
    * Counts the attempt as a failure until the live server answers (so a burst of different
    * guesses cannot all slip past the limit), then settles it by that answer.
    */
-  private async judge(account: string, password: string, fingerprint: Buffer, remoteAddress: string): Promise<Judgement> {
+  private async judge(account: string, password: string, fingerprint: Buffer, client: ClientOrigin): Promise<Judgement> {
+    const remoteAddress = client.address;
     const verdict = await this.limits.begin(account, remoteAddress);
     if (!verdict.allowed) return { kind: 'limit', scope: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds };
     const { reservation } = verdict;
-    const { verification, shared } = await this.verifyOnce(account, password, fingerprint);
+    const { verification, shared } = await this.verifyOnce(account, password, fingerprint, client);
     const { result, detail } = verification;
     if (result === 'unavailable') {
       await this.limits.settle(reservation, 'not-judged');
@@ -173,18 +181,18 @@ export class LiveLoginService implements LoginService {
   }
 
   /** One live check per account + password at a time; latecomers share its answer. */
-  private async verifyOnce(account: string, password: string, fingerprint: Buffer): Promise<{ verification: Verification; shared: boolean }> {
+  private async verifyOnce(account: string, password: string, fingerprint: Buffer, client: ClientOrigin): Promise<{ verification: Verification; shared: boolean }> {
     const key = `${account}\0${fingerprint.toString('base64')}`;
     const running = this.pending.get(key);
     if (running) return { verification: await running, shared: true };
-    const check = this.verifySafely(account, password).finally(() => this.pending.delete(key));
+    const check = this.verifySafely(account, password, client).finally(() => this.pending.delete(key));
     this.pending.set(key, check);
     return { verification: await check, shared: false };
   }
 
-  private async verifySafely(account: string, password: string): Promise<Verification> {
+  private async verifySafely(account: string, password: string, client: ClientOrigin): Promise<Verification> {
     try {
-      return await this.verify(this.upstream, account, password);
+      return await this.verify(this.upstream, account, password, this.forwardClientIp ? client : undefined);
     } catch (error) {
       // A replacement verifier may throw; its message is not trusted to be free of the password.
       return { result: 'unavailable', detail: `verifier failed (${error instanceof Error ? error.name : typeof error})` };

@@ -1,9 +1,11 @@
 /**
- * Checks a user's password by logging in to the live IMAP server (imapflow: connect, LOGIN or
+ * Checks a user's password by logging in to the live IMAP server (imapflow: connect, ID, LOGIN or
  * AUTHENTICATE PLAIN as the server offers, LOGOUT). The answer separates "the server said no"
  * from "we could not ask", because only the first may count as a failed password.
  */
+import { isIP } from 'node:net';
 import { ImapFlow } from 'imapflow';
+import { plainAddress } from '../client-address.js';
 import { imapTransportOptions } from '../config/upstream-transport.js';
 
 /** How we reach the live server. `tls: none` never upgrades, `starttls` insists on the upgrade. */
@@ -27,8 +29,17 @@ export interface Verification {
   detail: string;
 }
 
-/** The shape of the check, so the login service can be given a counting wrapper in tests. */
-export type VerifyPassword = (upstream: LiveServer, user: string, password: string) => Promise<Verification>;
+/** Where the user whose password is checked connects from. */
+export interface ClientOrigin {
+  address: string;
+  port?: number;
+}
+
+/**
+ * The shape of the check, so the login service can be given a counting wrapper in tests. With a
+ * `client`, the live server is told the user's address before the login (see originatingClient).
+ */
+export type VerifyPassword = (upstream: LiveServer, user: string, password: string, client?: ClientOrigin) => Promise<Verification>;
 
 export const DEFAULT_VERIFY_TIMEOUT_MS = 10_000;
 
@@ -50,7 +61,7 @@ interface ImapFlowFailure {
   authenticationFailed?: unknown;
 }
 
-export async function verifyWithLiveServer(upstream: LiveServer, user: string, password: string): Promise<Verification> {
+export async function verifyWithLiveServer(upstream: LiveServer, user: string, password: string, origin?: ClientOrigin): Promise<Verification> {
   // An empty password cannot be right, and imapflow would refuse to send it anyway.
   if (password === '') return { result: 'rejected', detail: 'empty password' };
   const timeoutMs = upstream.timeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
@@ -59,6 +70,7 @@ export async function verifyWithLiveServer(upstream: LiveServer, user: string, p
     port: upstream.port,
     ...imapTransportOptions(upstream.tls, upstream.rejectUnauthorized ?? true, upstream.servername),
     auth: { user, pass: password },
+    ...(origin && { clientInfo: originatingClient(origin) }),
     // imapflow's own log lines carry server text and command shapes; we log one line of our own.
     logger: false,
     // Logs out right after a successful authentication: connect() is the whole check.
@@ -89,6 +101,24 @@ export async function verifyWithLiveServer(upstream: LiveServer, user: string, p
     clearTimeout(timer);
     client.close();
   }
+}
+
+/**
+ * The ID fields (RFC 2971) that name the user's own address and port, sent before LOGIN. Every
+ * check comes from our one address, so a server that penalises addresses after failed logins
+ * (Dovecot: up to 15 s per attempt) would otherwise slow down every user for one attacker's
+ * guesses. Dovecot believes these fields only from `login_trusted_networks`, then penalises and
+ * logs the real client; servers that do not know them ignore them.
+ */
+export function originatingClient(client: ClientOrigin): Record<string, string> {
+  const address = plainAddress(client.address);
+  // Only a well-formed address travels; anything else would be the client's text in our command.
+  if (isIP(address) === 0) return {};
+  const fields: Record<string, string> = { 'x-originating-ip': address };
+  if (client.port !== undefined && Number.isInteger(client.port) && client.port > 0 && client.port < 65536) {
+    fields['x-originating-port'] = String(client.port);
+  }
+  return fields;
 }
 
 function classifyFailure(error: unknown, secrets: [user: string, password: string]): Verification {

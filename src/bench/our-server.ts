@@ -20,7 +20,7 @@ export async function startOurServer(options: { dir: string; storePath: string; 
       upstream: { host: options.upstreamHost, port: options.upstreamPort, tls: 'none' },
       store: { path: options.storePath },
       // Loopback only; thousands of idle connections from one address are the point of one test.
-      server: { host: '127.0.0.1', port: 0, allowPlaintextAuth: true, maxConnectionsPerIp: 100000 },
+      server: { host: '127.0.0.1', port: 0, allowPlaintextAuth: true, maxConnectionsPerIp: 100000, maxConnections: 100000 },
       auth: { cacheSeconds: 3600, failureDelayMs: 0 },
       log: { level: 'silent' },
     }),

@@ -34,6 +34,11 @@ export const configSchema = z
         tls: z.enum(['none', 'starttls', 'implicit']).default('none'),
         rejectUnauthorized: z.boolean().default(true),
         timeoutSeconds: z.number().positive().default(30),
+        /**
+         * Tell the live server, when a user's password is checked, which address the user connects
+         * from (IMAP ID `x-originating-ip`), so its per-address penalties hit that client, not us.
+         */
+        forwardClientIp: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
@@ -76,6 +81,10 @@ export const configSchema = z
         maxLiteralBytes: z.number().int().min(1024).default(65536),
         idleTimeoutSeconds: z.number().int().min(1).default(1800),
         maxConnectionsPerIp: z.number().int().min(1).default(50),
+        /** All open IMAP connections together, whatever their addresses. */
+        maxConnections: z.number().int().min(1).default(5000),
+        /** From connecting to a completed login; then idleTimeoutSeconds applies. */
+        preAuthTimeoutSeconds: z.number().int().min(1).default(60),
         daySeparator: z.string().length(1).default('#'),
       })
       .strict()

@@ -82,7 +82,10 @@ export type LoginResult =
   | { ok: true; account: string; view: SnapshotView }
   | { ok: false; code: 'AUTHENTICATIONFAILED' | 'UNAVAILABLE' | 'LIMIT'; text: string };
 
-/** Verifies a login (normally against the live server) and hands back the session's view. */
+/**
+ * Verifies a login (normally against the live server) and hands back the session's view. The
+ * client's address and port say who is trying: limits count by them, and the live server may be told.
+ */
 export interface LoginService {
-  login(user: string, password: string, remoteAddress: string): Promise<LoginResult>;
+  login(user: string, password: string, remoteAddress: string, remotePort?: number): Promise<LoginResult>;
 }

@@ -1,13 +1,14 @@
 /**
  * The IMAP listeners: plain (with STARTTLS when a certificate is configured) and implicit TLS.
- * Owns connection bookkeeping — per-IP limits, the shutdown path — and hands each connection to a
- * Session. Storage and authentication come in through the LoginService only.
+ * Owns connection bookkeeping — connections per client and in all, the shutdown path — and hands
+ * each connection to a Session. Storage and authentication come in through the LoginService only.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { ConnectionLimits } from './connection-limits.js';
 import type { LoginService } from './ports.js';
 import { metrics } from '../metrics.js';
 import { Session, type SessionSettings } from './session.js';
@@ -24,7 +25,12 @@ export interface ImapServerOptions {
   idleTimeoutSeconds?: number;
   /** Interval of the IDLE keep-alive line (default 120 s). */
   idleKeepAliveSeconds?: number;
+  /** Connections of one client: one IPv4 address or one IPv6 /64 (default 50). */
   maxConnectionsPerIp?: number;
+  /** Connections of all clients together (default 5000). */
+  maxConnections?: number;
+  /** Time a connection has from its start to a completed login (default 60 s). */
+  preAuthTimeoutSeconds?: number;
   loginService: LoginService;
   logger: Logger;
 }
@@ -55,10 +61,10 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     maxLiteralBytes: options.maxLiteralBytes ?? 65_536,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? 1800,
     idleKeepAliveSeconds: options.idleKeepAliveSeconds ?? 120,
+    preAuthTimeoutSeconds: options.preAuthTimeoutSeconds ?? 60,
   };
-  const maxPerIp = options.maxConnectionsPerIp ?? 50;
+  const limits = new ConnectionLimits(options.maxConnectionsPerIp ?? 50, options.maxConnections ?? 5000);
   const sessions = new Set<Session>();
-  const perIp = new Map<string, number>();
   // Ids stay unique across restarts and between instances sharing one log store.
   const instanceTag = randomBytes(3).toString('hex');
   let nextId = 1;
@@ -72,11 +78,16 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       socket.on('error', (error) => log.debug({ err: error }, 'connection error'));
       log[level]({ reason: text }, 'connection refused');
       socket.end(`* BYE ${text}\r\n`);
+      // Half-open sockets are allowed: a peer that never closes its side must not keep this one.
+      setTimeout(() => socket.destroy(), 5000).unref();
     };
     if (closing) return refuse('Server shutting down', 'info');
-    const count = perIp.get(ip) ?? 0;
-    if (count >= maxPerIp) return refuse('Too many connections from your address; close some and try again', 'warn');
-    perIp.set(ip, count + 1);
+    const admission = limits.admit(ip);
+    if (!admission.admitted) {
+      return admission.reason === 'total'
+        ? refuse('Server busy: too many connections; try again in a few minutes', 'warn')
+        : refuse('Too many connections from your address; close some and try again', 'warn');
+    }
     socket.setNoDelay(true);
     // IDLE sessions are never auto-logged-out; TCP keep-alive notices peers that vanished.
     socket.setKeepAlive(true, 60_000);
@@ -88,16 +99,20 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       sessions.delete(session);
       metrics.connectionClosed();
       metrics.bytesSent(socket.bytesWritten);
-      const left = (perIp.get(ip) ?? 1) - 1;
-      if (left > 0) perIp.set(ip, left);
-      else perIp.delete(ip);
+      limits.release(admission.client);
     });
   }
 
-  const plainServer = net.createServer((socket) => accept(socket, false));
+  // allowHalfOpen: a client may send its commands and shut its sending side (`shutdown(SHUT_WR)`,
+  // `socket.end()`); every command received is still answered before the connection closes.
+  const plainServer = net.createServer({ allowHalfOpen: true }, (socket) => accept(socket, false));
   const tlsServer =
     tlsOptions && options.tls?.port !== undefined
-      ? tls.createServer(tlsOptions, (socket) => accept(socket, true))
+      ? tls.createServer(
+          // A handshake that never finishes holds a socket outside the session count: bound it like a login.
+          { ...tlsOptions, allowHalfOpen: true, handshakeTimeout: Math.min(120, settings.preAuthTimeoutSeconds) * 1000 },
+          (socket) => accept(socket, true),
+        )
       : null;
   plainServer.on('error', (error) => logger.error({ err: error }, 'IMAP listener error'));
   tlsServer?.on('error', (error) => logger.error({ err: error }, 'IMAPS listener error'));

@@ -33,6 +33,8 @@ export interface SessionSettings {
   idleTimeoutSeconds: number;
   /** Interval of `* OK Still here` during IDLE. */
   idleKeepAliveSeconds: number;
+  /** Time from connecting to a completed login, however active the client is. */
+  preAuthTimeoutSeconds: number;
 }
 
 const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
@@ -73,6 +75,7 @@ export class Session {
   private readonly writer: ResponseWriter;
   private untaggedQueue: Buffer[] = [];
   private autologoutTimer: NodeJS.Timeout | null = null;
+  private preAuthTimer: NodeJS.Timeout | null = null;
   private closing = false;
   /** A command is running (a long download, IDLE): autologout waits for it to finish. */
   private busy = false;
@@ -100,6 +103,10 @@ export class Session {
     return this.transport.remoteAddress ?? '';
   }
 
+  get remotePort(): number | undefined {
+    return this.transport.remotePort;
+  }
+
   /** Greets the client and serves commands until the connection ends; never rejects. */
   start(): Promise<void> {
     const opened = Date.now();
@@ -107,6 +114,13 @@ export class Session {
     // Layers below (login checks, views, restores) log with the server-wide logger; the context
     // adds this session's id and address to their lines too.
     const context = { session: this.id, remote: this.remoteAddress };
+    // Counted from the start, not from the last input: a client trickling bytes must still log in
+    // within the limit, so unauthenticated connections cannot pile up for the 30-minute autologout.
+    this.preAuthTimer = setTimeout(() => {
+      if (this.state !== 'not-authenticated') return;
+      this.log.info({ seconds: this.settings.preAuthTimeoutSeconds }, 'disconnected: no login in time');
+      void this.bye('Too long without logging in; connect again when ready');
+    }, this.settings.preAuthTimeoutSeconds * 1000);
     this.finished = logContext
       .run(context, () => this.serve())
       .catch((error) => {
@@ -166,6 +180,7 @@ export class Session {
     this.account = account;
     this.view = view;
     this.state = 'authenticated';
+    this.clearPreAuthTimer();
     this.log = this.log.child({ account });
   }
 
@@ -296,9 +311,15 @@ export class Session {
     setTimeout(() => transport.destroy(), 5000).unref();
   }
 
+  private clearPreAuthTimer(): void {
+    if (this.preAuthTimer) clearTimeout(this.preAuthTimer);
+    this.preAuthTimer = null;
+  }
+
   private destroy(): void {
     if (this.autologoutTimer) clearTimeout(this.autologoutTimer);
     this.autologoutTimer = null;
+    this.clearPreAuthTimer();
     this.selected = null;
     this.view = null;
     if (!this.transport.destroyed) this.endTransport();

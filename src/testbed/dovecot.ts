@@ -28,7 +28,15 @@ export interface StartOptions {
   masterPassword?: string;
   /** Dovecot quota rule for every user, e.g. "100M"; "0" = unlimited. */
   quota?: string;
+  /**
+   * Keep Dovecot's per-address penalty after failed logins (up to 15 s per attempt), as production
+   * servers have it. Off by default: tests send wrong passwords from one address on purpose.
+   */
+  authPenalty?: boolean;
 }
+
+/** The listener the shared config turns off (mode 0) to disable the penalty; 0600 is Dovecot's default. */
+const PENALTY_OFF = /(unix_listener anvil-auth-penalty \{\s*mode = )0(\s)/;
 
 function projectRoot(): string {
   // src/testbed or dist/testbed → project root
@@ -97,7 +105,7 @@ export async function startDovecot(options: StartOptions = {}): Promise<DovecotT
     for (const dir of ['mail', 'home']) chownSync(join(root, dir), ids.uid, ids.gid);
   }
   const template = readFileSync(join(projectRoot(), 'config', 'dovecot', 'dovecot.conf'), 'utf8');
-  const config = template
+  let config = template
     .replaceAll('@@ROOT@@', root)
     .replaceAll('@@HOST@@', host)
     .replaceAll('@@PORT@@', String(port))
@@ -106,6 +114,10 @@ export async function startDovecot(options: StartOptions = {}): Promise<DovecotT
     .replaceAll('@@MAIL_USER@@', mailUser)
     .replaceAll('@@MAIL_GROUP@@', mailGroup)
     .replaceAll('@@QUOTA@@', options.quota ?? '0');
+  if (options.authPenalty) {
+    if (!PENALTY_OFF.test(config)) throw new Error('config/dovecot/dovecot.conf no longer turns the auth penalty off where expected');
+    config = config.replace(PENALTY_OFF, '$10600$2');
+  }
   writeFileSync(join(root, 'dovecot.conf'), config);
   writeFileSync(join(root, 'master-users'), `${masterUser}:{PLAIN}${masterPassword}::::::\n`, { mode: 0o644 });
   if (!existsSync(join(root, 'users'))) writeFileSync(join(root, 'users'), '', { mode: 0o644 });

@@ -1,6 +1,9 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
-import { type LiveServer, verifyWithLiveServer } from '../../src/auth/live-verifier.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { type LiveServer, originatingClient, verifyWithLiveServer } from '../../src/auth/live-verifier.js';
 
 const testbed = testbedFromEnv();
 // Dovecot slows repeated failures from one address down (auth penalty, up to 15 s): allow for it.
@@ -154,5 +157,26 @@ describe('verifyWithLiveServer against broken servers', () => {
     } finally {
       await closeServer(server);
     }
+  });
+});
+
+describe('telling the live server where the user connects from', () => {
+  test('Dovecot, trusting our address, logs the forwarded client address and port', async () => {
+    const result = await verifyWithLiveServer(upstream, 'verifier-alice', PASSWORD, { address: '::ffff:127.0.0.77', port: 40077 });
+    expect(result.result).toBe('ok');
+    const log = readFileSync(join(testbed.root, 'dovecot.log'), 'utf8');
+    expect(log).toMatch(/Login: user=<verifier-alice>.*rip=127\.0\.0\.77,/);
+  });
+
+  test('only a well-formed address and port travel, IPv4-mapped addresses unmapped', () => {
+    expect(originatingClient({ address: '::ffff:192.0.2.1', port: 5000 })).toEqual({ 'x-originating-ip': '192.0.2.1', 'x-originating-port': '5000' });
+    expect(originatingClient({ address: '2001:db8::1' })).toEqual({ 'x-originating-ip': '2001:db8::1' });
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.ipV4(), fc.ipV6()), fc.oneof(fc.integer(), fc.double(), fc.constant(undefined)), (address, port) => {
+        const fields = originatingClient({ address, port });
+        for (const value of Object.values(fields)) expect(value).toMatch(/^[0-9a-fA-F:.]+$/);
+        if (fields['x-originating-port']) expect(Number(fields['x-originating-port'])).toBe(port);
+      }),
+    );
   });
 });

@@ -19,11 +19,15 @@ export class Wire {
     socket.on('close', () => this.close());
   }
 
-  /** Connects and waits for the greeting (`lines[0]`); `tls` connects with implicit TLS. */
-  static async connect(port: number, options: { tls?: boolean } = {}): Promise<Wire> {
+  /**
+   * Connects and waits for the greeting (`lines[0]`); `tls` connects with implicit TLS. A
+   * `localAddress` (127.0.0.2, 127.0.0.3 … on Linux loopback; plain connections) makes the server see another client.
+   */
+  static async connect(port: number, options: { tls?: boolean; localAddress?: string } = {}): Promise<Wire> {
+    const { localAddress } = options;
     const socket = options.tls
       ? tlsConnect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost' })
-      : netConnect(port, '127.0.0.1');
+      : netConnect({ host: '127.0.0.1', port, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);

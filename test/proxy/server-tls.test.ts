@@ -104,3 +104,20 @@ describe('COMPRESS=DEFLATE', () => {
     await server.close();
   });
 });
+
+test('over implicit TLS, a client that pipelines commands and then half-closes gets every answer', async () => {
+  // A login that takes a moment, as a real one does: the client's end of input arrives meanwhile.
+  const logins = fakeLoginService();
+  const slowLogin = async (...args: Parameters<typeof logins.login>) => {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    return logins.login(...args);
+  };
+  const { server, tlsPort } = await startTestServer({ allowPlaintextAuth: false, tls: { key, cert, port: 0 }, loginService: { login: slowLogin } });
+  const client = await TestClient.connect(tlsPort!, { tls: true });
+  client.write('h1 NOOP\r\nh2 LOGIN alice secret\r\nh3 NOOP\r\n');
+  client.socket.end();
+  await client.closedByServer();
+  const tagged = client.lines.filter((line) => /^h\d /.test(line));
+  expect(tagged.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['h1 OK', 'h2 OK', 'h3 OK']);
+  await server.close();
+});

@@ -1,4 +1,4 @@
-import { startTestServer, TestClient, DAY } from './commands/fakes.js';
+import { fakeLoginService, startTestServer, TestClient, DAY } from './commands/fakes.js';
 import type { ImapServer } from '../../src/proxy/server.js';
 
 describe('IMAP server', () => {
@@ -126,6 +126,70 @@ describe('IMAP server lifecycle', () => {
     expect(again.lines[0]).toMatch(/^\* OK/);
     again.end();
     kept[1].end();
+    await server.close();
+  });
+});
+
+describe('connection limits and timeouts', () => {
+  test('connections beyond the server-wide limit are turned away with BYE, whatever their addresses', async () => {
+    const { server, port } = await startTestServer({ maxConnections: 3, maxConnectionsPerIp: 10 });
+    const kept = [];
+    for (const localAddress of ['127.0.0.2', '127.0.0.3', '127.0.0.4']) kept.push(await TestClient.connect(port, { localAddress }));
+    for (const client of kept) expect(client.lines[0]).toMatch(/^\* OK/);
+    const refused = await TestClient.connect(port, { localAddress: '127.0.0.5' });
+    expect(refused.lines[0]).toMatch(/^\* BYE Server busy: too many connections/);
+    await refused.closedByServer();
+    expect(server.connectionCount()).toBe(3);
+    kept[0].end();
+    while (server.connectionCount() > 2) await new Promise((resolve) => setTimeout(resolve, 10));
+    const again = await TestClient.connect(port, { localAddress: '127.0.0.5' });
+    expect(again.lines[0]).toMatch(/^\* OK/);
+    for (const client of [again, ...kept]) client.end();
+    await server.close();
+  });
+
+  test('a connection that has not logged in within the pre-auth timeout gets BYE, however busy it keeps', async () => {
+    const { server, port } = await startTestServer({ preAuthTimeoutSeconds: 1, idleTimeoutSeconds: 10 });
+    const client = await TestClient.connect(port);
+    let n = 0;
+    // NOOPs keep the connection active: only a login lifts the pre-auth deadline, not activity.
+    while (!client.lines.some((line) => line.startsWith('* BYE')) && n < 50) {
+      client.write(`n${++n} NOOP\r\n`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await client.closedByServer();
+    expect(client.lines.find((line) => line.startsWith('* BYE'))).toMatch(/^\* BYE Too long without logging in/);
+    expect(n).toBeGreaterThan(3);
+    await server.close();
+  });
+
+  test('after login the pre-auth timeout no longer applies; the idle timeout does', async () => {
+    const { server, port } = await startTestServer({ preAuthTimeoutSeconds: 0.3, idleTimeoutSeconds: 60 });
+    const client = await TestClient.connect(port);
+    expect((await client.command('l', 'LOGIN alice secret')).at(-1)).toMatch(/^l OK/);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect((await client.command('n', 'NOOP')).at(-1)).toMatch(/^n OK/);
+    expect(client.lines.some((line) => line.startsWith('* BYE'))).toBe(false);
+    client.end();
+    await server.close();
+  });
+});
+
+describe('half-closed connections', () => {
+  test('a client that pipelines commands and then shuts its sending side gets every answer', async () => {
+    // A login that takes a moment, as a real one does: the client's end of input arrives meanwhile.
+    const logins = fakeLoginService();
+    const slowLogin = async (...args: Parameters<typeof logins.login>) => {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      return logins.login(...args);
+    };
+    const { server, port } = await startTestServer({ loginService: { login: slowLogin } });
+    const client = await TestClient.connect(port);
+    client.write(`h1 NOOP\r\nh2 LOGIN alice secret\r\nh3 SELECT "${DAY}/INBOX"\r\nh4 FETCH 1 (FLAGS)\r\nh5 NOOP\r\n`);
+    client.socket.end();
+    await client.closedByServer();
+    const tagged = client.lines.filter((line) => /^h\d /.test(line));
+    expect(tagged.map((line) => line.split(' ').slice(0, 2).join(' '))).toEqual(['h1 OK', 'h2 OK', 'h3 OK', 'h4 OK', 'h5 OK']);
     await server.close();
   });
 });

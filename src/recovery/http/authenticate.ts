@@ -47,7 +47,7 @@ export async function authenticate(req: IncomingMessage, config: Config, loginSe
   const decoded = Buffer.from(value, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon <= 0) throw unauthorized('the credentials are not in the form user:password');
-  const result = await loginService.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.socket.remoteAddress ?? '');
+  const result = await loginService.login(decoded.slice(0, colon), decoded.slice(colon + 1), req.socket.remoteAddress ?? '', req.socket.remotePort);
   if (result.ok) return { kind: 'account', account: result.account };
   switch (result.code) {
     case 'UNAVAILABLE':

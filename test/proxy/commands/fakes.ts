@@ -101,10 +101,12 @@ export class TestClient {
     this.listen(socket);
   }
 
-  static async connect(port: number, options: { tls?: boolean } = {}): Promise<TestClient> {
+  /** `localAddress` (127.0.0.2, 127.0.0.3 … on Linux loopback; plain connections) makes the server see distinct clients. */
+  static async connect(port: number, options: { tls?: boolean; localAddress?: string } = {}): Promise<TestClient> {
+    const { localAddress } = options;
     const socket = options.tls
       ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false })
-      : net.connect({ host: '127.0.0.1', port });
+      : net.connect({ host: '127.0.0.1', port, localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.tls ? 'secureConnect' : 'connect', () => resolve());
       socket.once('error', reject);
