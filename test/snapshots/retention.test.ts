@@ -179,7 +179,7 @@ test('verify passes after pruning, then names a corrupted blob and a missing one
 
   const damaged = await runMtm(['verify', '-c', config]);
   expect(damaged.code).not.toBe(0);
-  expect(damaged.stdout).toMatch(new RegExp(`${ACCOUNT}: blob ${corrupt} (unreadable|content hashes to [0-9a-f]{64}|size)`));
+  expect(damaged.stdout).toMatch(new RegExp(`${ACCOUNT}: blob ${corrupt} (damaged|unreadable|content hashes to [0-9a-f]{64}|size)`));
   expect(damaged.stdout).toContain(`${ACCOUNT}: blob ${missing} missing`);
   expect(damaged.stdout).toMatch(new RegExp(`✗ ${ACCOUNT}: \\d+ blobs checked, 2 damaged`));
   // The other account is undamaged, and verifying only it succeeds.
