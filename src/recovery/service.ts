@@ -8,7 +8,7 @@ import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
 import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
-import { restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
+import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, runRestore, type RestorePreview } from './engine.js';
 import { JobStore, type RestoreJob } from './jobs.js';
@@ -151,7 +151,12 @@ export class RecoveryService {
       job = claim.job;
       const preview = await this.checkLive(plan);
       this.jobs.update(job.id, { status: 'queued', preview, progress: { done: 0, total: planTotals(plan).messages } });
-      await this.queue.enqueue(job.id);
+      try {
+        await this.queue.enqueue(job.id);
+      } catch (error) {
+        if (error instanceof QueueUnavailableError) deny('unavailable', `restores cannot be queued right now (${error.message})`, 'try again in a few minutes; an administrator should check Redis');
+        throw error;
+      }
       this.logger.info({ account: request.account, day: request.day, jobId: job.id, toRestore: preview.toRestore }, 'restore accepted');
       return { accepted: true, jobId: job.id, preview };
     } catch (error) {
