@@ -4,7 +4,8 @@
  * restore repeated or re-run after a crash adds only what is still missing.
  */
 import type { Store } from '../snapshots/store/store.js';
-import { identityOf, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
+import { LiveConnectionLost, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
+import { splitByPresence } from './message-identity.js';
 import type { PlannedFolder, PlannedMessage, RestorePlan } from './plan.js';
 
 export interface FolderPreview {
@@ -50,25 +51,25 @@ export interface RestoreProgress {
   folder: string;
 }
 
+/**
+ * A restore stopped before the end (the live connection broke, the store failed): `result` holds
+ * what had been done, `connectionLost` says whether running it again later is the remedy.
+ */
+export class RestoreInterrupted extends Error {
+  readonly connectionLost: boolean;
+
+  constructor(
+    readonly result: RestoreResult,
+    readonly cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause));
+    this.name = 'RestoreInterrupted';
+    this.connectionLost = cause instanceof LiveConnectionLost;
+  }
+}
+
 const READ_BATCH_MESSAGES = 50;
 const READ_BATCH_BYTES = 4 * 1024 * 1024;
-
-/** Splits a folder's planned messages into those the live folder already holds and the missing ones (as multisets). */
-export function splitByPresence(messages: PlannedMessage[], present: Map<string, number>): { present: PlannedMessage[]; missing: PlannedMessage[] } {
-  const remaining = new Map(present);
-  const out = { present: [] as PlannedMessage[], missing: [] as PlannedMessage[] };
-  for (const message of messages) {
-    const key = identityOf(message);
-    const count = remaining.get(key) ?? 0;
-    if (count > 0) {
-      remaining.set(key, count - 1);
-      out.present.push(message);
-    } else {
-      out.missing.push(message);
-    }
-  }
-  return out;
-}
 
 function orderedFolders(plan: RestorePlan): PlannedFolder[] {
   // Parents before children, so a re-created hierarchy is created top-down.
@@ -111,52 +112,67 @@ export async function runRestore(
   const total = plan.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
   const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0 };
   let done = 0;
-  const liveFolders: Map<string, LiveFolder> = await live.folders();
-  for (const folder of orderedFolders(plan)) {
-    const target = live.livePath(folder.target);
-    const report = (): void => onProgress?.({ done, total, folder: folder.source });
-    const created = await live.ensureFolder(target, liveFolders);
-    const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
-    const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
-    done += split.present.length;
-    report();
-    let next = 0;
-    while (next < split.missing.length) {
-      // Read a bounded batch from the store, so a large folder never sits in memory at once.
-      const batch: PlannedMessage[] = [];
-      let bytes = 0;
-      while (next < split.missing.length && batch.length < READ_BATCH_MESSAGES && (batch.length === 0 || bytes + split.missing[next].size <= READ_BATCH_BYTES)) {
-        bytes += split.missing[next].size;
-        batch.push(split.missing[next++]);
-      }
-      const items: AppendItem[] = [];
-      const readable: PlannedMessage[] = [];
-      for (const message of batch) {
-        try {
-          items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
-          readable.push(message);
-        } catch {
-          outcome.failed += 1;
-          done += 1;
-        }
-      }
-      const stored = await live.append(target, items, (count) => {
-        done += count;
-        report();
-      });
-      for (const ok of stored) {
-        if (ok) outcome.restored += 1;
-        else {
-          outcome.failed += 1;
-          done += 1;
-        }
-      }
+  /** The folder being worked on, until its outcome is added to the result. */
+  let current: FolderOutcome | null = null;
+  try {
+    const liveFolders: Map<string, LiveFolder> = await live.folders();
+    for (const folder of orderedFolders(plan)) {
+      const target = live.livePath(folder.target);
+      const report = (): void => onProgress?.({ done, total, folder: folder.source });
+      const created = await live.ensureFolder(target, liveFolders);
+      const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
+      const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
+      current = outcome;
+      done += split.present.length;
       report();
+      let next = 0;
+      while (next < split.missing.length) {
+        // Read a bounded batch from the store, so a large folder never sits in memory at once.
+        const batch: PlannedMessage[] = [];
+        let bytes = 0;
+        while (next < split.missing.length && batch.length < READ_BATCH_MESSAGES && (batch.length === 0 || bytes + split.missing[next].size <= READ_BATCH_BYTES)) {
+          bytes += split.missing[next].size;
+          batch.push(split.missing[next++]);
+        }
+        const items: AppendItem[] = [];
+        const readable: PlannedMessage[] = [];
+        for (const message of batch) {
+          try {
+            items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
+            readable.push(message);
+          } catch {
+            outcome.failed += 1;
+            done += 1;
+          }
+        }
+        // Counted as the server confirms them, so an interruption mid-batch still reports them.
+        const stored = await live.append(target, items, (count) => {
+          outcome.restored += count;
+          done += count;
+          report();
+        });
+        for (const ok of stored) {
+          if (!ok) {
+            outcome.failed += 1;
+            done += 1;
+          }
+        }
+        report();
+      }
+      addOutcome(result, outcome);
+      current = null;
     }
-    result.folders.push(outcome);
-    result.restored += outcome.restored;
-    result.alreadyPresent += outcome.alreadyPresent;
-    result.failed += outcome.failed;
+  } catch (error) {
+    // What was done so far stays reported: the job record and the email tell the truth.
+    if (current) addOutcome(result, current);
+    throw new RestoreInterrupted(result, error);
   }
   return result;
+}
+
+function addOutcome(result: RestoreResult, outcome: FolderOutcome): void {
+  result.folders.push(outcome);
+  result.restored += outcome.restored;
+  result.alreadyPresent += outcome.alreadyPresent;
+  result.failed += outcome.failed;
 }

@@ -38,6 +38,8 @@ export interface RestoreJob {
   result?: RestoreResult;
   /** Why it was denied or failed, in words for the user. */
   reason?: string;
+  /** Its email could not be delivered yet (the live server was unreachable); sent at the next contact. */
+  noticePending?: boolean;
 }
 
 export type ClaimOutcome = { claimed: true; job: RestoreJob } | { claimed: false; conflict: 'busy'; active: RestoreJob } | { claimed: false; conflict: 'limit'; count: number };

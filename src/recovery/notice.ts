@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RestorePreview, RestoreResult } from './engine.js';
 import { describeScope, type RestoreRequest } from './request.js';
 
-export type NoticeKind = 'completed' | 'failed' | 'denied';
+export type NoticeKind = 'completed' | 'failed' | 'interrupted' | 'denied';
 
 export interface RestoreNotice {
   kind: NoticeKind;
@@ -102,9 +102,9 @@ function compose(notice: RestoreNotice): NoticeText {
     head: ['Snapshot folder', 'Restored into', 'Restored', 'Already present', 'Failed'],
     rows: result.folders.map((folder) => [folder.source, folder.target + (folder.created ? ' (re-created)' : ''), String(folder.restored), String(folder.alreadyPresent), String(folder.failed)]),
   };
-  if (notice.kind === 'failed') {
+  if (notice.kind === 'failed' || notice.kind === 'interrupted') {
     return {
-      subject: `Restore failed: ${describeScope(request.scope)} from ${request.day}`,
+      subject: `Restore ${notice.kind}: ${describeScope(request.scope)} from ${request.day}`,
       lines: [
         `Your restore of ${what} did not finish: ${notice.reason ?? 'an error occurred'}.`,
         `Before it stopped: ${counts}.`,

@@ -10,7 +10,7 @@ import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-labe
 import type { Store } from '../snapshots/store/store.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
-import { previewRestore, runRestore, type RestorePreview } from './engine.js';
+import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
 import { JobStore, type RestoreJob } from './jobs.js';
 import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
@@ -54,6 +54,23 @@ class Denied extends Error {
 function deny(code: DenialCode, reason: string, advice: string): never {
   throw new Denied({ code, reason, advice });
 }
+
+/** The email a finished job calls for (null for jobs still active). */
+function noticeOf(job: RestoreJob): RestoreNotice | null {
+  const { request, id: jobId } = job;
+  switch (job.status) {
+    case 'done':
+      return { kind: 'completed', request, jobId, result: job.result, preview: job.preview };
+    case 'interrupted':
+      return { kind: 'interrupted', request, jobId, result: job.result, reason: job.reason, advice: INTERRUPTED_ADVICE };
+    case 'failed':
+      return { kind: 'failed', request, jobId, result: job.result, reason: job.reason };
+    default:
+      return null;
+  }
+}
+
+const INTERRUPTED_ADVICE = 'ask for the same restore again once the mail server is back; messages already restored are recognised and not written twice';
 
 export class RecoveryService {
   readonly jobs: JobStore;
@@ -225,6 +242,7 @@ export class RecoveryService {
       const plan = await planRestore(this.store, request.account, request.day, request.scope, request.mode);
       const live = await LiveMailbox.open(this.config, request.account);
       try {
+        await this.deliverPendingNotices(request.account);
         const result = await runRestore(live, this.store, plan, (progress) => {
           if (Date.now() - lastWrite < PROGRESS_WRITE_MS && progress.done < progress.total) return;
           lastWrite = Date.now();
@@ -232,15 +250,38 @@ export class RecoveryService {
         });
         job = this.jobs.update(jobId, { status: 'done', result, progress: { done: job.progress.total || result.restored + result.alreadyPresent + result.failed, total: job.progress.total } });
         this.logger.info({ account: request.account, jobId, restored: result.restored, alreadyPresent: result.alreadyPresent, failed: result.failed }, 'restore done');
-        await this.notify({ kind: 'completed', request, jobId, result, preview: job.preview });
+        await this.notifyFor(job);
       } finally {
         await live.close();
       }
     } catch (error) {
+      // An interrupted restore is recorded as such, with what it had done: never as "done".
+      const interrupted = error instanceof RestoreInterrupted ? error : null;
       const reason = (error as Error).message;
-      this.jobs.update(jobId, { status: 'failed', reason });
-      this.logger.error({ account: request.account, jobId, error: reason }, 'restore failed');
-      await this.notify({ kind: 'failed', request, jobId, reason });
+      job = this.jobs.update(jobId, { status: interrupted?.connectionLost ? 'interrupted' : 'failed', reason, ...(interrupted && { result: interrupted.result }) });
+      this.logger.error({ account: request.account, jobId, status: job.status, error: reason, restored: interrupted?.result.restored }, 'restore did not finish');
+      await this.notifyFor(job);
+    }
+  }
+
+  /** The email for a finished job; when it cannot be delivered now, it is kept pending and sent later. */
+  private async notifyFor(job: RestoreJob): Promise<void> {
+    const notice = noticeOf(job);
+    if (!notice) return;
+    const delivered = await this.notify(notice);
+    if (!delivered) this.jobs.update(job.id, { noticePending: true });
+  }
+
+  /**
+   * Sends the emails that could not be delivered when their job ended (typically: the live server
+   * had gone away, which is what interrupted the restore). Called whenever the live server has just
+   * been reached for the account.
+   */
+  private async deliverPendingNotices(account: string): Promise<void> {
+    for (const job of this.jobs.list(account)) {
+      if (!job.noticePending) continue;
+      const notice = noticeOf(job);
+      if (!notice || (await this.notify(notice))) this.jobs.update(job.id, { noticePending: false });
     }
   }
 
