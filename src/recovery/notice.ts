@@ -73,6 +73,14 @@ function domainOf(from: string): string {
   return match ? match[1] : 'localhost';
 }
 
+/** A subject stays a line a mail client can show: long folder names are cut (the body has them whole). */
+const SUBJECT_SCOPE_CHARS = 120;
+
+function shorten(text: string): string {
+  const chars = [...text];
+  return chars.length <= SUBJECT_SCOPE_CHARS ? text : `${chars.slice(0, SUBJECT_SCOPE_CHARS - 1).join('')}…`;
+}
+
 interface NoticeText {
   subject: string;
   lines: string[];
@@ -85,7 +93,7 @@ function compose(notice: RestoreNotice): NoticeText {
   const where = request.mode === 'separate' ? `into a separate folder, Restored/${request.day}/…` : 'into the original folders, skipping messages that are already there';
   if (notice.kind === 'denied') {
     return {
-      subject: `Restore denied: ${describeScope(request.scope)} from ${request.day}`,
+      subject: `Restore denied: ${shorten(describeScope(request.scope))} from ${request.day}`,
       lines: [
         `Your request to restore ${what} was denied. Nothing was changed in your mailbox.`,
         '',
@@ -104,7 +112,7 @@ function compose(notice: RestoreNotice): NoticeText {
   };
   if (notice.kind === 'failed' || notice.kind === 'interrupted') {
     return {
-      subject: `Restore ${notice.kind}: ${describeScope(request.scope)} from ${request.day}`,
+      subject: `Restore ${notice.kind}: ${shorten(describeScope(request.scope))} from ${request.day}`,
       lines: [
         `Your restore of ${what} did not finish: ${notice.reason ?? 'an error occurred'}.`,
         `Before it stopped: ${counts}.`,

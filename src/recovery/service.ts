@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
-import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-label.js';
+import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
@@ -16,7 +16,7 @@ import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
 import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
 import type { JobRunner, RestoreQueue } from './queue.js';
-import type { RestoreRequest } from './request.js';
+import { requestProblem, type RestoreRequest } from './request.js';
 
 export type DenialCode = 'not-allowed' | 'no-snapshot' | 'outside-retention' | 'bad-request' | 'busy' | 'daily-limit' | 'over-quota' | 'over-max-bytes' | 'unavailable';
 
@@ -29,7 +29,14 @@ export interface Denial {
 export type Decision =
   | { accepted: true; jobId: string; preview: RestorePreview }
   /** jobId is null when the request was not recorded (a requester asking for someone else's account). */
-  | { accepted: false; jobId: string | null; denial: Denial; notified: boolean };
+  | {
+      accepted: false;
+      jobId: string | null;
+      denial: Denial;
+      notified: boolean;
+      /** A denial for the same reason was already emailed today: no new email, no new record. */
+      alreadyNotified?: boolean;
+    };
 
 export type PreviewOutcome = { ok: true; preview: RestorePreview } | { ok: false; denial: Denial };
 
@@ -102,7 +109,6 @@ export class RecoveryService {
     if (request.requester.kind === 'account' && request.requester.account !== account) {
       deny('not-allowed', `${request.requester.account} may not restore into ${account}'s mailbox`, 'sign in as the account whose mail you want back, or ask an administrator');
     }
-    if (!isDayLabel(day)) deny('bad-request', `"${day}" is not a day`, 'give the day as YYYY-MM-DD');
     const today = this.today();
     const oldest = addDays(today, -(this.config.snapshot.retentionDays - 1));
     if (day < oldest || day > today) {
@@ -146,6 +152,8 @@ export class RecoveryService {
 
   /** What the restore would do, without writing or recording anything. */
   async preview(request: RestoreRequest): Promise<PreviewOutcome> {
+    const problem = requestProblem(request);
+    if (problem) return { ok: false, denial: { code: 'bad-request', reason: problem, advice: 'correct the request and send it again' } };
     try {
       return { ok: true, preview: await this.checkLive(await this.checkRequest(request)) };
     } catch (error) {
@@ -157,6 +165,12 @@ export class RecoveryService {
   /** Decides; an accepted restore is queued and runs in the background (see whenDone/job). */
   async submit(request: RestoreRequest): Promise<Decision> {
     const requestedOn = this.today();
+    // A malformed request is answered, never recorded or emailed: its values may be anything.
+    const problem = requestProblem(request);
+    if (problem) {
+      this.logger.info({ origin: request.origin, problem }, 'malformed restore request refused');
+      return { accepted: false, jobId: null, denial: { code: 'bad-request', reason: problem, advice: 'correct the request and send it again' }, notified: false };
+    }
     let job: RestoreJob | null = null;
     try {
       const plan = await this.checkRequest(request);
@@ -185,9 +199,10 @@ export class RecoveryService {
       this.logger.info({ account: request.account, day: request.day, code: denial.code }, 'restore denied');
       // Someone else's account: record nothing there and send it no mail.
       if (denial.code === 'not-allowed') return { accepted: false, jobId: null, denial, notified: false };
-      const denied = job ? this.jobs.update(job.id, { status: 'denied', reason: denial.reason }) : this.jobs.recordDenied(request, requestedOn, denial.reason);
-      const notified = await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice });
-      return { accepted: false, jobId: denied.id, denial, notified };
+      // At most one denial email (and record) per reason, account and day: repeats are only counted.
+      const { job: denied, first } = this.jobs.recordDenial(job?.id ?? null, request, requestedOn, denial.code, denial.reason);
+      const notified = first ? await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice }) : false;
+      return { accepted: false, jobId: denied.id, denial, notified, ...(!first && { alreadyNotified: true }) };
     }
   }
 
