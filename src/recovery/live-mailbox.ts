@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
 import { liveFolderPath } from '../snapshots/snapshotter/folder-names.js';
 import { connectUpstream, describeUpstreamError, type AccountCredentials } from '../snapshots/snapshotter/upstream.js';
-import { liveIdentity, needsHash, shaKeyOf, wantedOf, type LiveIdentity } from './message-identity.js';
+import { liveIdentity, needsHash, shaKeyOf, splitByPresence, wantedOf, type LiveIdentity } from './message-identity.js';
 import type { PlannedMessage } from './plan.js';
 
 /**
@@ -115,18 +115,22 @@ export class LiveMailbox {
    * cannot settle it and its size matches a candidate.
    */
   async presence(path: string, candidates: PlannedMessage[]): Promise<LiveIdentity[]> {
-    const wanted = wantedOf(candidates);
     const out: LiveIdentity[] = [];
     const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
     try {
       if (mailbox.exists === 0) return out;
-      const toHash = new Map<number, LiveIdentity>();
+      const sizes = new Map<LiveIdentity, { uid: number; size: number }>();
       for await (const message of this.client.fetch('1:*', { uid: true, size: true, headers: ['message-id'] })) {
         const size = message.size ?? 0;
         const identity = liveIdentity(message.headers ?? Buffer.alloc(0), size);
         out.push(identity);
-        if (needsHash(identity, size, wanted)) toHash.set(message.uid, identity);
+        sizes.set(identity, { uid: message.uid, size });
       }
+      // Only candidates the Message-IDs left unmatched can need a hash, and only live messages of
+      // their sizes are downloaded: a repeated restore downloads nothing.
+      const wanted = { idKeys: wantedOf(candidates).idKeys, sizes: wantedOf(splitByPresence(candidates, out).missing).sizes };
+      const toHash = new Map<number, LiveIdentity>();
+      for (const [identity, { uid, size }] of sizes) if (needsHash(identity, size, wanted)) toHash.set(uid, identity);
       if (toHash.size > 0) {
         for await (const message of this.client.fetch([...toHash.keys()].join(','), { uid: true, source: true }, { uid: true })) {
           const identity = toHash.get(message.uid);

@@ -220,9 +220,16 @@ export class RecoveryService {
 
   /** Runs an interrupted or failed job again; the restore's idempotence makes this safe. */
   async rerun(jobId: string): Promise<RestoreJob> {
+    const previous = this.jobs.get(jobId)?.status;
     const claim = this.jobs.requeue(jobId);
     if (!claim.claimed) throw new Error(claim.conflict === 'busy' ? `another restore for this account is in progress (${claim.active.id})` : 'daily limit reached');
-    await this.queue.enqueue(jobId);
+    try {
+      await this.queue.enqueue(jobId);
+    } catch (error) {
+      // Not queued after all: left as it was, so it can be run again later.
+      this.jobs.update(jobId, { status: previous ?? 'interrupted' });
+      throw error;
+    }
     return claim.job;
   }
 
