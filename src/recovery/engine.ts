@@ -61,10 +61,13 @@ export class RestoreInterrupted extends Error {
   constructor(
     readonly result: RestoreResult,
     readonly cause: unknown,
+    connected = true,
   ) {
-    super(cause instanceof Error ? cause.message : String(cause));
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const lost = cause instanceof LiveConnectionLost || !connected;
+    super(lost && !(cause instanceof LiveConnectionLost) ? `the connection to the mail server was lost (${detail})` : detail);
     this.name = 'RestoreInterrupted';
-    this.connectionLost = cause instanceof LiveConnectionLost;
+    this.connectionLost = lost;
   }
 }
 
@@ -165,7 +168,8 @@ export async function runRestore(
   } catch (error) {
     // What was done so far stays reported: the job record and the email tell the truth.
     if (current) addOutcome(result, current);
-    throw new RestoreInterrupted(result, error);
+    // A folder listing or presence check cut off also counts as a lost connection, not a failure.
+    throw new RestoreInterrupted(result, error, live.connected);
   }
   return result;
 }

@@ -69,6 +69,11 @@ export class LiveMailbox {
     return new LiveMailbox(client, config.upstream, account);
   }
 
+  /** False once the connection has broken: what failed then says nothing about the request. */
+  get connected(): boolean {
+    return this.client.usable;
+  }
+
   /** The live server's hierarchy delimiter (from NAMESPACE, else "/"). */
   get delimiter(): string {
     return this.client.namespace?.delimiter || '/';

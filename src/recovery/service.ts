@@ -145,6 +145,10 @@ export class RecoveryService {
         deny('over-quota', `the restore needs ${preview.bytesToRestore} bytes but your mailbox has only ${Math.max(0, quota.limitBytes - quota.usedBytes)} of its ${quota.limitBytes} bytes free`, 'delete or archive mail to make room, restore fewer messages, or use a separate restore of a single folder');
       }
       return preview;
+    } catch (error) {
+      // The live server going away while we look is "try again later", not a fault of the request.
+      if (!(error instanceof Denied) && !live.connected) deny('unavailable', `the connection to the mail server was lost (${(error as Error).message})`, 'try again in a few minutes');
+      throw error;
     } finally {
       await live.close();
     }

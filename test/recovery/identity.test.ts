@@ -95,7 +95,7 @@ class Relay {
   port = 0;
   /** Bytes relayed from mtm to the live server since the last reset. */
   upstreamBytes = 0;
-  onBytes: (() => void) | null = null;
+  onBytes: ((chunk: Buffer) => void) | null = null;
 
   constructor(private readonly target: { host: string; port: number }) {}
 
@@ -110,7 +110,7 @@ class Relay {
       client.on('data', (chunk: Buffer) => {
         this.upstreamBytes += chunk.length;
         upstream.write(chunk);
-        this.onBytes?.();
+        this.onBytes?.(chunk);
       });
       upstream.pipe(client);
       client.on('close', () => upstream.destroy());
@@ -229,6 +229,31 @@ describe('restores against the real Dovecot', () => {
       expect(interrupted?.text).toContain('not written twice');
       expect(mails.find((mail) => mail.raw.includes(retry.id))?.subject).toBe(`Restore completed: ${snapshot.length - partial.length} messages from ${TODAY}`);
       expect(service.job(decision.jobId!)?.noticePending).toBe(false);
+
+      // Cut while the decision reads the folder: denied as unavailable, nothing recorded as running.
+      const cutAtPresenceCheck = (nth: number): void => {
+        let seen = 0;
+        relay.onBytes = (chunk) => {
+          if (chunk.includes('HEADER.FIELDS') && ++seen === nth) {
+            relay.onBytes = null;
+            void relay.cut();
+          }
+        };
+      };
+      cutAtPresenceCheck(1);
+      const refused = await service.submit(request({ kind: 'folder', folder: 'Bulk', subfolders: false }, 'merge'));
+      expect(refused).toMatchObject({ accepted: false, denial: { code: 'unavailable' } });
+      await relay.listen();
+      // Cut while the restore's own presence check reads it: interrupted too, and the retry adds nothing.
+      cutAtPresenceCheck(2);
+      const during = await service.whenDone((await service.submit(request({ kind: 'folder', folder: 'Bulk', subfolders: false }, 'merge'))).jobId!);
+      expect(during.status).toBe('interrupted');
+      expect(during.reason).toMatch(/connection to the mail server was lost/);
+      expect(during.result).toMatchObject({ restored: 0, failed: 0 });
+      await relay.listen();
+      const after = await service.whenDone((await service.submit(request({ kind: 'folder', folder: 'Bulk', subfolders: false }, 'merge'))).jobId!);
+      expect(after.result).toMatchObject({ restored: 0, alreadyPresent: snapshot.length, failed: 0 });
+      expect(await hashes('Bulk')).toEqual(snapshot);
     } finally {
       relay.onBytes = null;
       await service.close();
