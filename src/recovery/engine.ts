@@ -114,62 +114,71 @@ export async function runRestore(
 ): Promise<RestoreResult> {
   const total = plan.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
   const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0 };
-  let done = 0;
   /** The folder being worked on, until its outcome is added to the result. */
-  let current: FolderOutcome | null = null;
+  const current: { outcome: FolderOutcome | null } = { outcome: null };
   try {
-    const liveFolders: Map<string, LiveFolder> = await live.folders();
-    for (const folder of orderedFolders(plan)) {
-      const target = live.livePath(folder.target);
-      const report = (): void => onProgress?.({ done, total, folder: folder.source });
-      const created = await live.ensureFolder(target, liveFolders);
-      const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
-      const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
-      current = outcome;
-      done += split.present.length;
-      report();
-      let next = 0;
-      while (next < split.missing.length) {
-        // Read a bounded batch from the store, so a large folder never sits in memory at once.
-        const batch: PlannedMessage[] = [];
-        let bytes = 0;
-        while (next < split.missing.length && batch.length < READ_BATCH_MESSAGES && (batch.length === 0 || bytes + split.missing[next].size <= READ_BATCH_BYTES)) {
-          bytes += split.missing[next].size;
-          batch.push(split.missing[next++]);
-        }
-        const items: AppendItem[] = [];
-        const readable: PlannedMessage[] = [];
-        for (const message of batch) {
-          try {
-            items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
-            readable.push(message);
-          } catch {
-            outcome.failed += 1;
-            done += 1;
-          }
-        }
-        // Counted as the server confirms them, so an interruption mid-batch still reports them.
-        const stored = await live.append(target, items, (count) => {
-          outcome.restored += count;
-          done += count;
-          report();
-        });
-        for (const ok of stored) {
-          if (!ok) {
-            outcome.failed += 1;
-            done += 1;
-          }
-        }
-        report();
-      }
-      addOutcome(result, outcome);
-      current = null;
-    }
+    return await restoreFolders(live, store, plan, { total, result, current, onProgress });
   } catch (error) {
-    // What was done so far stays reported: the job record and the email tell the truth.
-    if (current) addOutcome(result, current);
-    // A folder listing or presence check cut off also counts as a lost connection, not a failure.
+    // What was done so far stays reported: the job record and the email tell the truth. A folder
+    // listing or presence check cut off also counts as a lost connection, not a failure.
+    if (current.outcome) addOutcome(result, current.outcome);
     throw new RestoreInterrupted(result, error, live.connected);
+  }
+}
+
+async function restoreFolders(
+  live: LiveMailbox,
+  store: Store,
+  plan: RestorePlan,
+  { total, result, current, onProgress }: { total: number; result: RestoreResult; current: { outcome: FolderOutcome | null }; onProgress?: (progress: RestoreProgress) => void },
+): Promise<RestoreResult> {
+  let done = 0;
+  const liveFolders: Map<string, LiveFolder> = await live.folders();
+  for (const folder of orderedFolders(plan)) {
+    const target = live.livePath(folder.target);
+    const report = (): void => onProgress?.({ done, total, folder: folder.source });
+    const created = await live.ensureFolder(target, liveFolders);
+    const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
+    const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0 };
+    current.outcome = outcome;
+    done += split.present.length;
+    report();
+    let next = 0;
+    while (next < split.missing.length) {
+      // Read a bounded batch from the store, so a large folder never sits in memory at once.
+      const batch: PlannedMessage[] = [];
+      let bytes = 0;
+      while (next < split.missing.length && batch.length < READ_BATCH_MESSAGES && (batch.length === 0 || bytes + split.missing[next].size <= READ_BATCH_BYTES)) {
+        bytes += split.missing[next].size;
+        batch.push(split.missing[next++]);
+      }
+      const items: AppendItem[] = [];
+      const readable: PlannedMessage[] = [];
+      for (const message of batch) {
+        try {
+          items.push({ raw: await store.blobs.readAll(plan.account, message.blobHash), flags: message.flags, internalDate: message.internalDate });
+          readable.push(message);
+        } catch {
+          outcome.failed += 1;
+          done += 1;
+        }
+      }
+      // Counted as the server confirms them, so an interruption mid-batch still reports them.
+      const stored = await live.append(target, items, (count) => {
+        outcome.restored += count;
+        done += count;
+        report();
+      });
+      for (const ok of stored) {
+        if (!ok) {
+          outcome.failed += 1;
+          done += 1;
+        }
+      }
+      report();
+    }
+    current.outcome = null;
+    addOutcome(result, outcome);
   }
   return result;
 }
