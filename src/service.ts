@@ -88,6 +88,7 @@ function imapRestoreRequester(recovery: RecoveryService): RestoreRequester {
       const count = request.uids.length;
       return { accepted: true, text: `Restore of ${count} message${count === 1 ? '' : 's'} from ${request.day} accepted; a confirmation email will follow` };
     }
-    return { accepted: false, text: `Restore denied: ${decision.denial.reason}. ${decision.denial.advice}` };
+    const code = decision.denial.code === 'unavailable' ? 'UNAVAILABLE' : 'CANNOT';
+    return { accepted: false, code, text: `Restore denied: ${decision.denial.reason}. ${decision.denial.advice}` };
   };
 }

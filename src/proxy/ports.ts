@@ -63,6 +63,11 @@ export interface RestoreAnswer {
   accepted: boolean;
   /** For the tagged reply: what happens next, or why not. */
   text: string;
+  /**
+   * Response code of a refusal: UNAVAILABLE when a part mtm depends on is down (the same request
+   * may succeed later), CANNOT (the default) when the request itself cannot be granted.
+   */
+  code?: 'CANNOT' | 'UNAVAILABLE';
 }
 
 /** Everything one authenticated session may see: only its own account, maybe only one day. */

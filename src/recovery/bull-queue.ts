@@ -23,6 +23,16 @@ const QUEUE_NAME = 'restores';
 /** How often a waiter asks Redis whether a job run by another instance has finished. */
 const POLL_MS = 250;
 const FINISHED_STATES = new Set(['completed', 'failed', 'unknown']);
+/** How long handing a job to Redis may take before the request is answered "unavailable". */
+const ENQUEUE_TIMEOUT_MS = 3000;
+
+/** Redis could not take the job in time: nothing was queued (or what Redis gets later is ignored). */
+export class QueueUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'QueueUnavailableError';
+  }
+}
 
 export interface BullRestoreQueueOptions {
   /** redis://… of the Redis every sharing instance uses. */
@@ -42,6 +52,8 @@ export interface BullRestoreQueueOptions {
   lockMs?: number;
   /** How often workers look for jobs whose claim lapsed (BullMQ stalledInterval). */
   stalledCheckMs?: number;
+  /** How long enqueue may wait for Redis before it fails with QueueUnavailableError (default 3 s). */
+  enqueueTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -64,7 +76,9 @@ export class BullRestoreQueue implements RestoreQueue {
     this.concurrency = options.concurrency ?? 2;
     const prefix = options.prefix ?? 'mtm';
     this.queue = new Queue(QUEUE_NAME, {
-      connection: { url: options.url },
+      // Without the offline queue a command fails at once while Redis is down, instead of waiting
+      // (forever, by default) for a reconnect with the client's request hanging on it.
+      connection: { url: options.url, enableOfflineQueue: false, connectTimeout: ENQUEUE_TIMEOUT_MS },
       prefix,
       // Records live in SQLite; Redis keeps a job only while it waits or runs, so a finished job's
       // id can be enqueued again (a rerun) and "unknown" means finished.
@@ -98,7 +112,25 @@ export class BullRestoreQueue implements RestoreQueue {
 
   async enqueue(jobId: string): Promise<void> {
     // The BullMQ id is the record's id: enqueuing a job that still waits or runs adds nothing.
-    await this.queue.add('restore', { jobId }, { jobId });
+    // BullMQ first waits for the connection to be ready, which no client option bounds: a Redis that
+    // is down, or accepts connections but never answers, would hold the caller indefinitely.
+    const limit = this.options.enqueueTimeoutMs ?? ENQUEUE_TIMEOUT_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, fail) => {
+      timer = setTimeout(() => fail(new QueueUnavailableError(`the restore queue (Redis) did not answer within ${Math.round(limit / 1000)} s`)), limit);
+    });
+    const added = this.queue.add('restore', { jobId }, { jobId });
+    // A late success after the timeout is harmless (the runner skips a job whose record is no
+    // longer queued); a late failure must not surface as an unhandled rejection.
+    added.catch(() => undefined);
+    try {
+      await Promise.race([added, timeout]);
+    } catch (error) {
+      if (error instanceof QueueUnavailableError) throw error;
+      throw new QueueUnavailableError(`the restore queue (Redis) is unreachable: ${(error as Error).message}`);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async whenDone(jobId: string): Promise<void> {
@@ -127,7 +159,20 @@ export class BullRestoreQueue implements RestoreQueue {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.wakeAll();
-      await this.worker.close();
+      // Waits for this instance's restores itself: BullMQ's graceful close also waits for its
+      // fetch loop, which never ends while Redis is unreachable. With nothing of ours running, a
+      // forced close loses nothing (a job fetched but not yet started is found stalled and run by
+      // another worker; restores are idempotent).
+      while (this.running > 0) {
+        await new Promise<void>((done) => {
+          const wake = (): void => {
+            this.sleepers.delete(wake);
+            done();
+          };
+          this.sleepers.add(wake);
+        });
+      }
+      await this.worker.close(true);
       await this.queue.close();
     })();
     return this.closing;

@@ -5,7 +5,8 @@
  */
 import { BlobDamagedError } from '../snapshots/store/blob-damage.js';
 import type { Store } from '../snapshots/store/store.js';
-import { identityOf, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
+import { LiveConnectionLost, type AppendItem, type LiveFolder, type LiveMailbox } from './live-mailbox.js';
+import { splitByPresence } from './message-identity.js';
 import type { PlannedFolder, PlannedMessage, RestorePlan } from './plan.js';
 
 export interface FolderPreview {
@@ -61,25 +62,28 @@ export interface RestoreProgress {
   folder: string;
 }
 
+/**
+ * A restore stopped before the end (the live connection broke, the store failed): `result` holds
+ * what had been done, `connectionLost` says whether running it again later is the remedy.
+ */
+export class RestoreInterrupted extends Error {
+  readonly connectionLost: boolean;
+
+  constructor(
+    readonly result: RestoreResult,
+    readonly cause: unknown,
+    connected = true,
+  ) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    const lost = cause instanceof LiveConnectionLost || !connected;
+    super(lost && !(cause instanceof LiveConnectionLost) ? `the connection to the mail server was lost (${detail})` : detail);
+    this.name = 'RestoreInterrupted';
+    this.connectionLost = lost;
+  }
+}
+
 const READ_BATCH_MESSAGES = 50;
 const READ_BATCH_BYTES = 4 * 1024 * 1024;
-
-/** Splits a folder's planned messages into those the live folder already holds and the missing ones (as multisets). */
-export function splitByPresence(messages: PlannedMessage[], present: Map<string, number>): { present: PlannedMessage[]; missing: PlannedMessage[] } {
-  const remaining = new Map(present);
-  const out = { present: [] as PlannedMessage[], missing: [] as PlannedMessage[] };
-  for (const message of messages) {
-    const key = identityOf(message);
-    const count = remaining.get(key) ?? 0;
-    if (count > 0) {
-      remaining.set(key, count - 1);
-      out.present.push(message);
-    } else {
-      out.missing.push(message);
-    }
-  }
-  return out;
-}
 
 function orderedFolders(plan: RestorePlan): PlannedFolder[] {
   // Parents before children, so a re-created hierarchy is created top-down.
@@ -121,6 +125,24 @@ export async function runRestore(
 ): Promise<RestoreResult> {
   const total = plan.folders.reduce((sum, folder) => sum + folder.messages.length, 0);
   const result: RestoreResult = { folders: [], restored: 0, alreadyPresent: 0, failed: 0, damaged: [] };
+  /** The folder being worked on, until its outcome is added to the result. */
+  const current: { outcome: FolderOutcome | null } = { outcome: null };
+  try {
+    return await restoreFolders(live, store, plan, { total, result, current, onProgress });
+  } catch (error) {
+    // What was done so far stays reported: the job record and the email tell the truth. A folder
+    // listing or presence check cut off also counts as a lost connection, not a failure.
+    if (current.outcome) addOutcome(result, current.outcome);
+    throw new RestoreInterrupted(result, error, live.connected);
+  }
+}
+
+async function restoreFolders(
+  live: LiveMailbox,
+  store: Store,
+  plan: RestorePlan,
+  { total, result, current, onProgress }: { total: number; result: RestoreResult; current: { outcome: FolderOutcome | null }; onProgress?: (progress: RestoreProgress) => void },
+): Promise<RestoreResult> {
   let done = 0;
   const liveFolders: Map<string, LiveFolder> = await live.folders();
   for (const folder of orderedFolders(plan)) {
@@ -129,6 +151,7 @@ export async function runRestore(
     const created = await live.ensureFolder(target, liveFolders);
     const split = created ? { present: [], missing: folder.messages } : splitByPresence(folder.messages, await live.presence(target, folder.messages));
     const outcome: FolderOutcome = { source: folder.source, target, created, restored: 0, alreadyPresent: split.present.length, failed: 0, damaged: 0 };
+    current.outcome = outcome;
     done += split.present.length;
     report();
     let next = 0;
@@ -156,23 +179,29 @@ export async function runRestore(
           done += 1;
         }
       }
+      // Counted as the server confirms them, so an interruption mid-batch still reports them.
       const stored = await live.append(target, items, (count) => {
+        outcome.restored += count;
         done += count;
         report();
       });
       for (const ok of stored) {
-        if (ok) outcome.restored += 1;
-        else {
+        if (!ok) {
           outcome.failed += 1;
           done += 1;
         }
       }
       report();
     }
-    result.folders.push(outcome);
-    result.restored += outcome.restored;
-    result.alreadyPresent += outcome.alreadyPresent;
-    result.failed += outcome.failed;
+    current.outcome = null;
+    addOutcome(result, outcome);
   }
   return result;
+}
+
+function addOutcome(result: RestoreResult, outcome: FolderOutcome): void {
+  result.folders.push(outcome);
+  result.restored += outcome.restored;
+  result.alreadyPresent += outcome.alreadyPresent;
+  result.failed += outcome.failed;
 }

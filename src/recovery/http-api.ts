@@ -21,7 +21,7 @@ import { authenticate, mayActFor, type Principal } from './http/authenticate.js'
 import { summarizeMessage } from './http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
 import type { RestoreJob } from './jobs.js';
-import type { RestoreRequest, RestoreScope } from './request.js';
+import { folderNameProblem, REQUEST_LIMITS, type RestoreRequest, type RestoreScope } from './request.js';
 import type { DenialCode, RecoveryService } from './service.js';
 import { resolveUidSet } from './snapshot-folder.js';
 
@@ -67,22 +67,40 @@ const DENIAL_STATUS: Record<DenialCode, number> = {
   unavailable: 503,
 };
 
+/** Every field bounded in shape and length (REQUEST_LIMITS): what fails here is a 400 and is recorded nowhere. */
 const restoreBody = z
   .object({
-    day: z.string(),
-    folder: z.string().min(1).optional(),
-    uids: z.array(z.number().int().positive()).min(1).max(100000).optional(),
+    day: z.string().max(10, 'must be a calendar date written YYYY-MM-DD').refine(isDayLabel, 'must be a calendar date written YYYY-MM-DD'),
+    folder: z
+      .string()
+      .refine((folder) => folderNameProblem(folder) === null, `must be 1 to ${REQUEST_LIMITS.folderBytes} bytes without NUL, CR or LF`)
+      .optional(),
+    uids: z
+      .array(z.number().int('must be whole numbers').min(1, 'must be at least 1').max(REQUEST_LIMITS.maxUid, `must be at most ${REQUEST_LIMITS.maxUid}`))
+      .min(1, 'must name at least one message')
+      .max(REQUEST_LIMITS.uids, `must name at most ${REQUEST_LIMITS.uids} messages`)
+      .optional(),
     subfolders: z.boolean().optional(),
-    mode: z.enum(['merge', 'separate']).optional(),
+    mode: z.enum(['merge', 'separate'], 'must be merge or separate').optional(),
   })
   .strict();
+const RESTORE_FIELDS = Object.keys(restoreBody.shape).join(', ');
+
+/** A refusal naming the field, never quoting what was sent (it may be long, or meant to be echoed). */
+function bodyProblem(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'unrecognized_keys') return `unknown field; a restore takes only ${RESTORE_FIELDS}`;
+  const [field, index] = issue.path;
+  if (typeof field !== 'string' || !(field in restoreBody.shape)) return 'the body must be a JSON object';
+  const where = typeof index === 'number' ? `${field}[${index}]` : field;
+  return issue.code === 'invalid_type' ? `${where}: wrong type (expected ${issue.expected})` : `${where}: ${issue.message}`;
+}
 
 export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
   const { config, store, recovery, loginService, logger } = options;
   const { catalog } = store;
 
   async function captureOf(account: string, day: string): Promise<number> {
-    if (!isDayLabel(day)) throw new ApiError(400, 'bad-day', `"${day}" is not a day; use YYYY-MM-DD`);
+    if (!isDayLabel(day)) throw new ApiError(400, 'bad-day', 'not a day: write it YYYY-MM-DD');
     const seq = await catalog.captureForDay(account, day);
     if (seq === null) throw new ApiError(404, 'no-snapshot', `there is no snapshot of ${account} for ${day}`);
     return seq;
@@ -120,10 +138,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
 
   function restoreRequest(call: Call, body: unknown): RestoreRequest {
     const parsed = restoreBody.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new ApiError(422, 'bad-request', `${issue.path.join('.') || 'body'}: ${issue.message}`);
-    }
+    if (!parsed.success) throw new ApiError(400, 'bad-request', bodyProblem(parsed.error.issues[0]));
     const { day, folder, uids, subfolders, mode } = parsed.data;
     let scope: RestoreScope;
     if (uids) {
@@ -255,8 +270,8 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
         const request = restoreRequest(call, await readJsonBody(call.req, MAX_BODY_BYTES));
         const decision = await recovery.submit(request);
         if (!decision.accepted) {
-          const { denial, jobId, notified } = decision;
-          throw denialError(denial.code, denial.reason, { advice: denial.advice, jobId, notified });
+          const { denial, jobId, notified, alreadyNotified } = decision;
+          throw denialError(denial.code, denial.reason, { advice: denial.advice, jobId, notified, ...(alreadyNotified && { alreadyNotified }) });
         }
         const statusUrl = `${API_PREFIX}/accounts/${encodeURIComponent(call.account)}/restores/${decision.jobId}`;
         call.res.setHeader('location', statusUrl);

@@ -38,6 +38,8 @@ export interface RestoreJob {
   result?: RestoreResult;
   /** Why it was denied or failed, in words for the user. */
   reason?: string;
+  /** Its email could not be delivered yet (the live server was unreachable); sent at the next contact. */
+  noticePending?: boolean;
 }
 
 export type ClaimOutcome = { claimed: true; job: RestoreJob } | { claimed: false; conflict: 'busy'; active: RestoreJob } | { claimed: false; conflict: 'limit'; count: number };
@@ -65,6 +67,11 @@ export class JobStore {
       id TEXT PRIMARY KEY, account TEXT NOT NULL, status TEXT NOT NULL, requested_on TEXT NOT NULL,
       owner_host TEXT NOT NULL, owner_pid INTEGER NOT NULL, created_at TEXT NOT NULL, body TEXT NOT NULL)`);
     this.db.exec('CREATE INDEX IF NOT EXISTS restore_jobs_account ON restore_jobs (account, status)');
+    // One row per account, day and denial reason: the denial recorded (and emailed) for it, and how
+    // often it was repeated since. Keeps both the emails and the records of repeated denials bounded.
+    this.db.exec(`CREATE TABLE IF NOT EXISTS restore_denials (
+      account TEXT NOT NULL, requested_on TEXT NOT NULL, code TEXT NOT NULL, job_id TEXT NOT NULL, repeats INTEGER NOT NULL DEFAULT 0,
+      PRIMARY KEY (account, requested_on, code))`);
   }
 
   private toJob(row: JobRow): RestoreJob {
@@ -104,6 +111,32 @@ export class JobStore {
         .run(job.id, job.account, job.status, requestedOn, hostname(), process.pid, now, JSON.stringify(job));
       return { claimed: true, job };
     }).immediate();
+  }
+
+  /**
+   * Records a denial: the first of its kind (account, day, reason code) becomes a denied job — the
+   * claimed one, else a new record — and `first` says it deserves an email; a repeat only counts on
+   * that record (and drops the job claimed for it), so flooding requests grows nothing.
+   */
+  recordDenial(claimedId: string | null, request: RestoreRequest, requestedOn: DayLabel, code: string, reason: string): { job: RestoreJob; first: boolean } {
+    return this.db.transaction(() => {
+      const earlier = this.db.prepare('SELECT job_id FROM restore_denials WHERE account = ? AND requested_on = ? AND code = ?').get(request.account, requestedOn, code) as { job_id: string } | undefined;
+      const existing = earlier ? this.get(earlier.job_id) : null;
+      if (existing) {
+        this.db.prepare('UPDATE restore_denials SET repeats = repeats + 1 WHERE account = ? AND requested_on = ? AND code = ?').run(request.account, requestedOn, code);
+        if (claimedId && claimedId !== existing.id) this.db.prepare('DELETE FROM restore_jobs WHERE id = ?').run(claimedId);
+        return { job: existing, first: false };
+      }
+      const job = claimedId ? this.update(claimedId, { status: 'denied', reason }) : this.recordDenied(request, requestedOn, reason);
+      this.db.prepare('INSERT OR REPLACE INTO restore_denials (account, requested_on, code, job_id, repeats) VALUES (?, ?, ?, ?, 0)').run(request.account, requestedOn, code, job.id);
+      return { job, first: true };
+    }).immediate();
+  }
+
+  /** How often a denial of this kind was repeated after the recorded one. */
+  denialRepeats(account: string, requestedOn: DayLabel, code: string): number {
+    const row = this.db.prepare('SELECT repeats FROM restore_denials WHERE account = ? AND requested_on = ? AND code = ?').get(account, requestedOn, code) as { repeats: number } | undefined;
+    return row?.repeats ?? 0;
   }
 
   /** A denial decided before any job could be claimed (busy, limit, bad request) is still recorded. */

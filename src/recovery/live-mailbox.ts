@@ -11,11 +11,20 @@ import type { Config } from '../config/schema.js';
 import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
 import { liveFolderPath } from '../snapshots/snapshotter/folder-names.js';
 import { connectUpstream, describeUpstreamError, type AccountCredentials } from '../snapshots/snapshotter/upstream.js';
-import { normalizeMessageId, type PlannedMessage } from './plan.js';
+import { liveIdentity, needsHash, shaKeyOf, splitByPresence, wantedOf, type LiveIdentity } from './message-identity.js';
+import type { PlannedMessage } from './plan.js';
 
-/** How a message is recognised in a folder: Message-ID and size, else the SHA-256 of its bytes. */
-export function identityOf(message: { messageId: string | null; size: number; blobHash: string }): string {
-  return message.messageId ? `id:${message.messageId}:${message.size}` : `sha:${message.blobHash}`;
+/**
+ * The connection to the live server broke (closed, reset, timed out) in the middle of a restore.
+ * Unlike a NO to one message, this says nothing about the messages still to go, and a command in
+ * flight may or may not have been carried out: the restore stops here and reports itself
+ * interrupted; running it again recomputes presence, so nothing is written twice.
+ */
+export class LiveConnectionLost extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'LiveConnectionLost';
+  }
 }
 
 export interface LiveFolder {
@@ -60,6 +69,11 @@ export class LiveMailbox {
     return new LiveMailbox(client, config.upstream, account);
   }
 
+  /** False once the connection has broken: what failed then says nothing about the request. */
+  get connected(): boolean {
+    return this.client.usable;
+  }
+
   /** The live server's hierarchy delimiter (from NAMESPACE, else "/"). */
   get delimiter(): string {
     return this.client.namespace?.delimiter || '/';
@@ -101,34 +115,34 @@ export class LiveMailbox {
   }
 
   /**
-   * How many messages of each identity the folder holds. Only the Message-ID header and the size are
-   * fetched; a message without Message-ID is downloaded to hash it only when a candidate could match it.
+   * The identity of every message of the folder (message-identity.ts). Only the Message-ID header
+   * fields and the size are fetched; a message is downloaded to hash it only when the Message-ID
+   * cannot settle it and its size matches a candidate.
    */
-  async presence(path: string, candidates: PlannedMessage[]): Promise<Map<string, number>> {
-    const counts = new Map<string, number>();
-    const hashSizes = new Set(candidates.filter((message) => !message.messageId).map((message) => message.size));
+  async presence(path: string, candidates: PlannedMessage[]): Promise<LiveIdentity[]> {
+    const out: LiveIdentity[] = [];
     const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
     try {
-      if (mailbox.exists === 0) return counts;
-      const toHash: number[] = [];
+      if (mailbox.exists === 0) return out;
+      const sizes = new Map<LiveIdentity, { uid: number; size: number }>();
       for await (const message of this.client.fetch('1:*', { uid: true, size: true, headers: ['message-id'] })) {
-        const header = message.headers ? message.headers.toString('utf8').replace(/^message-id:/i, '') : '';
-        const messageId = normalizeMessageId(header.replace(/\r?\n[ \t]/g, ' ').trim());
-        if (messageId) {
-          const key = identityOf({ messageId, size: message.size ?? 0, blobHash: '' });
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-        } else if (hashSizes.has(message.size ?? -1)) {
-          toHash.push(message.uid);
+        const size = message.size ?? 0;
+        const identity = liveIdentity(message.headers ?? Buffer.alloc(0), size);
+        out.push(identity);
+        sizes.set(identity, { uid: message.uid, size });
+      }
+      // Only candidates the Message-IDs left unmatched can need a hash, and only live messages of
+      // their sizes are downloaded: a repeated restore downloads nothing.
+      const wanted = { idKeys: wantedOf(candidates).idKeys, sizes: wantedOf(splitByPresence(candidates, out).missing).sizes };
+      const toHash = new Map<number, LiveIdentity>();
+      for (const [identity, { uid, size }] of sizes) if (needsHash(identity, size, wanted)) toHash.set(uid, identity);
+      if (toHash.size > 0) {
+        for await (const message of this.client.fetch([...toHash.keys()].join(','), { uid: true, source: true }, { uid: true })) {
+          const identity = toHash.get(message.uid);
+          if (identity && message.source) identity.shaKey = shaKeyOf(createHash('sha256').update(message.source).digest('hex'));
         }
       }
-      if (toHash.length > 0) {
-        for await (const message of this.client.fetch(toHash.join(','), { uid: true, source: true }, { uid: true })) {
-          if (!message.source) continue;
-          const key = `sha:${createHash('sha256').update(message.source).digest('hex')}`;
-          counts.set(key, (counts.get(key) ?? 0) + 1);
-        }
-      }
-      return counts;
+      return out;
     } finally {
       await this.client.mailboxClose().catch(() => undefined);
     }
@@ -137,7 +151,8 @@ export class LiveMailbox {
   /**
    * Appends the messages in order and reports, per message, whether the server stored it.
    * With MULTIAPPEND a batch is one atomic command; a refused batch is retried one by one so a
-   * single bad message does not fail its neighbours.
+   * single bad message does not fail its neighbours. Throws LiveConnectionLost when the connection
+   * breaks: the messages not yet confirmed are then neither stored nor failed, but unknown.
    */
   async append(path: string, items: AppendItem[], onStored?: (count: number) => void): Promise<boolean[]> {
     const stored: boolean[] = new Array(items.length).fill(false);
@@ -166,13 +181,25 @@ export class LiveMailbox {
     return stored;
   }
 
+  /** A LiveConnectionLost when the failure was not the server refusing the command, else null. */
+  private connectionLost(error: unknown): LiveConnectionLost | null {
+    const status = (error as { responseStatus?: string } | undefined)?.responseStatus;
+    if ((status === 'NO' || status === 'BAD') && this.client.usable) return null;
+    const detail = error instanceof Error ? error.message : 'the connection closed';
+    return new LiveConnectionLost(`the connection to the mail server was lost (${detail})`);
+  }
+
   private async appendOne(path: string, item: AppendItem): Promise<boolean> {
+    let result: unknown;
     try {
-      const result = await this.client.append(path, item.raw, item.flags, item.internalDate);
-      return Boolean(result);
-    } catch {
+      result = await this.client.append(path, item.raw, item.flags, item.internalDate);
+    } catch (error) {
+      const lost = this.connectionLost(error);
+      if (lost) throw lost;
       return false;
     }
+    if (!result && !this.client.usable) throw this.connectionLost(undefined)!;
+    return Boolean(result);
   }
 
   private async multiAppend(path: string, items: AppendItem[]): Promise<boolean> {
@@ -188,7 +215,11 @@ export class LiveMailbox {
       // imapflow holds its command queue until the caller releases the response.
       response.next();
       return true;
-    } catch {
+    } catch (error) {
+      // Only a refusal is known to have stored nothing (MULTIAPPEND is atomic) and may be retried
+      // message by message; a batch whose answer never came might be stored, so the restore stops.
+      const lost = this.connectionLost(error);
+      if (lost) throw lost;
       return false;
     }
   }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { RestorePreview, RestoreResult } from './engine.js';
 import { describeScope, type RestoreRequest } from './request.js';
 
-export type NoticeKind = 'completed' | 'failed' | 'denied';
+export type NoticeKind = 'completed' | 'failed' | 'interrupted' | 'denied';
 
 export interface RestoreNotice {
   kind: NoticeKind;
@@ -73,6 +73,14 @@ function domainOf(from: string): string {
   return match ? match[1] : 'localhost';
 }
 
+/** A subject stays a line a mail client can show: long folder names are cut (the body has them whole). */
+const SUBJECT_SCOPE_CHARS = 120;
+
+function shorten(text: string): string {
+  const chars = [...text];
+  return chars.length <= SUBJECT_SCOPE_CHARS ? text : `${chars.slice(0, SUBJECT_SCOPE_CHARS - 1).join('')}…`;
+}
+
 interface NoticeText {
   subject: string;
   lines: string[];
@@ -85,7 +93,7 @@ function compose(notice: RestoreNotice): NoticeText {
   const where = request.mode === 'separate' ? `into a separate folder, Restored/${request.day}/…` : 'into the original folders, skipping messages that are already there';
   if (notice.kind === 'denied') {
     return {
-      subject: `Restore denied: ${describeScope(request.scope)} from ${request.day}`,
+      subject: `Restore denied: ${shorten(describeScope(request.scope))} from ${request.day}`,
       lines: [
         `Your request to restore ${what} was denied. Nothing was changed in your mailbox.`,
         '',
@@ -104,9 +112,9 @@ function compose(notice: RestoreNotice): NoticeText {
     head: ['Snapshot folder', 'Restored into', 'Restored', 'Already present', 'Failed'],
     rows: result.folders.map((folder) => [folder.source, folder.target + (folder.created ? ' (re-created)' : ''), String(folder.restored), String(folder.alreadyPresent), String(folder.failed)]),
   };
-  if (notice.kind === 'failed') {
+  if (notice.kind === 'failed' || notice.kind === 'interrupted') {
     return {
-      subject: `Restore failed: ${describeScope(request.scope)} from ${request.day}`,
+      subject: `Restore ${notice.kind}: ${shorten(describeScope(request.scope))} from ${request.day}`,
       lines: [
         `Your restore of ${what} did not finish: ${notice.reason ?? 'an error occurred'}.`,
         `Before it stopped: ${counts}.`,

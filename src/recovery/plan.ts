@@ -1,12 +1,16 @@
 /**
  * Turns a restore request into a plan: the snapshot folders in scope and their messages, with what
- * the restore needs to recognise a message already in the live mailbox (Message-ID, size, SHA-256).
+ * the restore needs to recognise a message already in the live mailbox (message-identity.ts).
  * Reads the store only; a request that names something the snapshot does not hold is refused here.
  */
 import type { DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
+import { plannedIdentity, type PlannedIdentity } from './message-identity.js';
 import { RESTORED_ROOT, type RestoreMode, type RestoreScope } from './request.js';
+
+/** Bytes read from the start of a blob whose header block the catalog did not record. */
+const HEADER_PROBE_BYTES = 256 * 1024;
 
 export interface PlannedMessage {
   uid: number;
@@ -15,7 +19,8 @@ export interface PlannedMessage {
   size: number;
   flags: string[];
   internalDate: Date;
-  messageId: string | null;
+  /** How the live side recognises this message (the one definition, message-identity.ts). */
+  identity: PlannedIdentity;
 }
 
 export interface PlannedFolder {
@@ -48,14 +53,6 @@ export function restorableFlags(flags: string[]): string[] {
   return flags.filter((flag) => !DROPPED_FLAGS.has(flag.toLowerCase()));
 }
 
-/** One form for a Message-ID so that folding and spacing do not hide a match. */
-export function normalizeMessageId(value: string | null | undefined): string | null {
-  if (!value) return null;
-  const bracketed = /<[^>]*>/.exec(value.replace(/\s+/g, ''));
-  const id = bracketed ? bracketed[0] : value.replace(/\s+/g, ' ').trim();
-  return id && id !== '<>' ? id : null;
-}
-
 export function targetFolder(mode: RestoreMode, day: DayLabel, source: string): string {
   return mode === 'separate' ? `${RESTORED_ROOT}/${day}/${source}` : source;
 }
@@ -86,21 +83,30 @@ export async function planRestore(store: Store, account: string, day: DayLabel, 
         throw new PlanError(`folder "${folder.name}" of ${day} has no message with UID ${missing.slice(0, 10).join(', ')}${missing.length > 10 ? ', …' : ''}`);
       }
     }
-    const messages: PlannedMessage[] = [];
-    for (const record of records) {
-      const structure = await store.catalog.blobStructure(account, record.blobHash);
-      messages.push({
-        uid: record.uid,
-        blobHash: record.blobHash,
-        size: record.size,
-        flags: restorableFlags(record.flags),
-        internalDate: record.internalDate,
-        messageId: normalizeMessageId(structure?.root.envelope?.messageId),
-      });
-    }
+    const headers = await headerBlocks(store, account, records.map((record) => record.blobHash));
+    const messages: PlannedMessage[] = records.map((record) => ({
+      uid: record.uid,
+      blobHash: record.blobHash,
+      size: record.size,
+      flags: restorableFlags(record.flags),
+      internalDate: record.internalDate,
+      identity: plannedIdentity(headers.get(record.blobHash)!, record.size, record.blobHash),
+    }));
     planned.push({ source: folder.name, target: targetFolder(mode, day, folder.name), subscribed: folder.subscribed, messages });
   }
   return { account, day, mode, folders: planned };
+}
+
+/** The raw header block of every blob: from the catalog in one query, else read from the blob. */
+async function headerBlocks(store: Store, account: string, hashes: string[]): Promise<Map<string, Buffer>> {
+  const headers = await store.catalog.blobHeaders(account, [...new Set(hashes)]);
+  for (const hash of hashes) {
+    if (headers.has(hash)) continue;
+    // The analyser's header length bounds the read when known; the parser stops at the blank line anyway.
+    const length = (await store.catalog.blobStructure(account, hash))?.headerLength ?? HEADER_PROBE_BYTES;
+    headers.set(hash, await store.blobs.readRange(account, hash, 0, length));
+  }
+  return headers;
 }
 
 export function planTotals(plan: RestorePlan): { folders: number; messages: number; bytes: number } {

@@ -6,17 +6,17 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { silentLogger } from '../log.js';
-import { addDays, dayIn, isDayLabel, type DayLabel } from '../snapshots/day-label.js';
+import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
-import { restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
+import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
-import { previewRestore, runRestore, type RestorePreview } from './engine.js';
+import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
 import { JobStore, type RestoreJob } from './jobs.js';
 import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
 import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
 import type { JobRunner, RestoreQueue } from './queue.js';
-import type { RestoreRequest } from './request.js';
+import { requestProblem, type RestoreRequest } from './request.js';
 
 export type DenialCode = 'not-allowed' | 'no-snapshot' | 'outside-retention' | 'bad-request' | 'busy' | 'daily-limit' | 'over-quota' | 'over-max-bytes' | 'unavailable';
 
@@ -29,7 +29,14 @@ export interface Denial {
 export type Decision =
   | { accepted: true; jobId: string; preview: RestorePreview }
   /** jobId is null when the request was not recorded (a requester asking for someone else's account). */
-  | { accepted: false; jobId: string | null; denial: Denial; notified: boolean };
+  | {
+      accepted: false;
+      jobId: string | null;
+      denial: Denial;
+      notified: boolean;
+      /** A denial for the same reason was already emailed today: no new email, no new record. */
+      alreadyNotified?: boolean;
+    };
 
 export type PreviewOutcome = { ok: true; preview: RestorePreview } | { ok: false; denial: Denial };
 
@@ -54,6 +61,23 @@ class Denied extends Error {
 function deny(code: DenialCode, reason: string, advice: string): never {
   throw new Denied({ code, reason, advice });
 }
+
+/** The email a finished job calls for (null for jobs still active). */
+function noticeOf(job: RestoreJob): RestoreNotice | null {
+  const { request, id: jobId } = job;
+  switch (job.status) {
+    case 'done':
+      return { kind: 'completed', request, jobId, result: job.result, preview: job.preview };
+    case 'interrupted':
+      return { kind: 'interrupted', request, jobId, result: job.result, reason: job.reason, advice: INTERRUPTED_ADVICE };
+    case 'failed':
+      return { kind: 'failed', request, jobId, result: job.result, reason: job.reason };
+    default:
+      return null;
+  }
+}
+
+const INTERRUPTED_ADVICE = 'ask for the same restore again once the mail server is back; messages already restored are recognised and not written twice';
 
 export class RecoveryService {
   readonly jobs: JobStore;
@@ -85,7 +109,6 @@ export class RecoveryService {
     if (request.requester.kind === 'account' && request.requester.account !== account) {
       deny('not-allowed', `${request.requester.account} may not restore into ${account}'s mailbox`, 'sign in as the account whose mail you want back, or ask an administrator');
     }
-    if (!isDayLabel(day)) deny('bad-request', `"${day}" is not a day`, 'give the day as YYYY-MM-DD');
     const today = this.today();
     const oldest = addDays(today, -(this.config.snapshot.retentionDays - 1));
     if (day < oldest || day > today) {
@@ -122,6 +145,10 @@ export class RecoveryService {
         deny('over-quota', `the restore needs ${preview.bytesToRestore} bytes but your mailbox has only ${Math.max(0, quota.limitBytes - quota.usedBytes)} of its ${quota.limitBytes} bytes free`, 'delete or archive mail to make room, restore fewer messages, or use a separate restore of a single folder');
       }
       return preview;
+    } catch (error) {
+      // The live server going away while we look is "try again later", not a fault of the request.
+      if (!(error instanceof Denied) && !live.connected) deny('unavailable', `the connection to the mail server was lost (${(error as Error).message})`, 'try again in a few minutes');
+      throw error;
     } finally {
       await live.close();
     }
@@ -129,6 +156,8 @@ export class RecoveryService {
 
   /** What the restore would do, without writing or recording anything. */
   async preview(request: RestoreRequest): Promise<PreviewOutcome> {
+    const problem = requestProblem(request);
+    if (problem) return { ok: false, denial: { code: 'bad-request', reason: problem, advice: 'correct the request and send it again' } };
     try {
       return { ok: true, preview: await this.checkLive(await this.checkRequest(request)) };
     } catch (error) {
@@ -140,6 +169,12 @@ export class RecoveryService {
   /** Decides; an accepted restore is queued and runs in the background (see whenDone/job). */
   async submit(request: RestoreRequest): Promise<Decision> {
     const requestedOn = this.today();
+    // A malformed request is answered, never recorded or emailed: its values may be anything.
+    const problem = requestProblem(request);
+    if (problem) {
+      this.logger.info({ origin: request.origin, problem }, 'malformed restore request refused');
+      return { accepted: false, jobId: null, denial: { code: 'bad-request', reason: problem, advice: 'correct the request and send it again' }, notified: false };
+    }
     let job: RestoreJob | null = null;
     try {
       const plan = await this.checkRequest(request);
@@ -151,7 +186,12 @@ export class RecoveryService {
       job = claim.job;
       const preview = await this.checkLive(plan);
       this.jobs.update(job.id, { status: 'queued', preview, progress: { done: 0, total: planTotals(plan).messages } });
-      await this.queue.enqueue(job.id);
+      try {
+        await this.queue.enqueue(job.id);
+      } catch (error) {
+        if (error instanceof QueueUnavailableError) deny('unavailable', `restores cannot be queued right now (${error.message})`, 'try again in a few minutes; an administrator should check Redis');
+        throw error;
+      }
       this.logger.info({ account: request.account, day: request.day, jobId: job.id, toRestore: preview.toRestore }, 'restore accepted');
       return { accepted: true, jobId: job.id, preview };
     } catch (error) {
@@ -163,9 +203,10 @@ export class RecoveryService {
       this.logger.info({ account: request.account, day: request.day, code: denial.code }, 'restore denied');
       // Someone else's account: record nothing there and send it no mail.
       if (denial.code === 'not-allowed') return { accepted: false, jobId: null, denial, notified: false };
-      const denied = job ? this.jobs.update(job.id, { status: 'denied', reason: denial.reason }) : this.jobs.recordDenied(request, requestedOn, denial.reason);
-      const notified = await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice });
-      return { accepted: false, jobId: denied.id, denial, notified };
+      // At most one denial email (and record) per reason, account and day: repeats are only counted.
+      const { job: denied, first } = this.jobs.recordDenial(job?.id ?? null, request, requestedOn, denial.code, denial.reason);
+      const notified = first ? await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice }) : false;
+      return { accepted: false, jobId: denied.id, denial, notified, ...(!first && { alreadyNotified: true }) };
     }
   }
 
@@ -183,9 +224,16 @@ export class RecoveryService {
 
   /** Runs an interrupted or failed job again; the restore's idempotence makes this safe. */
   async rerun(jobId: string): Promise<RestoreJob> {
+    const previous = this.jobs.get(jobId)?.status;
     const claim = this.jobs.requeue(jobId);
     if (!claim.claimed) throw new Error(claim.conflict === 'busy' ? `another restore for this account is in progress (${claim.active.id})` : 'daily limit reached');
-    await this.queue.enqueue(jobId);
+    try {
+      await this.queue.enqueue(jobId);
+    } catch (error) {
+      // Not queued after all: left as it was, so it can be run again later.
+      this.jobs.update(jobId, { status: previous ?? 'interrupted' });
+      throw error;
+    }
     return claim.job;
   }
 
@@ -220,6 +268,7 @@ export class RecoveryService {
       const plan = await planRestore(this.store, request.account, request.day, request.scope, request.mode);
       const live = await LiveMailbox.open(this.config, request.account);
       try {
+        await this.deliverPendingNotices(request.account);
         const result = await runRestore(live, this.store, plan, (progress) => {
           if (Date.now() - lastWrite < PROGRESS_WRITE_MS && progress.done < progress.total) return;
           lastWrite = Date.now();
@@ -227,15 +276,38 @@ export class RecoveryService {
         });
         job = this.jobs.update(jobId, { status: 'done', result, progress: { done: job.progress.total || result.restored + result.alreadyPresent + result.failed, total: job.progress.total } });
         this.logger.info({ account: request.account, jobId, restored: result.restored, alreadyPresent: result.alreadyPresent, failed: result.failed }, 'restore done');
-        await this.notify({ kind: 'completed', request, jobId, result, preview: job.preview });
+        await this.notifyFor(job);
       } finally {
         await live.close();
       }
     } catch (error) {
+      // An interrupted restore is recorded as such, with what it had done: never as "done".
+      const interrupted = error instanceof RestoreInterrupted ? error : null;
       const reason = (error as Error).message;
-      this.jobs.update(jobId, { status: 'failed', reason });
-      this.logger.error({ account: request.account, jobId, error: reason }, 'restore failed');
-      await this.notify({ kind: 'failed', request, jobId, reason });
+      job = this.jobs.update(jobId, { status: interrupted?.connectionLost ? 'interrupted' : 'failed', reason, ...(interrupted && { result: interrupted.result }) });
+      this.logger.error({ account: request.account, jobId, status: job.status, error: reason, restored: interrupted?.result.restored }, 'restore did not finish');
+      await this.notifyFor(job);
+    }
+  }
+
+  /** The email for a finished job; when it cannot be delivered now, it is kept pending and sent later. */
+  private async notifyFor(job: RestoreJob): Promise<void> {
+    const notice = noticeOf(job);
+    if (!notice) return;
+    const delivered = await this.notify(notice);
+    if (!delivered) this.jobs.update(job.id, { noticePending: true });
+  }
+
+  /**
+   * Sends the emails that could not be delivered when their job ended (typically: the live server
+   * had gone away, which is what interrupted the restore). Called whenever the live server has just
+   * been reached for the account.
+   */
+  private async deliverPendingNotices(account: string): Promise<void> {
+    for (const job of this.jobs.list(account)) {
+      if (!job.noticePending) continue;
+      const notice = noticeOf(job);
+      if (!notice || (await this.notify(notice))) this.jobs.update(job.id, { noticePending: false });
     }
   }
 

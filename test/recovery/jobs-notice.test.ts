@@ -65,3 +65,40 @@ test('a notice is UTF-8 MIME with plain and HTML alternatives, Date, Message-ID 
   expect(parts[2]).toContain('Content-Type: text/html; charset=utf-8');
   expect(decode(parts[2])).toContain('<td>Entwürfe</td><td>Entwürfe</td><td>2</td><td>1</td><td>0</td>');
 });
+
+test('denials are recorded once per reason, account and day; repeats are counted and leave no record behind', () => {
+  const jobs = new JobStore(tempDir('jobs-denials'));
+  try {
+    const first = jobs.recordDenial(null, request, '2026-11-24', 'daily-limit', 'limit reached');
+    expect(first.first).toBe(true);
+    for (let i = 0; i < 30; i++) {
+      // Denied before a job was claimed (null), or after (the claimed record must go).
+      let claimedId: string | null = null;
+      if (i % 2) {
+        const claim = jobs.claim(request, '2026-11-24', 100);
+        if (!claim.claimed) throw new Error('not claimed');
+        claimedId = claim.job.id;
+      }
+      const again = jobs.recordDenial(claimedId, request, '2026-11-24', 'daily-limit', 'limit reached');
+      expect(again).toMatchObject({ first: false, job: { id: first.job.id } });
+    }
+    expect(jobs.list(request.account)).toHaveLength(1);
+    expect(jobs.denialRepeats(request.account, '2026-11-24', 'daily-limit')).toBe(30);
+    // Another reason, or another day, is news again.
+    expect(jobs.recordDenial(null, request, '2026-11-24', 'over-quota', 'full').first).toBe(true);
+    expect(jobs.recordDenial(null, request, '2026-11-25', 'daily-limit', 'limit reached').first).toBe(true);
+    expect(jobs.list(request.account)).toHaveLength(3);
+  } finally {
+    jobs.close();
+  }
+});
+
+test('an interrupted restore\'s email says so, with what was done and that a retry duplicates nothing', () => {
+  const result = { folders: [{ source: 'Entwürfe', target: 'Entwürfe', created: false, restored: 120, alreadyPresent: 3, failed: 0 }], restored: 120, alreadyPresent: 3, failed: 0 };
+  const { raw, subject } = buildNotice({ kind: 'interrupted', request, jobId: 'job-1', result, reason: 'the connection to the mail server was lost (Connection not available)', advice: 'ask for the same restore again; messages already restored are not written twice' }, { from: 'mtm <mtm@example.com>', to: 'jobs-eve' });
+  expect(subject).toBe('Restore interrupted: folder "Entwürfe" from 2026-11-20');
+  const text = Buffer.from(raw.toString().split('\r\n\r\n')[2].split('\r\n--')[0], 'base64').toString('utf8');
+  expect(text).toContain('did not finish: the connection to the mail server was lost');
+  expect(text).toContain('Before it stopped: 120 restored, 3 already present, 0 failed.');
+  expect(text).toContain('not written twice');
+});

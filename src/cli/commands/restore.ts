@@ -86,7 +86,7 @@ export function registerRestore(program: Command): void {
 
           const decision = await service.submit(request);
           if (!decision.accepted) {
-            print(decision, [`denied: ${decision.denial.reason}`, `what to do: ${decision.denial.advice}`, decision.notified ? 'a denial email was sent to the account' : 'no denial email could be delivered']);
+            print(decision, [`denied: ${decision.denial.reason}`, `what to do: ${decision.denial.advice}`, decision.notified ? 'a denial email was sent to the account' : decision.alreadyNotified ? 'a denial email for this reason was already sent today' : decision.jobId ? 'no denial email could be delivered' : 'nothing was recorded']);
             return 1;
           }
           if (!options.json) process.stdout.write(['accepted:', ...previewLines(decision.preview)].join('\n') + '\n');

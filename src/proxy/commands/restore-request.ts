@@ -18,5 +18,5 @@ export async function requestRestore(session: Session, set: SequenceSet, uid: bo
   const uids = numbers.map((number) => mailbox.messages[number - 1].uid);
   const answer = await session.view!.requestRestore!(mailbox.name, uids);
   if (!answer) return no('CANNOT', 'Only messages of a snapshot folder can be restored');
-  return answer.accepted ? ok(answer.text) : no('CANNOT', answer.text);
+  return answer.accepted ? ok(answer.text) : no(answer.code ?? 'CANNOT', answer.text);
 }
