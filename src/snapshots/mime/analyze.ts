@@ -6,10 +6,12 @@
  */
 import { parseAddressList } from './address.js';
 import { parseContentType, parseDisposition, parseEncoding, parseLanguage } from './rfc822.js';
-import type { Envelope, MessageStructure, MimePart } from './structure.js';
+import { STRUCTURE_VERSION, type Envelope, type EnvelopeAddress, type MessageStructure, type MimePart } from './structure.js';
 
 /** Enough of a body line to recognise any boundary (RFC 2046: ≤ 70 chars) with room to spare. */
 const LINE_HEAD = 200;
+/** Dovecot looks this far into a boundary line that has no LF in sight (RFC 2046's 70 + dashes + slack). */
+const BOUNDARY_END_MAX_LEN = 70 + 2 + 2 + 10;
 /** Header blocks beyond this are still measured but not parsed further. */
 const MAX_HEADER_KEPT = 1024 * 1024;
 
@@ -84,18 +86,25 @@ export function headerFields(lines: string[]): Array<[string, string]> {
 
 function buildEnvelope(fields: Array<[string, string]>): Envelope {
   const env: Envelope = { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null };
+  // Dovecot: a string field takes the last line's value; an address field collects the addresses
+  // of every line with that name (a message with two To: lines is addressed to both lists).
+  const addresses = (list: EnvelopeAddress[] | null, value: string): EnvelopeAddress[] | null => {
+    const more = parseAddressList(value);
+    if (!more) return list;
+    return list ? [...list, ...more] : more;
+  };
   for (const [name, value] of fields) {
     switch (name) {
       case 'date': env.date = value; break;
       case 'subject': env.subject = value; break;
       case 'message-id': env.messageId = value; break;
       case 'in-reply-to': env.inReplyTo = value; break;
-      case 'from': env.from = parseAddressList(value); break;
-      case 'sender': env.sender = parseAddressList(value); break;
-      case 'reply-to': env.replyTo = parseAddressList(value); break;
-      case 'to': env.to = parseAddressList(value); break;
-      case 'cc': env.cc = parseAddressList(value); break;
-      case 'bcc': env.bcc = parseAddressList(value); break;
+      case 'from': env.from = addresses(env.from, value); break;
+      case 'sender': env.sender = addresses(env.sender, value); break;
+      case 'reply-to': env.replyTo = addresses(env.replyTo, value); break;
+      case 'to': env.to = addresses(env.to, value); break;
+      case 'cc': env.cc = addresses(env.cc, value); break;
+      case 'bcc': env.bcc = addresses(env.bcc, value); break;
     }
   }
   return env;
@@ -161,6 +170,8 @@ export class MessageAnalyzer {
   private current: OpenPart;
   private readonly root: OpenPart;
   private boundaries: Boundary[] = [];
+  /** Offset just after the last boundary line seen. */
+  private boundaryLineEnd = -1;
 
   constructor() {
     this.root = this.open(null, this.pos, false, false);
@@ -216,11 +227,26 @@ export class MessageAnalyzer {
     this.lineStart = { ...this.pos };
   }
 
+  /**
+   * The boundary a line starting with "--" is, as Dovecot's boundary_find decides: searched from the
+   * innermost multipart out, so a nested multipart that reuses its parent's boundary owns the line;
+   * a longer matching prefix beats a shorter one, except that an exact match (or "--b--" for b) stops
+   * the search — "--b--" closes b even when an outer boundary is named "b--".
+   */
   private findBoundary(head: string): Boundary | null {
     if (!head.startsWith('--')) return null;
+    let line = head.slice(2);
+    const lf = line.indexOf('\n');
+    if (lf >= 0) line = line.slice(0, lf > 0 && line[lf - 1] === '\r' ? lf - 1 : lf);
+    else if (line.length > BOUNDARY_END_MAX_LEN) line = line.slice(0, BOUNDARY_END_MAX_LEN);
+    const trailingDashes = line.length > 2 && line.endsWith('--');
     let best: Boundary | null = null;
-    for (const b of this.boundaries) {
-      if (head.startsWith(b.marker) && (!best || best.marker.length < b.marker.length)) best = b;
+    for (let i = this.boundaries.length - 1; i >= 0; i--) {
+      const b = this.boundaries[i];
+      const length = b.marker.length - 2;
+      if (length > line.length || !line.startsWith(b.marker.slice(2)) || (best && best.marker.length >= b.marker.length)) continue;
+      best = b;
+      if (length === line.length || (trailingDashes && length === line.length - 2)) break;
     }
     return best;
   }
@@ -283,8 +309,9 @@ export class MessageAnalyzer {
   private crossBoundary(boundary: Boundary, head: string, start: Position, inHeader: boolean): void {
     let end = start;
     const cur = this.current;
-    if (!inHeader && start.offset > cur.bodyStart.offset) {
-      // The [CR]LF before "--boundary" belongs to the boundary, not to the part's body
+    if (!inHeader && start.offset > cur.bodyStart.offset && start.offset !== this.boundaryLineEnd) {
+      // The [CR]LF before "--boundary" belongs to the boundary, not to the part's body — unless
+      // that newline ends another boundary line (Dovecot starts a fresh line search after one)
       end = { offset: start.offset - this.prevNewline, lf: start.lf - 1, bareLf: start.bareLf - (this.prevNewline === 1 ? 1 : 0) };
     }
     for (let open: OpenPart | null = cur; open && open !== boundary.owner; open = open.parent) {
@@ -299,6 +326,7 @@ export class MessageAnalyzer {
       }
       this.close(open, end);
     }
+    this.boundaryLineEnd = this.pos.offset;
     const index = this.boundaries.indexOf(boundary);
     const closing = head.startsWith(`${boundary.marker}--`);
     this.boundaries.length = closing ? index : index + 1;
@@ -406,7 +434,7 @@ export class MessageAnalyzer {
     for (let open: OpenPart | null = this.current; open; open = open.parent) this.close(open, this.pos);
     const root = this.root.part;
     return {
-      version: 1,
+      version: STRUCTURE_VERSION,
       size: this.pos.offset,
       virtualSize: this.pos.offset + this.pos.bareLf,
       headerLength: root.bodyStart - root.headerStart,
