@@ -320,7 +320,14 @@ export class MessageAnalyzer {
       if (b === start.offset && b > open.part.headerStart && this.prevNewline > 0) {
         open.part.bodyStart = b - this.prevNewline;
         open.bodyStart = { offset: b - this.prevNewline, lf: start.lf - 1, bareLf: start.bareLf - (this.prevNewline === 1 ? 1 : 0) };
-        for (const child of open.part.children) if (child.headerStart === b) child.headerStart = open.part.bodyStart;
+        // A message/rfc822 part's embedded message starts there too, with an empty header and body
+        // (Dovecot places it after the shortened header): move it along whole.
+        for (const child of open.part.children) {
+          if (child.headerStart !== b) continue;
+          child.headerStart = open.part.bodyStart;
+          if (child.bodyStart === b) child.bodyStart = open.part.bodyStart;
+          if (child.bodyEnd === b) child.bodyEnd = open.part.bodyStart;
+        }
         this.close(open, open.bodyStart);
         continue;
       }
