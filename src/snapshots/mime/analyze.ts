@@ -170,6 +170,8 @@ export class MessageAnalyzer {
   private current: OpenPart;
   private readonly root: OpenPart;
   private boundaries: Boundary[] = [];
+  /** How much of a line is kept: enough for the longest boundary in force (RFC 2046's 70 is not enforced). */
+  private lineHeadLimit = LINE_HEAD;
   /** Offset just after the last boundary line seen. */
   private boundaryLineEnd = -1;
 
@@ -209,8 +211,8 @@ export class MessageAnalyzer {
     if (this.state === 'header') {
       this.lineFull.push(Buffer.from(piece));
     }
-    if (this.lineHeadBytes < LINE_HEAD) {
-      const take = piece.subarray(0, LINE_HEAD - this.lineHeadBytes);
+    if (this.lineHeadBytes < this.lineHeadLimit) {
+      const take = piece.subarray(0, this.lineHeadLimit - this.lineHeadBytes);
       this.lineHead.push(Buffer.from(take));
       this.lineHeadBytes += take.length;
     }
@@ -295,7 +297,10 @@ export class MessageAnalyzer {
     else part.kind = 'other';
     if (part.kind === 'multipart') {
       const boundary = part.params.find(([k]) => k.toLowerCase() === 'boundary');
-      if (boundary && isMime) this.boundaries.push({ marker: `--${boundary[1]}`, owner: cur });
+      if (boundary && isMime) {
+        this.boundaries.push({ marker: `--${boundary[1]}`, owner: cur });
+        this.lineHeadLimit = Math.max(this.lineHeadLimit, boundary[1].length + 8);
+      }
       this.state = 'body';
     } else if (part.kind === 'message') {
       this.current = this.open(cur, at, false, false);
