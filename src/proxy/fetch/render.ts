@@ -22,22 +22,19 @@ export function formatInternalDate(date: Date): string {
   return `${p(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
 }
 
-/** The part a section number path names (IMAP part numbering, as Dovecot resolves it). */
+/**
+ * The part a section number path names, as Dovecot resolves it (imap-msgpart): a multipart's n-th
+ * child; below anything else only "1", and only as the last number unless the part is a
+ * message/rfc822, whose embedded message the next number continues in. So a single-part message
+ * has only part 1 (RFC 3501 §6.4.5), and "1.1" of a text part names nothing (an empty answer).
+ */
 export function resolvePart(root: MimePart, path: number[]): MimePart | null {
-  // A single-part message has only part 1 (RFC 3501 §6.4.5): "1.1" names nothing, and Dovecot
-  // answers it with an empty string rather than the body again.
-  if (path.length > 1 && root.kind !== 'multipart' && root.kind !== 'message') return null;
-  let part = root;
-  for (let i = 0; i < path.length; i++) {
-    if (i > 0 && part.kind === 'message') {
-      if (!part.children[0]) return null;
-      part = part.children[0];
-    }
-    if (part.kind === 'multipart') {
-      const child = part.children[path[i] - 1];
-      if (!child) return null;
-      part = child;
-    } else if (path[i] !== 1) return null;
+  let part: MimePart | null = root;
+  for (let i = 0; i < path.length && part; i++) {
+    const more = i + 1 < path.length;
+    if (part.kind === 'multipart') part = part.children[path[i] - 1] ?? null;
+    else if (path[i] !== 1 || (more && part.kind !== 'message')) part = null;
+    if (part && part.kind === 'message' && more) part = part.children[0] ?? null;
   }
   return part;
 }

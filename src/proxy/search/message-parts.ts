@@ -107,18 +107,28 @@ export function firstField(fields: HeaderField[], name: string): HeaderField | u
   return fields.find((field) => field.name.toLowerCase() === lower);
 }
 
+function lastField(fields: HeaderField[], name: string): HeaderField | undefined {
+  const lower = name.toLowerCase();
+  for (let i = fields.length - 1; i >= 0; i--) if (fields[i].name.toLowerCase() === lower) return fields[i];
+  return undefined;
+}
+
 function partFromStructure(raw: Buffer, source: StructurePart): MimePart {
   const header = parseHeader(raw, source.headerStart, source.bodyStart);
+  // Dovecot's search decides on the last Content-Type line whether a body is text, its decoder
+  // takes the charset from the first
   const typeField = firstField(header.fields, 'Content-Type');
+  const lastTypeField = lastField(header.fields, 'Content-Type');
   const parsedType = typeField ? parseContentType(typeField.value.toString('latin1')) : null;
+  const lastType = lastTypeField && lastTypeField !== typeField ? parseContentType(lastTypeField.value.toString('latin1')) : parsedType;
   // Dovecot's decoder takes the last Content-Transfer-Encoding line of a part
-  const encodingField = [...header.fields].reverse().find((field) => field.name.toLowerCase() === 'content-transfer-encoding');
+  const encodingField = lastField(header.fields, 'Content-Transfer-Encoding');
   return {
     fields: header.fields,
     headerTerminated: header.terminated,
     headerStart: source.headerStart,
     headerEnd: header.bodyStart,
-    contentType: parsedType ? parsedType.type : null,
+    contentType: lastType ? lastType.type : null,
     charset: parsedType?.charset,
     transferEncoding: encodingField ? parseTransferEncoding(encodingField.value.toString('latin1')) : undefined,
     bodyStart: source.bodyStart,

@@ -110,10 +110,9 @@ function buildEnvelope(fields: Array<[string, string]>): Envelope {
   return env;
 }
 
-/** Applies the Content-* headers to a part; first occurrence of each wins, as in Dovecot. */
+/** Applies the Content-* headers to a part; the first occurrence of each (readable, for some) wins, as in Dovecot. */
 function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, isMime: boolean): void {
   let seenType = false;
-  let seenEncoding = false;
   let seenDisposition = false;
   for (const [name, value] of fields) {
     if (!name.startsWith('content-')) continue;
@@ -129,9 +128,8 @@ function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, is
         }
         break;
       case 'transfer-encoding':
-        if (seenEncoding) break;
-        seenEncoding = true;
-        part.encoding = parseEncoding(value);
+        // The first readable one: Dovecot skips "" or "base64 junk" and takes a later line
+        part.encoding ??= parseEncoding(value);
         break;
       case 'id': part.id ??= value; break;
       case 'md5': part.md5 ??= value; break;

@@ -28,9 +28,10 @@ export interface Envelope {
 }
 
 /**
- * Bumped whenever the analyzer's answer changes for some message. 2: addresses of repeated
- * To/Cc/… lines collected, nested multiparts reusing their parent's boundary, the newline before a
- * boundary that directly follows a closing boundary.
+ * Bumped whenever the analyzer's answer changes for some message. 2 (issue 11): addresses of
+ * repeated To/Cc/… lines collected, nested multiparts reusing their parent's boundary, the newline
+ * before a boundary that directly follows a closing boundary, Content-Type parameters and
+ * Content-Transfer-Encoding read as Dovecot reads them, boundaries longer than 200 characters.
  */
 export const STRUCTURE_VERSION = 2;
 
