@@ -110,9 +110,9 @@ const show = (bytes: Buffer | string, max = 700) => JSON.stringify(typeof bytes 
 
 /** The FETCH items compared for one message: structure items, then every section of every part it was built with. */
 function itemsFor(sample: HostileMessage): string[] {
-  const items = ['BODY.PEEK[HEADER]', 'BODY.PEEK[TEXT]'];
+  const items = ['BODY.PEEK[HEADER]', 'BODY.PEEK[TEXT]', 'BODY.PEEK[HEADER.FIELDS (To Cc Subject)]'];
   for (const path of new Set(['1', '2', ...sample.paths])) {
-    items.push(`BODY.PEEK[${path}]`, `BODY.PEEK[${path}.MIME]`, `BODY.PEEK[${path}.HEADER]`, `BODY.PEEK[${path}.TEXT]`);
+    items.push(`BODY.PEEK[${path}]`, `BODY.PEEK[${path}.MIME]`, `BODY.PEEK[${path}.HEADER]`, `BODY.PEEK[${path}.TEXT]`, `BODY.PEEK[${path}.HEADER.FIELDS.NOT (Content-Type From)]`);
   }
   return items;
 }

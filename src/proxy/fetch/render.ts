@@ -54,7 +54,7 @@ function fieldSet(fields: string[]): Set<string> {
 }
 
 /** Header lines whose field name is (or, with `not`, is not) in `fields`, then the blank line; latin1 text. */
-export function filterHeaderText(header: Buffer, fields: string[], not: boolean): string {
+export function filterHeaderText(header: Buffer, fields: string[], not: boolean, emptyHeaderExists = false, blankFollows = false): string {
   const wanted = fieldSet(fields);
   const text = header.toString('latin1');
   let out = '';
@@ -68,9 +68,10 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean)
       blank = '\r\n';
       break;
     }
-    if (first === 32 || first === 9) {
+    if ((first === 32 || first === 9) && start > 0) {
       if (keep) out += text.slice(start, end);
     } else {
+      // (a blank-led first line continues nothing: Dovecot takes it as a field of its own)
       const colon = text.indexOf(':', start);
       const nameEnd = colon >= 0 && colon < end ? colon : newline >= 0 ? (text.charCodeAt(newline - 1) === 13 && newline - 1 >= start ? newline - 1 : newline) : end;
       const name = text.slice(start, nameEnd).replace(/[ \t]+$/, '').toLowerCase();
@@ -79,7 +80,9 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean)
     }
     start = end;
   }
-  // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had one
+  // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had
+  // one — or was there but empty (an embedded message cut off by a boundary right where it starts)
+  if ((emptyHeaderExists && text.length === 0) || blankFollows) blank = '\r\n';
   return `${out}${not ? blank : '\r\n'}`;
 }
 
@@ -102,7 +105,7 @@ export function decodeTransfer(body: Buffer, encoding: string | null): Buffer {
   return body;
 }
 
-function sectionRange(structure: MessageStructure, item: SectionItem): { part: MimePart; range: Range; header?: Range } | null {
+function sectionRange(structure: MessageStructure, item: SectionItem): { part: MimePart; range: Range; isHeader?: boolean } | null {
   const root = structure.root;
   const part = item.part.length === 0 ? root : resolvePart(root, item.part);
   if (!part) return null;
@@ -114,7 +117,15 @@ function sectionRange(structure: MessageStructure, item: SectionItem): { part: M
   const message = item.part.length === 0 ? root : part.kind === 'message' ? part.children[0] : null;
   if (!message) return { part, range: { start: part.bodyStart, end: part.bodyStart } };
   if (item.text === 'TEXT') return { part: message, range: { start: message.bodyStart, end: message.bodyEnd } };
-  return { part: message, range: { start: message.headerStart, end: message.bodyStart } };
+  return { part: message, range: { start: message.headerStart, end: message.bodyStart }, isHeader: true };
+}
+
+function endsWithBlankLine(header: Buffer): boolean {
+  const n = header.length;
+  if (n === 0) return false;
+  if (header[n - 1] !== 10) return false;
+  const before = n >= 2 && header[n - 2] === 13 ? n - 2 : n - 1;
+  return before === 0 || header[before - 1] === 10;
 }
 
 async function readRange(mailbox: OpenMailbox, message: MessageRef, range: Range): Promise<Buffer> {
@@ -174,8 +185,8 @@ export function wantsHeaderBlock(request: FetchRequest): boolean {
 }
 
 /** `HEADER`, `HEADER.FIELDS` or `HEADER.FIELDS.NOT` answered from a header block (the message's or a part's). */
-function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder): void {
-  const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
+function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder, isHeader = true, blankFollows = false): void {
+  const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT', isHeader, blankFollows);
   const window = applyPartial(content.length, item.partial);
   const shown = window.start === 0 && window.end === content.length ? content : content.slice(window.start, window.end);
   out.add(`${item.label} {${shown.length}}\r\n${shown}`);
@@ -211,7 +222,14 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
     out.add(`${item.label} ${prefix}{${content.length}}\r\n`);
     return out.addBytes(content);
   }
-  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') return renderHeaderBlock(item, await readRange(mailbox, message, range), out);
+  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') {
+    const header = await readRange(mailbox, message, range);
+    // A header whose blank line was given to the boundary right after it (Dovecot's header size
+    // leaves it out) still ends with it when Dovecot filters the header: look one line further.
+    const next = found?.isHeader && !endsWithBlankLine(header) ? await readRange(mailbox, message, { start: range.end, end: Math.min(range.end + 2, structure.size) }) : null;
+    const blankFollows = next !== null && (next[0] === 10 || (next[0] === 13 && next[1] === 10));
+    return renderHeaderBlock(item, header, out, found?.isHeader === true, blankFollows);
+  }
   const window = applyPartial(range.end - range.start, item.partial);
   const start = range.start + window.start;
   const end = range.start + window.end;

@@ -113,7 +113,6 @@ function buildEnvelope(fields: Array<[string, string]>): Envelope {
 /** Applies the Content-* headers to a part; the first occurrence of each (readable, for some) wins, as in Dovecot. */
 function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, isMime: boolean): void {
   let seenType = false;
-  let seenDisposition = false;
   for (const [name, value] of fields) {
     if (!name.startsWith('content-')) continue;
     switch (name.slice(8)) {
@@ -137,8 +136,8 @@ function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, is
       case 'location': part.location ??= value; break;
       case 'language': if (part.language === null) part.language = parseLanguage(value); break;
       case 'disposition':
-        if (seenDisposition) break;
-        seenDisposition = true;
+        // Dovecot reads Content-Disposition lines until one has parameters: the last one before that wins
+        if (part.dispositionParams.length > 0) break;
         {
           const d = parseDisposition(value);
           if (d) {
