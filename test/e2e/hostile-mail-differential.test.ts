@@ -134,6 +134,27 @@ test(`${COUNT} generated messages: ENVELOPE, BODYSTRUCTURE, BODY and RFC822.SIZE
   if (differing > 0) throw new Error(`${differing} structure answers differ from Dovecot's ${reproduce}:\n${mismatches.join('\n')}`);
 });
 
+/**
+ * The one intended difference. When an embedded message's header is cut short by a boundary (no
+ * blank line before it), Dovecot's HEADER.FIELDS.NOT of that part filters the raw text from the
+ * header on to the next blank line or the end of the message — boundary lines, the next part's
+ * header, the epilogue. RFC 3501 defines the section as lines of that part's header, which ends at
+ * the boundary (Dovecot's own n.HEADER and BODYSTRUCTURE say so), so we answer that header only.
+ * Recognised as: our text without its closing blank line, followed by more that starts at a "--" line.
+ */
+function headerFilterOverrun(item: string, theirs: Buffer, mine: Buffer): boolean {
+  if (!/\.HEADER\.FIELDS\.NOT /.test(item)) return false;
+  const literal = (reply: Buffer) => {
+    const text = reply.toString('latin1');
+    const m = /\{(\d+)\}\r\n/.exec(text);
+    return m ? text.slice(m.index + m[0].length, m.index + m[0].length + Number(m[1])) : null;
+  };
+  const [dovecotText, ourText] = [literal(theirs), literal(mine)];
+  if (dovecotText === null || ourText === null) return false;
+  const ownLines = ourText.endsWith('\r\n\r\n') ? ourText.slice(0, -2) : ourText === '\r\n' ? '' : ourText;
+  return dovecotText.startsWith(ownLines) && dovecotText.slice(ownLines.length).startsWith('--');
+}
+
 test(`${COUNT} generated messages: BODY[n], BODY[n.MIME], BODY[n.HEADER], BODY[n.TEXT] as Dovecot ${reproduce}`, async () => {
   const mismatches: string[] = [];
   let differing = 0;
@@ -145,17 +166,16 @@ test(`${COUNT} generated messages: BODY[n], BODY[n.MIME], BODY[n.HEADER], BODY[n
     const [expected, actual] = (await Promise.all([dovecot.command(command, 'F'), ours.command(command, 'F')])).map(untagged);
     compared += items.length;
     if (expected.equals(actual)) continue;
-    differing += 1;
-    if (mismatches.length >= 6) continue;
-    // Narrow the difference down to the items that differ.
+    // Narrow the difference down to the items that differ, leaving out the one intended difference.
+    let counted = false;
     for (const item of items) {
       const one = `FETCH ${i + 1} (${item})`;
       const theirs = untagged(await dovecot.command(one, 'F'));
       const mine = untagged(await ours.command(one, 'F'));
-      if (!theirs.equals(mine)) {
-        mismatches.push(`#${i + 1} ${item}\n  message: ${show(samples[i].raw, 1500)}\n  dovecot: ${show(theirs)}\n  ours:    ${show(mine)}`);
-        break;
-      }
+      if (theirs.equals(mine) || headerFilterOverrun(item, theirs, mine)) continue;
+      if (!counted) differing += 1;
+      counted = true;
+      if (mismatches.length < 6) mismatches.push(`#${i + 1} ${item}\n  message: ${show(samples[i].raw, 1500)}\n  dovecot: ${show(theirs)}\n  ours:    ${show(mine)}`);
     }
   }
   expect(compared).toBeGreaterThan(COUNT * 10);
