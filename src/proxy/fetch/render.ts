@@ -23,22 +23,19 @@ export function formatInternalDate(date: Date): string {
   return `${p(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
 }
 
-/** The part a section number path names (IMAP part numbering, as Dovecot resolves it). */
+/**
+ * The part a section number path names, as Dovecot resolves it (imap-msgpart): a multipart's n-th
+ * child; below anything else only "1", and only as the last number unless the part is a
+ * message/rfc822, whose embedded message the next number continues in. So a single-part message
+ * has only part 1 (RFC 3501 §6.4.5), and "1.1" of a text part names nothing (an empty answer).
+ */
 export function resolvePart(root: MimePart, path: number[]): MimePart | null {
-  // A single-part message has only part 1 (RFC 3501 §6.4.5): "1.1" names nothing, and Dovecot
-  // answers it with an empty string rather than the body again.
-  if (path.length > 1 && root.kind !== 'multipart' && root.kind !== 'message') return null;
-  let part = root;
-  for (let i = 0; i < path.length; i++) {
-    if (i > 0 && part.kind === 'message') {
-      if (!part.children[0]) return null;
-      part = part.children[0];
-    }
-    if (part.kind === 'multipart') {
-      const child = part.children[path[i] - 1];
-      if (!child) return null;
-      part = child;
-    } else if (path[i] !== 1) return null;
+  let part: MimePart | null = root;
+  for (let i = 0; i < path.length && part; i++) {
+    const more = i + 1 < path.length;
+    if (part.kind === 'multipart') part = part.children[path[i] - 1] ?? null;
+    else if (path[i] !== 1 || (more && part.kind !== 'message')) part = null;
+    if (part && part.kind === 'message' && more) part = part.children[0] ?? null;
   }
   return part;
 }
@@ -58,7 +55,7 @@ function fieldSet(fields: string[]): Set<string> {
 }
 
 /** Header lines whose field name is (or, with `not`, is not) in `fields`, then the blank line; latin1 text. */
-export function filterHeaderText(header: Buffer, fields: string[], not: boolean): string {
+export function filterHeaderText(header: Buffer, fields: string[], not: boolean, emptyHeaderExists = false, blankFollows = false): string {
   const wanted = fieldSet(fields);
   const text = header.toString('latin1');
   let out = '';
@@ -72,9 +69,10 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean)
       blank = '\r\n';
       break;
     }
-    if (first === 32 || first === 9) {
+    if ((first === 32 || first === 9) && start > 0) {
       if (keep) out += text.slice(start, end);
     } else {
+      // (a blank-led first line continues nothing: Dovecot takes it as a field of its own)
       const colon = text.indexOf(':', start);
       const nameEnd = colon >= 0 && colon < end ? colon : newline >= 0 ? (text.charCodeAt(newline - 1) === 13 && newline - 1 >= start ? newline - 1 : newline) : end;
       const name = text.slice(start, nameEnd).replace(/[ \t]+$/, '').toLowerCase();
@@ -83,7 +81,9 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean)
     }
     start = end;
   }
-  // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had one
+  // Dovecot: HEADER.FIELDS always ends with the blank line, HEADER.FIELDS.NOT only when the header had
+  // one — or was there but empty (an embedded message cut off by a boundary right where it starts)
+  if ((emptyHeaderExists && text.length === 0) || blankFollows) blank = '\r\n';
   return `${out}${not ? blank : '\r\n'}`;
 }
 
@@ -109,7 +109,7 @@ export function decodeTransfer(body: Buffer, encoding: string | null): Buffer {
   return body;
 }
 
-function sectionRange(structure: MessageStructure, item: SectionItem): { part: MimePart; range: Range; header?: Range } | null {
+function sectionRange(structure: MessageStructure, item: SectionItem): { part: MimePart; range: Range; isHeader?: boolean } | null {
   const root = structure.root;
   const part = item.part.length === 0 ? root : resolvePart(root, item.part);
   if (!part) return null;
@@ -121,7 +121,15 @@ function sectionRange(structure: MessageStructure, item: SectionItem): { part: M
   const message = item.part.length === 0 ? root : part.kind === 'message' ? part.children[0] : null;
   if (!message) return { part, range: { start: part.bodyStart, end: part.bodyStart } };
   if (item.text === 'TEXT') return { part: message, range: { start: message.bodyStart, end: message.bodyEnd } };
-  return { part: message, range: { start: message.headerStart, end: message.bodyStart } };
+  return { part: message, range: { start: message.headerStart, end: message.bodyStart }, isHeader: true };
+}
+
+function endsWithBlankLine(header: Buffer): boolean {
+  const n = header.length;
+  if (n === 0) return false;
+  if (header[n - 1] !== 10) return false;
+  const before = n >= 2 && header[n - 2] === 13 ? n - 2 : n - 1;
+  return before === 0 || header[before - 1] === 10;
 }
 
 async function readRange(mailbox: OpenMailbox, message: MessageRef, range: Range): Promise<Buffer> {
@@ -181,8 +189,8 @@ export function wantsHeaderBlock(request: FetchRequest): boolean {
 }
 
 /** `HEADER`, `HEADER.FIELDS` or `HEADER.FIELDS.NOT` answered from a header block (the message's or a part's). */
-function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder): void {
-  const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT');
+function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder, isHeader = true, blankFollows = false): void {
+  const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT', isHeader, blankFollows);
   const window = applyPartial(content.length, item.partial);
   const shown = window.start === 0 && window.end === content.length ? content : content.slice(window.start, window.end);
   out.add(`${item.label} {${shown.length}}\r\n${shown}`);
@@ -222,7 +230,14 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
     out.add(`${item.label} ${prefix}{${content.length}}\r\n`);
     return out.addBytes(content);
   }
-  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') return renderHeaderBlock(item, await readRange(mailbox, message, range), out);
+  if (item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT') {
+    const header = await readRange(mailbox, message, range);
+    // A header whose blank line was given to the boundary right after it (Dovecot's header size
+    // leaves it out) still ends with it when Dovecot filters the header: look one line further.
+    const next = found?.isHeader && !endsWithBlankLine(header) ? await readRange(mailbox, message, { start: range.end, end: Math.min(range.end + 2, structure.size) }) : null;
+    const blankFollows = next !== null && (next[0] === 10 || (next[0] === 13 && next[1] === 10));
+    return renderHeaderBlock(item, header, out, found?.isHeader === true, blankFollows);
+  }
   const window = applyPartial(range.end - range.start, item.partial);
   const start = range.start + window.start;
   const end = range.start + window.end;

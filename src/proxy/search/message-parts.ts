@@ -8,6 +8,8 @@
  * part's own header, as Dovecot's message search does (it ignores MIME-Version there).
  */
 import type { MessageStructure, MimePart as StructurePart } from '../../snapshots/mime/structure.js';
+import { parseContentType as parseMimeContentType } from '../../snapshots/mime/rfc822.js';
+import { isKnownTransferEncoding, parseTransferEncoding } from './text.js';
 
 export interface HeaderField {
   name: string;
@@ -24,9 +26,10 @@ export interface MimePart {
   /** Where the header block starts and where its parse stopped (bodyStart unless an early blank line). */
   headerStart: number;
   headerEnd: number;
-  /** Lower-cased "type/subtype" as written, without parameters or comments ("" when absent). */
-  contentType: string;
+  /** Lower-cased "type/subtype" without parameters or comments; "" when broken, null when absent. */
+  contentType: string | null;
   charset?: string;
+  /** Lower-cased encoding name (TRANSFER_ENCODING_UNKNOWN when unreadable); undefined when absent. */
   transferEncoding?: string;
   bodyStart: number;
   bodyEnd: number;
@@ -88,42 +91,15 @@ export function parseHeader(buf: Buffer, start: number, end: number): { fields: 
   return { fields, bodyStart: end, terminated: false };
 }
 
-/** Removes RFC 5322 comments from a structured header value. */
-function stripComments(text: string): string {
-  let out = '';
-  let depth = 0;
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const char = text[i];
-    if (char === '\\' && i + 1 < text.length) {
-      if (depth === 0) out += char + text[i + 1];
-      i++;
-    } else if (quoted) {
-      out += char;
-      if (char === '"') quoted = false;
-    } else if (char === '"' && depth === 0) {
-      quoted = true;
-      out += char;
-    } else if (char === '(') depth++;
-    else if (char === ')' && depth > 0) depth--;
-    else if (depth === 0) out += char;
-  }
-  return out;
-}
-
-/** "type/subtype" plus the parameters of a Content-Type value. */
-export function parseContentType(raw: string): { type: string; params: Map<string, string> } {
-  const text = stripComments(raw);
-  const params = new Map<string, string>();
-  const semicolon = text.indexOf(';');
-  const type = (semicolon < 0 ? text : text.slice(0, semicolon)).replace(/\s+/g, '').toLowerCase();
-  const paramPattern = /;\s*([^\s=;]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^\s;]*)/g;
-  for (const match of text.slice(Math.max(semicolon, 0)).matchAll(paramPattern)) {
-    const value = match[3] !== undefined ? match[3].replace(/\\(.)/g, '$1') : match[2];
-    const name = match[1].toLowerCase();
-    if (!params.has(name)) params.set(name, value);
-  }
-  return { type, params };
+/**
+ * What a Content-Type value means to SEARCH, read by the same parser as BODYSTRUCTURE (Dovecot's
+ * rfc822_parse_content_type): "type/subtype" lower-cased — just "type" when there is no subtype, ""
+ * when broken — and the charset parameter of a well-formed value.
+ */
+export function parseContentType(raw: string): { type: string; charset?: string } {
+  const parsed = parseMimeContentType(raw);
+  const type = (parsed.subtype ? `${parsed.type}/${parsed.subtype}` : parsed.type).toLowerCase();
+  return { type, charset: parsed.params.find(([name]) => name.toLowerCase() === 'charset')?.[1] };
 }
 
 export function firstField(fields: HeaderField[], name: string): HeaderField | undefined {
@@ -131,19 +107,30 @@ export function firstField(fields: HeaderField[], name: string): HeaderField | u
   return fields.find((field) => field.name.toLowerCase() === lower);
 }
 
+function lastField(fields: HeaderField[], name: string): HeaderField | undefined {
+  const lower = name.toLowerCase();
+  for (let i = fields.length - 1; i >= 0; i--) if (fields[i].name.toLowerCase() === lower) return fields[i];
+  return undefined;
+}
+
 function partFromStructure(raw: Buffer, source: StructurePart): MimePart {
   const header = parseHeader(raw, source.headerStart, source.bodyStart);
+  // Dovecot's search decides on the last Content-Type line whether a body is text, its decoder
+  // takes the charset from the first
   const typeField = firstField(header.fields, 'Content-Type');
+  const lastTypeField = lastField(header.fields, 'Content-Type');
   const parsedType = typeField ? parseContentType(typeField.value.toString('latin1')) : null;
-  const encodingField = firstField(header.fields, 'Content-Transfer-Encoding');
+  const lastType = lastTypeField && lastTypeField !== typeField ? parseContentType(lastTypeField.value.toString('latin1')) : parsedType;
+  // Dovecot's decoder takes the last Content-Transfer-Encoding line of a part
+  const encodingField = lastField(header.fields, 'Content-Transfer-Encoding');
   return {
     fields: header.fields,
     headerTerminated: header.terminated,
     headerStart: source.headerStart,
     headerEnd: header.bodyStart,
-    contentType: parsedType ? parsedType.type : '',
-    charset: parsedType?.params.get('charset'),
-    transferEncoding: encodingField ? stripComments(encodingField.value.toString('latin1')).trim() : undefined,
+    contentType: lastType ? lastType.type : null,
+    charset: parsedType?.charset,
+    transferEncoding: encodingField ? parseTransferEncoding(encodingField.value.toString('latin1')) : undefined,
     bodyStart: source.bodyStart,
     bodyEnd: source.bodyEnd,
     children: source.children.map((child) => partFromStructure(raw, child)),
@@ -158,8 +145,9 @@ export function messageParts(raw: Buffer, structure: MessageStructure): MimePart
 /** Whether SEARCH reads this part's body: a leaf text/*, message/* or untyped part, as Dovecot does. */
 export function hasSearchableBody(part: MimePart): boolean {
   const type = part.contentType;
-  const searchable = type === '' || type.startsWith('text/') || type.startsWith('message/');
-  return searchable && part.children.length === 0 && part.bodyEnd > part.bodyStart;
+  const searchable = type === null || type.startsWith('text/') || type.startsWith('message/');
+  // Dovecot skips a body whose transfer encoding it does not know (x-uuencode, "", "base64 junk")
+  return searchable && isKnownTransferEncoding(part.transferEncoding) && part.children.length === 0 && part.bodyEnd > part.bodyStart;
 }
 
 /** Parts in message order (depth first), the way Dovecot's parser hands them to SEARCH. */

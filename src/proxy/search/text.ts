@@ -5,6 +5,7 @@
  */
 import iconv from 'iconv-lite';
 import libmime from 'libmime';
+import { Rfc822Lexer } from '../../snapshots/mime/rfc822.js';
 
 /** Title-case and decompose (NFKD) every character; a simple per-character mapping, like Dovecot. */
 export function foldForSearch(text: string): string {
@@ -118,6 +119,27 @@ export function decodeQuotedPrintable(input: Buffer): Buffer {
   return out.subarray(0, length);
 }
 
+/** What parseTransferEncoding answers for a value Dovecot's decoder does not understand. */
+export const TRANSFER_ENCODING_UNKNOWN = 'x-unknown';
+const KNOWN_TRANSFER_ENCODINGS = new Set(['7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
+
+/**
+ * A Content-Transfer-Encoding value as Dovecot's message decoder reads it: one token (comments and
+ * blanks around it allowed) followed by nothing or ";" — "base64 junk", "" and x-uuencode are unknown.
+ */
+export function parseTransferEncoding(value: string): string {
+  const lexer = new Rfc822Lexer(value);
+  lexer.skipLwsp();
+  const token = lexer.mimeToken().toLowerCase();
+  if (lexer.lwsp() > 0 && lexer.peek() !== ';') return TRANSFER_ENCODING_UNKNOWN;
+  return KNOWN_TRANSFER_ENCODINGS.has(token) ? token : TRANSFER_ENCODING_UNKNOWN;
+}
+
+/** Whether SEARCH decodes a body with this encoding (undefined: no header, i.e. 7bit). */
+export function isKnownTransferEncoding(encoding: string | undefined): boolean {
+  return encoding === undefined || KNOWN_TRANSFER_ENCODINGS.has(encoding);
+}
+
 function transferEncodingName(encoding: string | undefined): string {
   return (encoding ?? '').trim().toLowerCase();
 }
@@ -128,11 +150,28 @@ export function keepsBodyBytes(encoding: string | undefined): boolean {
   return name !== 'base64' && name !== 'quoted-printable';
 }
 
+const BASE64_ALPHABET = new Uint8Array(256);
+for (const char of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_ALPHABET[char.charCodeAt(0)] = 1;
+
+/**
+ * Base64 as Dovecot's decoder reads a body: blanks and line breaks skipped, and decoding ends at the
+ * first padding "=" or at any other character (what came before still counts).
+ */
+export function decodeBase64Body(body: Buffer): Buffer {
+  const clean = Buffer.alloc(body.length);
+  let length = 0;
+  for (const byte of body) {
+    if (BASE64_ALPHABET[byte]) clean[length++] = byte;
+    else if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0d && byte !== 0x0a) break;
+  }
+  return Buffer.from(clean.toString('latin1', 0, length), 'base64');
+}
+
 /** Decodes a body by its Content-Transfer-Encoding; identity for 7bit/8bit/binary/unknown. */
 export function decodeTransferEncoding(body: Buffer, encoding: string | undefined): Buffer {
   switch (transferEncodingName(encoding)) {
     case 'base64':
-      return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
+      return decodeBase64Body(body);
     case 'quoted-printable':
       return decodeQuotedPrintable(body);
     default:

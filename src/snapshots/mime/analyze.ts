@@ -6,10 +6,12 @@
  */
 import { parseAddressList } from './address.js';
 import { parseContentType, parseDisposition, parseEncoding, parseLanguage } from './rfc822.js';
-import type { Envelope, MessageStructure, MimePart } from './structure.js';
+import { STRUCTURE_VERSION, type Envelope, type EnvelopeAddress, type MessageStructure, type MimePart } from './structure.js';
 
 /** Enough of a body line to recognise any boundary (RFC 2046: ≤ 70 chars) with room to spare. */
 const LINE_HEAD = 200;
+/** Dovecot looks this far into a boundary line that has no LF in sight (RFC 2046's 70 + dashes + slack). */
+const BOUNDARY_END_MAX_LEN = 70 + 2 + 2 + 10;
 /** Header blocks beyond this are still measured but not parsed further. */
 const MAX_HEADER_KEPT = 1024 * 1024;
 
@@ -84,28 +86,33 @@ export function headerFields(lines: string[]): Array<[string, string]> {
 
 function buildEnvelope(fields: Array<[string, string]>): Envelope {
   const env: Envelope = { date: null, subject: null, from: null, sender: null, replyTo: null, to: null, cc: null, bcc: null, inReplyTo: null, messageId: null };
+  // Dovecot: a string field takes the last line's value; an address field collects the addresses
+  // of every line with that name (a message with two To: lines is addressed to both lists).
+  const addresses = (list: EnvelopeAddress[] | null, value: string): EnvelopeAddress[] | null => {
+    const more = parseAddressList(value);
+    if (!more) return list;
+    return list ? [...list, ...more] : more;
+  };
   for (const [name, value] of fields) {
     switch (name) {
       case 'date': env.date = value; break;
       case 'subject': env.subject = value; break;
       case 'message-id': env.messageId = value; break;
       case 'in-reply-to': env.inReplyTo = value; break;
-      case 'from': env.from = parseAddressList(value); break;
-      case 'sender': env.sender = parseAddressList(value); break;
-      case 'reply-to': env.replyTo = parseAddressList(value); break;
-      case 'to': env.to = parseAddressList(value); break;
-      case 'cc': env.cc = parseAddressList(value); break;
-      case 'bcc': env.bcc = parseAddressList(value); break;
+      case 'from': env.from = addresses(env.from, value); break;
+      case 'sender': env.sender = addresses(env.sender, value); break;
+      case 'reply-to': env.replyTo = addresses(env.replyTo, value); break;
+      case 'to': env.to = addresses(env.to, value); break;
+      case 'cc': env.cc = addresses(env.cc, value); break;
+      case 'bcc': env.bcc = addresses(env.bcc, value); break;
     }
   }
   return env;
 }
 
-/** Applies the Content-* headers to a part; first occurrence of each wins, as in Dovecot. */
+/** Applies the Content-* headers to a part; the first occurrence of each (readable, for some) wins, as in Dovecot. */
 function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, isMime: boolean): void {
   let seenType = false;
-  let seenEncoding = false;
-  let seenDisposition = false;
   for (const [name, value] of fields) {
     if (!name.startsWith('content-')) continue;
     switch (name.slice(8)) {
@@ -120,9 +127,8 @@ function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, is
         }
         break;
       case 'transfer-encoding':
-        if (seenEncoding) break;
-        seenEncoding = true;
-        part.encoding = parseEncoding(value);
+        // The first readable one: Dovecot skips "" or "base64 junk" and takes a later line
+        part.encoding ??= parseEncoding(value);
         break;
       case 'id': part.id ??= value; break;
       case 'md5': part.md5 ??= value; break;
@@ -130,8 +136,8 @@ function applyContentHeaders(part: MimePart, fields: Array<[string, string]>, is
       case 'location': part.location ??= value; break;
       case 'language': if (part.language === null) part.language = parseLanguage(value); break;
       case 'disposition':
-        if (seenDisposition) break;
-        seenDisposition = true;
+        // Dovecot reads Content-Disposition lines until one has parameters: the last one before that wins
+        if (part.dispositionParams.length > 0) break;
         {
           const d = parseDisposition(value);
           if (d) {
@@ -161,6 +167,10 @@ export class MessageAnalyzer {
   private current: OpenPart;
   private readonly root: OpenPart;
   private boundaries: Boundary[] = [];
+  /** How much of a line is kept: enough for the longest boundary in force (RFC 2046's 70 is not enforced). */
+  private lineHeadLimit = LINE_HEAD;
+  /** Offset just after the last boundary line seen. */
+  private boundaryLineEnd = -1;
 
   constructor() {
     this.root = this.open(null, this.pos, false, false);
@@ -198,8 +208,8 @@ export class MessageAnalyzer {
     if (this.state === 'header') {
       this.lineFull.push(Buffer.from(piece));
     }
-    if (this.lineHeadBytes < LINE_HEAD) {
-      const take = piece.subarray(0, LINE_HEAD - this.lineHeadBytes);
+    if (this.lineHeadBytes < this.lineHeadLimit) {
+      const take = piece.subarray(0, this.lineHeadLimit - this.lineHeadBytes);
       this.lineHead.push(Buffer.from(take));
       this.lineHeadBytes += take.length;
     }
@@ -216,11 +226,26 @@ export class MessageAnalyzer {
     this.lineStart = { ...this.pos };
   }
 
+  /**
+   * The boundary a line starting with "--" is, as Dovecot's boundary_find decides: searched from the
+   * innermost multipart out, so a nested multipart that reuses its parent's boundary owns the line;
+   * a longer matching prefix beats a shorter one, except that an exact match (or "--b--" for b) stops
+   * the search — "--b--" closes b even when an outer boundary is named "b--".
+   */
   private findBoundary(head: string): Boundary | null {
     if (!head.startsWith('--')) return null;
+    let line = head.slice(2);
+    const lf = line.indexOf('\n');
+    if (lf >= 0) line = line.slice(0, lf > 0 && line[lf - 1] === '\r' ? lf - 1 : lf);
+    else if (line.length > BOUNDARY_END_MAX_LEN) line = line.slice(0, BOUNDARY_END_MAX_LEN);
+    const trailingDashes = line.length > 2 && line.endsWith('--');
     let best: Boundary | null = null;
-    for (const b of this.boundaries) {
-      if (head.startsWith(b.marker) && (!best || best.marker.length < b.marker.length)) best = b;
+    for (let i = this.boundaries.length - 1; i >= 0; i--) {
+      const b = this.boundaries[i];
+      const length = b.marker.length - 2;
+      if (length > line.length || !line.startsWith(b.marker.slice(2)) || (best && best.marker.length >= b.marker.length)) continue;
+      best = b;
+      if (length === line.length || (trailingDashes && length === line.length - 2)) break;
     }
     return best;
   }
@@ -269,7 +294,10 @@ export class MessageAnalyzer {
     else part.kind = 'other';
     if (part.kind === 'multipart') {
       const boundary = part.params.find(([k]) => k.toLowerCase() === 'boundary');
-      if (boundary && isMime) this.boundaries.push({ marker: `--${boundary[1]}`, owner: cur });
+      if (boundary && isMime) {
+        this.boundaries.push({ marker: `--${boundary[1]}`, owner: cur });
+        this.lineHeadLimit = Math.max(this.lineHeadLimit, boundary[1].length + 8);
+      }
       this.state = 'body';
     } else if (part.kind === 'message') {
       this.current = this.open(cur, at, false, false);
@@ -283,8 +311,9 @@ export class MessageAnalyzer {
   private crossBoundary(boundary: Boundary, head: string, start: Position, inHeader: boolean): void {
     let end = start;
     const cur = this.current;
-    if (!inHeader && start.offset > cur.bodyStart.offset) {
-      // The [CR]LF before "--boundary" belongs to the boundary, not to the part's body
+    if (!inHeader && start.offset > cur.bodyStart.offset && start.offset !== this.boundaryLineEnd) {
+      // The [CR]LF before "--boundary" belongs to the boundary, not to the part's body — unless
+      // that newline ends another boundary line (Dovecot starts a fresh line search after one)
       end = { offset: start.offset - this.prevNewline, lf: start.lf - 1, bareLf: start.bareLf - (this.prevNewline === 1 ? 1 : 0) };
     }
     for (let open: OpenPart | null = cur; open && open !== boundary.owner; open = open.parent) {
@@ -293,12 +322,20 @@ export class MessageAnalyzer {
       if (b === start.offset && b > open.part.headerStart && this.prevNewline > 0) {
         open.part.bodyStart = b - this.prevNewline;
         open.bodyStart = { offset: b - this.prevNewline, lf: start.lf - 1, bareLf: start.bareLf - (this.prevNewline === 1 ? 1 : 0) };
-        for (const child of open.part.children) if (child.headerStart === b) child.headerStart = open.part.bodyStart;
+        // A message/rfc822 part's embedded message starts there too, with an empty header and body
+        // (Dovecot places it after the shortened header): move it along whole.
+        for (const child of open.part.children) {
+          if (child.headerStart !== b) continue;
+          child.headerStart = open.part.bodyStart;
+          if (child.bodyStart === b) child.bodyStart = open.part.bodyStart;
+          if (child.bodyEnd === b) child.bodyEnd = open.part.bodyStart;
+        }
         this.close(open, open.bodyStart);
         continue;
       }
       this.close(open, end);
     }
+    this.boundaryLineEnd = this.pos.offset;
     const index = this.boundaries.indexOf(boundary);
     const closing = head.startsWith(`${boundary.marker}--`);
     this.boundaries.length = closing ? index : index + 1;
@@ -406,7 +443,7 @@ export class MessageAnalyzer {
     for (let open: OpenPart | null = this.current; open; open = open.parent) this.close(open, this.pos);
     const root = this.root.part;
     return {
-      version: 1,
+      version: STRUCTURE_VERSION,
       size: this.pos.offset,
       virtualSize: this.pos.offset + this.pos.bareLf,
       headerLength: root.bodyStart - root.headerStart,

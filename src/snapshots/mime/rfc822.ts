@@ -21,19 +21,27 @@ export class Rfc822Lexer {
 
   /** Skips whitespace, folds and (nested) comments. Returns false at end of data. */
   skipLwsp(): boolean {
+    return this.lwsp() > 0;
+  }
+
+  /** skipLwsp with Dovecot's three answers: 1 more data follows, 0 end of data, -1 unterminated comment. */
+  lwsp(): -1 | 0 | 1 {
     const d = this.data;
     while (this.pos < d.length) {
       const c = d[this.pos];
       if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
         this.pos++;
       } else if (c === '(') {
-        this.lastComment = this.readComment();
+        const comment = this.readComment();
+        if (comment === null) return -1;
+        this.lastComment = comment;
       } else break;
     }
-    return this.pos < d.length;
+    return this.pos < d.length ? 1 : 0;
   }
 
-  private readComment(): string {
+  /** A comment's text; null when it never closes (the data is then used up). */
+  private readComment(): string | null {
     const d = this.data;
     let depth = 0;
     let text = '';
@@ -51,7 +59,7 @@ export class Rfc822Lexer {
         text += c;
       } else if (c !== '\r' && c !== '\n') text += c;
     }
-    return text;
+    return null;
   }
 
   /** MIME token (RFC 2045); '' when none at the current position. */
@@ -74,8 +82,8 @@ export class Rfc822Lexer {
     return d.slice(start, this.pos);
   }
 
-  /** Quoted string starting at '"': its unescaped content, line breaks removed. */
-  quotedString(): string {
+  /** Quoted string starting at '"': its unescaped content, line breaks removed; null when it never closes. */
+  quotedString(): string | null {
     const d = this.data;
     let out = '';
     this.pos++;
@@ -85,7 +93,7 @@ export class Rfc822Lexer {
       if (c === '\\' && this.pos < d.length) out += d[this.pos++];
       else if (c !== '\r' && c !== '\n') out += c;
     }
-    return out;
+    return null;
   }
 }
 
@@ -102,19 +110,22 @@ export interface ContentType {
   params: Array<[string, string]>;
 }
 
-/** Content-Type: `type/subtype *(; param)`; a broken value gives type "" and no params. */
+/**
+ * Content-Type: `type/subtype *(; param)`, as Dovecot's rfc822_parse_content_type reads it: a type
+ * alone ("text") keeps its type with no subtype; anything else broken — no "/", no subtype, or junk
+ * after the subtype other than ";" — gives type "" and no params.
+ */
 export function parseContentType(value: string): ContentType {
   const lexer = new Rfc822Lexer(value);
-  const broken: ContentType = { type: '', subtype: '', params: [] };
-  if (!lexer.skipLwsp()) return broken;
+  const broken = (type = ''): ContentType => ({ type, subtype: '', params: [] });
+  if (!lexer.skipLwsp()) return broken();
   const type = lexer.mimeToken();
-  if (type === '' || lexer.atEnd) return broken;
-  lexer.skipLwsp();
-  if (lexer.peek() !== '/') return broken;
+  if (type === '' || lexer.lwsp() <= 0) return broken(type);
+  if (lexer.peek() !== '/') return broken();
   lexer.pos++;
-  lexer.skipLwsp();
+  if (!lexer.skipLwsp()) return broken();
   const subtype = lexer.mimeToken();
-  if (subtype === '') return broken;
+  if (subtype === '' || lexer.lwsp() < 0 || (!lexer.atEnd && lexer.peek() !== ';')) return broken();
   return { type, subtype, params: parseParams(lexer) };
 }
 
@@ -152,25 +163,54 @@ export function parseLanguage(value: string): string[] | null {
   return langs.length > 0 ? langs : null;
 }
 
+/**
+ * One `;key=value` (Dovecot's rfc822_parse_content_param): null at the end, false when broken (an
+ * unclosed quote, a key without "=", …; the pair is then dropped), else the pair. A value starting
+ * with "=" runs to the next ";" or whitespace (Dovecot's allowance for `boundary==_x` and
+ * `name==?utf-8?…`).
+ */
+function contentParam(lexer: Rfc822Lexer): [string, string] | null | false {
+  if (lexer.atEnd) return null;
+  if (lexer.peek() !== ';') return false;
+  lexer.pos++;
+  if (!lexer.skipLwsp()) return false;
+  const key = lexer.mimeToken();
+  if (lexer.lwsp() <= 0) return false; // an empty key is kept (Dovecot answers ("" "x") for "; =x")
+  if (lexer.peek() !== '=') return false;
+  lexer.pos++;
+  const more = lexer.lwsp();
+  if (more < 0) return false;
+  if (more === 0) return [key, ''];
+  const d = lexer.data;
+  if (lexer.peek() === '"') {
+    const value = lexer.quotedString();
+    if (value === null || lexer.lwsp() < 0) return false;
+    return [key, value];
+  }
+  if (lexer.peek() === '=') {
+    const start = lexer.pos;
+    while (lexer.pos < d.length && !';\t\r\n '.includes(d[lexer.pos])) lexer.pos++;
+    return [key, d.slice(start, lexer.pos)];
+  }
+  const value = lexer.mimeToken();
+  if (lexer.lwsp() < 0) return false;
+  return [key, value];
+}
+
 /** `;name=value` parameters with RFC 2231 continuations merged (values kept encoded). */
 function parseParams(lexer: Rfc822Lexer): Array<[string, string]> {
   const plain: Array<[string, string]> = [];
   const continued: Array<{ key: string; idx: number; extended: boolean; value: string }> = [];
   for (;;) {
-    if (!lexer.skipLwsp()) break;
-    if (lexer.peek() !== ';') {
-      lexer.pos++; // broken: skip a char and try again, as Dovecot does
+    const param = contentParam(lexer);
+    if (param === null) break;
+    if (param === false) {
+      // broken: skip a char and try again, as Dovecot's rfc2231_parse does
+      if (lexer.atEnd) break;
+      lexer.pos++;
       continue;
     }
-    lexer.pos++;
-    if (!lexer.skipLwsp()) break;
-    const key = lexer.mimeToken();
-    if (key === '') continue;
-    lexer.skipLwsp();
-    if (lexer.peek() !== '=') continue;
-    lexer.pos++;
-    lexer.skipLwsp();
-    const val = lexer.peek() === '"' ? lexer.quotedString() : lexer.mimeToken();
+    const [key, val] = param;
     const star = key.indexOf('*');
     if (star >= 0) {
       const suffix = key.slice(star);

@@ -27,6 +27,14 @@ export interface Envelope {
   messageId: string | null;
 }
 
+/**
+ * Bumped whenever the analyzer's answer changes for some message. 2 (issue 11): addresses of
+ * repeated To/Cc/… lines collected, nested multiparts reusing their parent's boundary, the newline
+ * before a boundary that directly follows a closing boundary, Content-Type parameters and
+ * Content-Transfer-Encoding read as Dovecot reads them, boundaries longer than 200 characters.
+ */
+export const STRUCTURE_VERSION = 2;
+
 export type PartKind = 'multipart' | 'message' | 'text' | 'other';
 
 export interface MimePart {
@@ -60,8 +68,11 @@ export interface MimePart {
 }
 
 export interface MessageStructure {
-  /** Format version of this JSON, bumped when the analyzer changes meaningfully. */
-  version: 1;
+  /**
+   * STRUCTURE_VERSION of the analyzer that wrote it. A structure from an older analyzer may be
+   * wrong for some mail (the reason for the bump), so readers re-analyze the message instead.
+   */
+  version: number;
   /** Raw size in bytes and the CRLF-normalised size (RFC822.SIZE). */
   size: number;
   virtualSize: number;

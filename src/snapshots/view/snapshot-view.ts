@@ -8,7 +8,8 @@ import { Readable } from 'node:stream';
 import { RESTORE_MAILBOX, type MailboxInfo, type MessageRef, type OpenMailbox, type RestoreAnswer, type SnapshotView } from '../../proxy/ports.js';
 import type { DayLabel } from '../day-label.js';
 import { GUIDE_MAILBOX, isGuideMailbox, openGuideInbox } from './guide-inbox.js';
-import type { MessageStructure } from '../mime/structure.js';
+import { STRUCTURE_VERSION, type MessageStructure } from '../mime/structure.js';
+import { analyzeMessage } from '../mime/analyze.js';
 import type { FolderRecord } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 
@@ -265,8 +266,11 @@ export class StoreSnapshotView implements SnapshotView {
     const cacheKey = key(this.account, message.blobHash);
     const cached = this.cache.structures.get(cacheKey);
     if (cached) return cached;
-    const structure = await this.store.catalog.blobStructure(this.account, message.blobHash);
+    let structure = await this.store.catalog.blobStructure(this.account, message.blobHash);
     if (!structure) throw new Error(`no structure recorded for blob ${message.blobHash}`);
+    // Written by an older analyzer that answered some mail differently from Dovecot: derive it anew
+    // from the (verified) blob rather than serve a structure known to be wrong for some messages.
+    if (structure.version !== STRUCTURE_VERSION) structure = await analyzeMessage(this.store.blobs.read(this.account, message.blobHash));
     this.cache.structures.set(cacheKey, structure);
     return structure;
   }
