@@ -11,7 +11,7 @@ import { analyzeMessage } from '../mime/analyze.js';
 import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 import { storeFolderName } from './folder-names.js';
-import { connectUpstream, describeUpstreamError, UpstreamError, type AccountCredentials } from './upstream.js';
+import { connectUpstream, describeClientError, UpstreamError, type AccountCredentials } from './upstream.js';
 
 export interface AccountSnapshotResult {
   account: string;
@@ -109,7 +109,7 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     await store.catalog.abandonCapture(capture).catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
     if ((error as { code?: string })?.code?.startsWith?.('SQLITE') || (error as { syscall?: string })?.syscall) throw error;
-    throw describeUpstreamError(error, options.upstream, account);
+    throw describeClientError(client, error, options.upstream, account);
   }
 }
 
