@@ -26,6 +26,10 @@ CREATE INDEX IF NOT EXISTS message_versions_by_blob ON message_versions (account
 CREATE TABLE IF NOT EXISTS blobs (
   account_id INTEGER NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, stored_bytes INTEGER NOT NULL,
   structure TEXT NOT NULL, added_seq INTEGER NOT NULL, header BLOB, PRIMARY KEY (account_id, hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fetched_bodies (
+  account_id INTEGER NOT NULL, capture_seq INTEGER NOT NULL, folder TEXT NOT NULL, uid_validity INTEGER NOT NULL,
+  uid INTEGER NOT NULL, size INTEGER NOT NULL, internal_date INTEGER NOT NULL, blob_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fetched_bodies_by_account ON fetched_bodies (account_id, capture_seq);
 `;
 
 interface FolderRow {
@@ -127,14 +131,24 @@ export class SqliteCatalog implements Catalog {
         salvaged.push(...this.salvage(accountId, stale.seq));
         this.rollback(accountId, stale.seq);
       }
+      // Every body an interrupted or failed capture stored, finished folder or not: no capture of
+      // the account is running now, so all of them belong to captures that will never commit.
+      const fetched = this.statement('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM fetched_bodies WHERE account_id = ?')
+        .all(accountId) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
+      for (const row of fetched) {
+        salvaged.push({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash });
+      }
       const previousSeq = this.latestCommitted(accountId);
       const seq = Number(
         this.statement("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
       );
       // Blobs the interrupted captures fetched now belong to this one: it reuses them (salvaged or
-      // found on disk), so garbage collection must treat them as in use while it runs.
+      // found on disk), so garbage collection must treat them as in use while it runs. Their
+      // progress rows move along, so a second interruption loses nothing either.
       const adopt = this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND added_seq = ?');
       for (const stale of running) adopt.run(seq, accountId, stale.seq);
+      this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND hash IN (SELECT blob_hash FROM fetched_bodies WHERE account_id = ?)').run(seq, accountId, accountId);
+      this.statement('UPDATE fetched_bodies SET capture_seq = ? WHERE account_id = ?').run(seq, accountId);
       return { capture: { seq, account, label, previousSeq }, salvaged };
     })();
   }
@@ -213,6 +227,20 @@ export class SqliteCatalog implements Catalog {
     })();
   }
 
+  async recordFetched(capture: Capture, message: ReusableMessage): Promise<void> {
+    const accountId = this.requireAccount(capture);
+    // One row per body, so no WAL sync of its own (synchronous=NORMAL): the commit's sync covers
+    // it, and a row lost to a power cut only means fetching that body again. A sync per message
+    // would double the snapshot's fsyncs.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      this.statement('INSERT INTO fetched_bodies (account_id, capture_seq, folder, uid_validity, uid, size, internal_date, blob_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(accountId, capture.seq, message.folder, message.uidValidity, message.uid, message.size, message.internalDate, message.blobHash);
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
+  }
+
   async hasBlob(account: string, hash: string): Promise<boolean> {
     const accountId = this.accountId(account);
     if (accountId === null) return false;
@@ -225,6 +253,7 @@ export class SqliteCatalog implements Catalog {
       this.statement("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
       const changed = this.statement("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
       if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
+      this.statement('DELETE FROM fetched_bodies WHERE account_id = ?').run(accountId);
     })();
   }
 
@@ -335,7 +364,17 @@ export class SqliteCatalog implements Catalog {
         .all(accountId) as { hash: string }[];
       const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
       for (const { hash } of unreferenced) forget.run(accountId, hash);
-      return unreferenced.map((row) => row.hash);
+      // Bodies of captures that never committed, kept for the next run to reuse: a prune with no
+      // run in progress gives up on them (also those whose blob row the interruption prevented).
+      const abandoned = this.statement(
+          `SELECT DISTINCT f.blob_hash AS hash FROM fetched_bodies f WHERE f.account_id = ?
+             AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = f.capture_seq AND c.status = 'running')
+             AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.account_id = f.account_id AND b.hash = f.blob_hash)
+             AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = f.account_id AND m.blob_hash = f.blob_hash)`,
+        )
+        .all(accountId) as { hash: string }[];
+      this.statement("DELETE FROM fetched_bodies WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = fetched_bodies.capture_seq AND c.status = 'running')").run(accountId);
+      return [...unreferenced, ...abandoned].map((row) => row.hash);
     })();
   }
 
