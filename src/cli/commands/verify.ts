@@ -11,7 +11,7 @@ export function registerVerify(program: Command): void {
     .option('--account <user>', 'only this account')
     .action((options: { config?: string; account?: string }) =>
       runCommand(async () => {
-        const { store } = openContext(options.config);
+        const { store } = openContext(options.config, 'read');
         try {
           const accounts = options.account ? [options.account] : await store.catalog.accounts();
           let damaged = 0;

@@ -85,7 +85,14 @@ async function subscribedNames(client: ImapFlow): Promise<Set<string>> {
 
 export async function snapshotAccount(store: Store, account: string, day: DayLabel, options: AccountSnapshotOptions): Promise<AccountSnapshotResult> {
   const client = await connectUpstream(options.upstream, account, options.credentials);
-  const { capture, salvaged } = await store.catalog.startCapture(account, day);
+  let started: Awaited<ReturnType<Store['catalog']['startCapture']>>;
+  try {
+    started = await store.catalog.startCapture(account, day);
+  } catch (error) {
+    client.close();
+    throw store.describeFailure(error) ?? error;
+  }
+  const { capture, salvaged } = started;
   const result: AccountSnapshotResult = { account, day, folders: 0, messages: 0, bytes: 0, downloaded: 0, downloadedBytes: 0, unchangedFolders: 0 };
   try {
     const previousFolders = capture.previousSeq === null ? [] : await store.catalog.folders(account, capture.previousSeq);
@@ -112,6 +119,8 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     client.close();
     await store.catalog.abandonCapture(capture).catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
+    const storeFailure = store.describeFailure(error);
+    if (storeFailure) throw storeFailure;
     if ((error as { code?: string })?.code?.startsWith?.('SQLITE') || (error as { syscall?: string })?.syscall) throw error;
     throw describeClientError(client, error, options.upstream, account);
   }

@@ -64,7 +64,23 @@ export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  private readonly readOnly: boolean;
+  /** Catalogs written before the header column existed, opened read-only, cannot gain it. */
+  private readonly hasHeaderColumn: boolean = true;
+
+  /**
+   * `readOnly`: for commands that only read, and for serving a store that cannot be written (a
+   * read-only mount, a full disk). Such a connection needs no schema change and, with the catalog
+   * left in rollback-journal mode by its last writer (see close), no -wal or -shm file either.
+   */
+  constructor(file: string, options: { readOnly?: boolean } = {}) {
+    this.readOnly = options.readOnly ?? false;
+    if (this.readOnly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      this.db.pragma('busy_timeout = 10000');
+      this.hasHeaderColumn = (this.db.pragma('table_info(blobs)') as { name: string }[]).some((column) => column.name === 'header');
+      return;
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -315,7 +331,7 @@ export class SqliteCatalog implements Catalog {
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = this.accountId(account);
-    if (accountId === null || hashes.length === 0) return found;
+    if (accountId === null || hashes.length === 0 || !this.hasHeaderColumn) return found;
     const rows = this.statement('SELECT hash, header FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL')
       .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer }[];
     for (const row of rows) found.set(row.hash, row.header);
@@ -349,6 +365,10 @@ export class SqliteCatalog implements Catalog {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
     return this.db.transaction(() => {
+      // A capture whose process died (and could not even roll itself back, on a full disk) protects
+      // nothing: it is rolled back here as its next run would.
+      const running = this.statement("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[];
+      for (const { seq, pid } of running) if (pid !== process.pid && !isAlive(pid)) this.rollback(accountId, seq);
       this.statement("DELETE FROM captures WHERE account_id = ? AND status = 'superseded'").run(accountId);
       for (const table of ['message_versions', 'folder_versions']) {
         this.statement(
@@ -389,7 +409,20 @@ export class SqliteCatalog implements Catalog {
     return rows.map((row) => ({ hash: row.hash, size: row.size, storedBytes: row.stored_bytes }));
   }
 
+  /**
+   * The last writer to close leaves the catalog in rollback-journal mode: a WAL catalog cannot even
+   * be read where its -wal/-shm files cannot be created (a read-only mount, a full disk), and this
+   * costs nothing while another process has it open (the switch then fails at once and is skipped).
+   */
   async close(): Promise<void> {
+    if (!this.readOnly && this.db.open) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // another connection still has it open, or the disk is full: it stays in WAL mode
+      }
+    }
     this.db.close();
   }
 }
