@@ -223,7 +223,16 @@ export class JobStore {
     return (this.db.prepare('SELECT * FROM restore_jobs WHERE account = ? ORDER BY created_at DESC LIMIT ?').all(account, limit) as JobRow[]).map((row) => this.toJob(row));
   }
 
+  /** Leaves rollback-journal mode behind, as the catalog does: readable later from a read-only or full store. */
   close(): void {
+    if (!this.unavailable && this.db.open) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // another process still has it open, or the disk is full: it stays in WAL mode
+      }
+    }
     this.db.close();
   }
 }
