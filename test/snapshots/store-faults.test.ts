@@ -45,16 +45,26 @@ async function seed(account: string, password: string, count: number, seedNumber
   }
 }
 
-async function setup(name: string, account: string): Promise<{ dir: string; store: string; config: string; port: number }> {
+async function setup(name: string, account: string): Promise<{ dir: string; store: string; config: string; port: number; httpPort: number }> {
   const dir = join(root, name);
   mkdirSync(dir);
   const port = await freePort();
+  const httpPort = await freePort();
   const config = writeConfig(dir, [account], {
     snapshot: { fetchBatchSize: 10, schedule: '0 0 1 1 *' },
     server: { host: '127.0.0.1', port, allowPlaintextAuth: true },
-    http: { host: '127.0.0.1', port: await freePort() },
+    http: { host: '127.0.0.1', port: httpPort },
   });
-  return { dir, store: join(dir, 'store'), config, port };
+  return { dir, store: join(dir, 'store'), config, port, httpPort };
+}
+
+/** The recovery API as the account: GET the days, POST a restore. */
+async function httpApi(httpPort: number, account: string, password: string): Promise<{ days: number; restore: { status: number; text: string } }> {
+  const headers = { authorization: `Basic ${Buffer.from(`${account}:${password}`).toString('base64')}`, 'content-type': 'application/json' };
+  const base = `http://127.0.0.1:${httpPort}/api/v1/accounts/${encodeURIComponent(account)}`;
+  const days = await fetch(`${base}/days`, { headers });
+  const restore = await fetch(`${base}/restores`, { method: 'POST', headers, body: JSON.stringify({ day: DAY1, folder: 'INBOX' }) });
+  return { days: days.status, restore: { status: restore.status, text: await restore.text() } };
 }
 
 /** `mtm serve` inside the namespace, once it listens; its output so far. */
@@ -98,7 +108,7 @@ describeWithMounts('a store that cannot be written', () => {
     const account = 'faults-ivy';
     const password = 'ivy-live-pw-3318';
     await seed(account, password, FIRST, 71);
-    const { store, config, port } = await setup('readonly', account);
+    const { store, config, port, httpPort } = await setup('readonly', account);
     expect((await runMtm(['snapshot', '-c', config, '--label', DAY1])).code).toBe(0);
 
     const ns = await startMountNamespace();
@@ -126,6 +136,10 @@ describeWithMounts('a store that cannot be written', () => {
       expect(serve.output()).toMatch(/is read-only .*serving read-only/);
       const { copy } = await serveDay1(port, account, password);
       expect(copy).toMatch(/^A\d+ NO .*the snapshot store is read-only/m);
+      const http = await httpApi(httpPort, account, password);
+      expect(http.days).toBe(200);
+      expect(http.restore.status).toBe(503);
+      expect(http.restore.text).toContain('the snapshot store is read-only');
     } finally {
       serve.child.kill('SIGTERM');
     }

@@ -49,7 +49,11 @@ export function openStore(path: string, access: StoreAccess = 'write'): Store {
     if (!existsSync(file)) throw new Error(`no store at ${path} (no catalog.sqlite: has a snapshot run yet?)`);
     return new SqliteCatalog(file, { readOnly: true });
   };
-  if (access === 'read') return assemble(openReadOnly(), 'opened for reading');
+  if (access === 'read') {
+    // No snapshot has run yet: an empty store, without creating one just to read it.
+    if (!existsSync(join(path, 'catalog.sqlite'))) return assemble(new SqliteCatalog(':memory:'), 'opened for reading');
+    return assemble(openReadOnly(), 'opened for reading');
+  }
   try {
     mkdirSync(join(path, 'blobs'), { recursive: true });
     return assemble(new SqliteCatalog(join(path, 'catalog.sqlite')), null);
