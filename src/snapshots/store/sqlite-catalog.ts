@@ -248,12 +248,12 @@ export class SqliteCatalog implements Catalog {
     // One row per body, so no WAL sync of its own (synchronous=NORMAL): the commit's sync covers
     // it, and a row lost to a power cut only means fetching that body again. A sync per message
     // would double the snapshot's fsyncs.
-    this.db.pragma('synchronous = NORMAL');
+    this.statement('PRAGMA synchronous = NORMAL').run();
     try {
       this.statement('INSERT INTO fetched_bodies (account_id, capture_seq, folder, uid_validity, uid, size, internal_date, blob_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run(accountId, capture.seq, message.folder, message.uidValidity, message.uid, message.size, message.internalDate, message.blobHash);
     } finally {
-      this.db.pragma('synchronous = FULL');
+      this.statement('PRAGMA synchronous = FULL').run();
     }
   }
 
