@@ -382,17 +382,19 @@ export class SqliteCatalog implements Catalog {
              AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = b.added_seq AND c.status = 'running')`,
         )
         .all(accountId) as { hash: string }[];
-      const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
-      for (const { hash } of unreferenced) forget.run(accountId, hash);
       // Bodies of captures that never committed, kept for the next run to reuse: a prune with no
       // run in progress gives up on them (also those whose blob row the interruption prevented).
       const abandoned = this.statement(
           `SELECT DISTINCT f.blob_hash AS hash FROM fetched_bodies f WHERE f.account_id = ?
              AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = f.capture_seq AND c.status = 'running')
              AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.account_id = f.account_id AND b.hash = f.blob_hash)
-             AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = f.account_id AND m.blob_hash = f.blob_hash)`,
+             AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = f.account_id AND m.blob_hash = f.blob_hash)
+             AND NOT EXISTS (SELECT 1 FROM fetched_bodies g JOIN captures c ON c.seq = g.capture_seq AND c.status = 'running'
+                               WHERE g.account_id = f.account_id AND g.blob_hash = f.blob_hash)`,
         )
         .all(accountId) as { hash: string }[];
+      const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
+      for (const { hash } of unreferenced) forget.run(accountId, hash);
       this.statement("DELETE FROM fetched_bodies WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = fetched_bodies.capture_seq AND c.status = 'running')").run(accountId);
       return [...unreferenced, ...abandoned].map((row) => row.hash);
     })();
