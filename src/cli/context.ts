@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { metrics } from '../metrics.js';
-import { openStore, type Store } from '../snapshots/store/store.js';
+import { openStore, type Store, type StoreAccess } from '../snapshots/store/store.js';
 
 export interface CliContext {
   config: Config;
@@ -13,12 +13,13 @@ export interface CliContext {
   interactive: boolean;
 }
 
-export function openContext(configPath: string | undefined): CliContext {
+/** `access`: 'read' for commands that never write (they then work from a read-only or full store). */
+export function openContext(configPath: string | undefined, access: StoreAccess = 'write'): CliContext {
   const config = loadConfig(configPath);
   const interactive = Boolean(process.stderr.isTTY);
   // On a terminal the commands print their own progress; logs would only interleave with it.
   const logger = createLogger(interactive ? 'warn' : config.log.level);
-  const store = openStore(config.store.path, (damage) => {
+  const store = openStore(config.store.path, access, (damage) => {
     metrics.blobDamaged();
     logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');
   });

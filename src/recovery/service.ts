@@ -11,7 +11,7 @@ import type { Store } from '../snapshots/store/store.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
-import { JobStore, type RestoreJob } from './jobs.js';
+import { JobStore, JobStoreUnavailable, type RestoreJob } from './jobs.js';
 import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
 import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
@@ -176,6 +176,12 @@ export class RecoveryService {
       return { accepted: false, jobId: null, denial: { code: 'bad-request', reason: problem, advice: 'correct the request and send it again' }, notified: false };
     }
     let job: RestoreJob | null = null;
+    // A restore that cannot be recorded could be neither limited nor resumed: refused, not attempted.
+    const unrecordable = (reason: string): Decision => {
+      this.logger.warn({ account: request.account, day: request.day, reason }, 'restore refused: the store cannot be written');
+      return { accepted: false, jobId: null, denial: { code: 'unavailable', reason, advice: 'try again later; the administrator has to make room in the snapshot store or make it writable' }, notified: false };
+    };
+    if (this.jobs.unavailable) return unrecordable(this.jobs.unavailable);
     try {
       const plan = await this.checkRequest(request);
       const claim = this.jobs.claim(request, requestedOn, this.config.recovery.maxPerDay);
@@ -195,6 +201,7 @@ export class RecoveryService {
       this.logger.info({ account: request.account, day: request.day, jobId: job.id, toRestore: preview.toRestore }, 'restore accepted');
       return { accepted: true, jobId: job.id, preview };
     } catch (error) {
+      if (error instanceof JobStoreUnavailable) return unrecordable(error.message);
       if (!(error instanceof Denied)) {
         if (job) this.jobs.update(job.id, { status: 'failed', reason: (error as Error).message });
         throw error;

@@ -1,8 +1,9 @@
 /**
  * Issue 2 acceptance: a snapshot killed with SIGKILL mid-run leaves no visible partial day, the
- * earlier day intact, and the next run completes the day.
+ * earlier day intact, and the next run completes the day. Issue 10: the next run fetches only
+ * the bodies the killed one had not stored (even mid-folder) and removes its temporary files.
  */
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -22,7 +23,7 @@ let dir: string;
 let config: string;
 let blobRoot: string;
 
-function blobFiles(): number {
+function blobFiles(pattern = /^[0-9a-f]{64}$/): number {
   let count = 0;
   let prefixes: string[];
   try {
@@ -32,7 +33,7 @@ function blobFiles(): number {
   }
   for (const prefix of prefixes) {
     try {
-      count += readdirSync(join(blobRoot, prefix)).filter((name) => /^[0-9a-f]{64}$/.test(name)).length;
+      count += readdirSync(join(blobRoot, prefix)).filter((name) => pattern.test(name)).length;
     } catch {
       // a directory being created right now
     }
@@ -105,6 +106,12 @@ test('SIGKILL mid-run: no partial day, the earlier day verifies, and the next ru
   const written = blobFiles();
   expect(written).toBeGreaterThan(before);
   expect(written).toBeLessThan(before + LARGE);
+  // Killed in the middle of the first folder it downloads (INBOX 1,000 new messages, Projects 500).
+  expect(written - before).toBeLessThan(LARGE - 1000);
+  // A writer killed mid-put leaves a temporary; make sure there is one whatever the kill hit.
+  const prefix = readdirSync(blobRoot).find((name) => /^[0-9a-f]{2}$/.test(name))!;
+  writeFileSync(join(blobRoot, prefix, `.${prefix}${'0'.repeat(62)}.999999.dead1.tmp`), 'half a blob');
+  expect(blobFiles(/\.tmp$/)).toBeGreaterThan(0);
 
   // No partial day is visible; the earlier day is whole.
   const days = await mtmJson<DayJson[]>(['list', '-c', config, '--account', ACCOUNT]);
@@ -137,6 +144,9 @@ test('SIGKILL mid-run: no partial day, the earlier day verifies, and the next ru
   expect(await rerunExit).toBe(0);
   expect(rerunOutput).not.toMatch(/another snapshot .* is running/);
   expect(rerunOutput).toContain(`1 of 1 accounts snapshotted for ${DAY2}`);
+  // Every body the killed run had stored is reused: only the rest crosses the network again.
+  expect(rerunOutput).toMatch(new RegExp(`✓ ${ACCOUNT} ${DAY2}: .*; downloaded ${LARGE - (written - before)} \\(`));
+  expect(blobFiles(/\.tmp$/)).toBe(0);
   const expected = await liveCount();
   expect(expected).toBe(SMALL + LARGE);
   const after = await mtmJson<DayJson[]>(['list', '-c', config, '--account', ACCOUNT]);

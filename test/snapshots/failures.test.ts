@@ -6,7 +6,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
-import { liveClient, mtmJson, runMtm, tempDir, writeConfig, type MtmRun } from '../fixtures/mtm.js';
+import { liveClient, mtmJson, runMtm, startMtm, tempDir, writeConfig, type MtmRun } from '../fixtures/mtm.js';
+import { startTcpRelay } from '../fixtures/tcp-relay.js';
 
 const GINA = 'failures-gina';
 const HANK = 'failures-hank';
@@ -89,6 +90,37 @@ test('wrong master password: exit ≠ 0, the account and the refused login named
   expectNoSecrets(run, 'not-the-master-pw-4417');
   await expectDay1Intact();
 });
+
+test('stuck upstream: the snapshot fails after upstream.timeoutSeconds of silence, naming the server and the timeout', async () => {
+  const relay = await startTcpRelay({ host: testbed.host, port: testbed.port });
+  try {
+    const config = configWith('stuck', [GINA], { upstream: { host: '127.0.0.1', port: relay.port, tls: 'none', timeoutSeconds: 2 } });
+    // Frozen mid-snapshot: logged in and listed, then the live server stops answering.
+    const frozen = relay.freezeOn(/^\S+ (EXAMINE|SELECT) /i);
+    const started = Date.now();
+    const child = startMtm(['snapshot', '-c', config, '--label', DAY2]);
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
+    // Before the fix imapflow waited 5 minutes whatever the config said; a minute is a failure.
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await exited;
+    clearTimeout(killer);
+    await frozen;
+    const seconds = (Date.now() - started) / 1000;
+    expect(code).not.toBe(0);
+    expect(code).not.toBeNull();
+    expect(seconds).toBeLessThan(30);
+    expect(stdout + stderr).toMatch(new RegExp(`${GINA}: the live server 127\\.0\\.0\\.1:${relay.port} timed out`));
+    expect(stdout).toContain(`0 of 1 accounts snapshotted for ${DAY2}`);
+    expectNoSecrets({ code, signal: null, stdout, stderr });
+  } finally {
+    await relay.close();
+  }
+  await expectDay1Intact();
+}, 90000);
 
 test('one account failing does not stop another: it gets its snapshot, and the exit code is ≠ 0', async () => {
   const accountsFile = join(root, 'accounts.txt');

@@ -10,8 +10,12 @@ export function registerServe(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) =>
       runCommand(async () => {
-        const { config, store, logger } = openContext(options.config);
-        const service = await startService(config, store, logger);
+        const { config, store, logger } = openContext(options.config, 'serve');
+        if (store.readOnly) {
+          logger.warn({ store: config.store.path, reason: store.readOnly }, 'store not writable: serving the snapshots it holds; snapshots and restores fail until it is writable and mtm serve restarts');
+          process.stderr.write(`mtm: ${store.readOnly}: serving read-only; snapshots and restores are refused until it is writable and mtm serve restarts\n`);
+        }
+        const service = await startService(config, store, logger, { scheduler: store.readOnly === null });
         process.stderr.write(`mtm: IMAP on ${config.server.host}:${service.imap.port}${service.imap.tlsPort ? ` (TLS ${service.imap.tlsPort})` : ''}; next snapshot run ${service.scheduler?.nextRun()?.toISOString() ?? 'never'}\n`);
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', resolve);

@@ -19,7 +19,7 @@ export function registerVerify(program: Command): void {
         const catalog = describeCatalogHealth(storePath, checkCatalog(storePath, { thorough: true }));
         process.stdout.write(`${catalog.ok ? '✓' : '✗'} catalog: ${catalog.text}\n`);
         if (!catalog.ok) return 1;
-        const { store } = openContext(options.config);
+        const { store } = openContext(options.config, 'read');
         try {
           const accounts = options.account ? [options.account] : await store.catalog.accounts();
           let damaged = 0;

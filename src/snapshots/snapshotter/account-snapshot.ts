@@ -9,9 +9,10 @@ import type { Config } from '../../config/schema.js';
 import type { DayLabel } from '../day-label.js';
 import { analyzeMessage } from '../mime/analyze.js';
 import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
+import { sha256 } from '../store/blob-store.js';
 import type { Store } from '../store/store.js';
 import { storeFolderName } from './folder-names.js';
-import { connectUpstream, describeUpstreamError, UpstreamError, type AccountCredentials } from './upstream.js';
+import { connectUpstream, describeClientError, UpstreamError, type AccountCredentials } from './upstream.js';
 
 export interface AccountSnapshotResult {
   account: string;
@@ -84,12 +85,22 @@ async function subscribedNames(client: ImapFlow): Promise<Set<string>> {
 
 export async function snapshotAccount(store: Store, account: string, day: DayLabel, options: AccountSnapshotOptions): Promise<AccountSnapshotResult> {
   const client = await connectUpstream(options.upstream, account, options.credentials);
-  const { capture, salvaged } = await store.catalog.startCapture(account, day);
+  let started: Awaited<ReturnType<Store['catalog']['startCapture']>>;
+  try {
+    started = await store.catalog.startCapture(account, day);
+  } catch (error) {
+    client.close();
+    throw store.describeFailure(error) ?? error;
+  }
+  const { capture, salvaged } = started;
   const result: AccountSnapshotResult = { account, day, folders: 0, messages: 0, bytes: 0, downloaded: 0, downloadedBytes: 0, unchangedFolders: 0 };
   try {
     const previousFolders = capture.previousSeq === null ? [] : await store.catalog.folders(account, capture.previousSeq);
     const reusable = capture.previousSeq === null ? [] : await store.catalog.reusableMessages(account, capture.previousSeq);
-    const reuse = buildReuseIndex([...reusable, ...salvaged]);
+    const reuse = buildReuseIndex([...reusable, ...(await durableSalvage(store, capture, salvaged))]);
+    // Only this run writes the account's blobs now (startCapture refuses a second one), so any
+    // temporary file is a dead writer's.
+    await store.blobs.sweepTemporaries(account, 0);
     const listing = await client.list();
     const subscribed = await subscribedNames(client);
     for (const entry of listing.filter(isSelectable)) {
@@ -108,9 +119,40 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     client.close();
     await store.catalog.abandonCapture(capture).catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
+    const storeFailure = store.describeFailure(error);
+    if (storeFailure) throw storeFailure;
     if ((error as { code?: string })?.code?.startsWith?.('SQLITE') || (error as { syscall?: string })?.syscall) throw error;
-    throw describeUpstreamError(error, options.upstream, account);
+    throw describeClientError(client, error, options.upstream, account);
   }
+}
+
+/**
+ * What interrupted runs stored, kept when the blob file made it to disk (it exists only once
+ * complete: written, fsynced, renamed). A blob whose catalog row the interruption prevented is
+ * analysed from the file rather than fetched again; one that fails its hash is removed.
+ */
+async function durableSalvage(store: Store, capture: Capture, salvaged: ReusableMessage[]): Promise<ReusableMessage[]> {
+  const account = capture.account;
+  const durable = new Map<string, boolean>();
+  const recovered: NewBlob[] = [];
+  for (const { blobHash: hash } of salvaged) {
+    if (durable.has(hash)) continue;
+    let ok = await store.blobs.has(account, hash);
+    if (ok && !(await store.catalog.hasBlob(account, hash))) {
+      const raw = await store.blobs.readAll(account, hash).catch(() => null);
+      ok = raw !== null && sha256(raw) === hash;
+      if (raw && ok) {
+        const structure = await analyzeMessage(raw);
+        const blob = { hash, size: raw.length, storedBytes: await store.blobs.storedBytes(account, hash) };
+        recovered.push({ blob, structure, header: Buffer.from(raw.subarray(0, structure.headerLength)) });
+      } else {
+        await store.blobs.remove(account, hash);
+      }
+    }
+    durable.set(hash, ok);
+  }
+  await store.catalog.addBlobs(account, recovered, capture);
+  return salvaged.filter((message) => durable.get(message.blobHash));
 }
 
 async function snapshotFolder(
@@ -153,7 +195,7 @@ async function snapshotFolder(
       if (!known) missing.push(message);
       messages.push({ uid: message.uid, flags: [...(message.flags ?? [])].filter((flag) => !SESSION_FLAGS.has(flag)), internalDate: new Date(internalDate), size, blobHash: known ?? '' });
     }
-    const hashes = await downloadBodies(client, store, capture, missing, options, result, name, listed.length);
+    const hashes = await downloadBodies(client, store, capture, missing, options, result, { name, uidValidity }, listed.length);
     for (const message of messages) {
       if (!message.blobHash) {
         const hash = hashes.get(message.uid);
@@ -184,11 +226,12 @@ async function downloadBodies(
   missing: FetchMessageObject[],
   options: AccountSnapshotOptions,
   result: AccountSnapshotResult,
-  folder: string,
+  folder: { name: string; uidValidity: number },
   total: number,
 ): Promise<Map<number, string>> {
   const account = capture.account;
   const hashes = new Map<number, string>();
+  const listedByUid = new Map(missing.map((message) => [message.uid, message]));
   for (let start = 0; start < missing.length; start += options.fetchBatchSize) {
     const batch = missing.slice(start, start + options.fetchBatchSize).map((message) => message.uid);
     const newBlobs = new Map<string, NewBlob>();
@@ -197,7 +240,14 @@ async function downloadBodies(
     let failure: { error: unknown } | null = null;
 
     const storeBody = async (uid: number, raw: Buffer): Promise<void> => {
-      const blob = await store.blobs.put(account, raw);
+      const hash = sha256(raw);
+      // Noted before the blob file gets its name, so every blob file a kill leaves behind is known
+      // to the next run (as the listing's size and date: the reuse key).
+      const listed = listedByUid.get(uid);
+      await store.catalog.recordFetched(capture, {
+        folder: folder.name, uidValidity: folder.uidValidity, uid, size: listed?.size ?? 0, internalDate: new Date(listed?.internalDate ?? 0).getTime(), blobHash: hash,
+      });
+      const blob = await store.blobs.put(account, raw, hash);
       if (!newBlobs.has(blob.hash) && !(await store.catalog.hasBlob(account, blob.hash))) {
         const structure = await analyzeMessage(raw);
         // A copy: a view would keep the whole body alive until the batch is recorded.
@@ -234,7 +284,7 @@ async function downloadBodies(
     await settleAll();
     // The blob files are fsynced by put; the catalog learns of them in one transaction per batch.
     await store.catalog.addBlobs(account, [...newBlobs.values()], capture);
-    options.onProgress?.({ account, folder, done: Math.min(start + options.fetchBatchSize, missing.length), total });
+    options.onProgress?.({ account, folder: folder.name, done: Math.min(start + options.fetchBatchSize, missing.length), total });
   }
   return hashes;
 }

@@ -31,7 +31,10 @@ export function imapClientOptions(upstream: Config['upstream'], user: string, cr
     logger: false as const,
     connectionTimeout: upstream.timeoutSeconds * 1000,
     greetingTimeout: upstream.timeoutSeconds * 1000,
-    socketTimeout: Math.max(upstream.timeoutSeconds * 1000, 5 * 60 * 1000),
+    // Every read: a server that stops answering a command in flight fails it after this much
+    // silence. imapflow does not count time our side spends on a response (storing bodies), so a
+    // slow disk is not mistaken for a stuck server.
+    socketTimeout: upstream.timeoutSeconds * 1000,
     disableAutoIdle: true,
     emitLogs: false,
   };
@@ -55,16 +58,34 @@ export function describeUpstreamError(error: unknown, upstream: Config['upstream
     NoConnection: 'connection lost',
     EConnectionClosed: 'connection closed',
   };
+  if (failure?.code === 'ETIMEOUT') {
+    return new UpstreamError(`${account}: the live server ${where} timed out (no answer for ${upstream.timeoutSeconds} s, upstream.timeoutSeconds)`, 'unavailable');
+  }
   const reason = (failure?.code && network[failure.code]) || undefined;
   if (reason) return new UpstreamError(`${account}: cannot reach the live server ${where} (${reason})`, 'unavailable');
   const text = (failure?.responseText ?? failure?.message ?? String(error)).slice(0, 200);
   return new UpstreamError(`${account}: the live server ${where} failed: ${text}`, 'protocol');
 }
 
+/** What imapflow reported on a connection ('error' event): the cause behind a command's "connection lost". */
+const connectionFailures = new WeakMap<ImapFlow, unknown>();
+
+/**
+ * Like describeUpstreamError, for a command that failed on `client`: when the connection itself
+ * failed first (a timeout, a reset), the command only says "connection lost"; the cause is reported.
+ */
+export function describeClientError(client: ImapFlow, error: unknown, upstream: Config['upstream'], account: string): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  return describeUpstreamError(connectionFailures.get(client) ?? error, upstream, account);
+}
+
 export async function connectUpstream(upstream: Config['upstream'], user: string, credentials: AccountCredentials): Promise<ImapFlow> {
   const client = new ImapFlow(imapClientOptions(upstream, user, credentials) as ConstructorParameters<typeof ImapFlow>[0]);
-  // imapflow emits 'error' on socket trouble after connect; the pending command rejects too.
-  client.on('error', () => undefined);
+  // imapflow emits 'error' on socket trouble after connect; the pending command rejects too, with
+  // a vaguer error.
+  client.on('error', (error: unknown) => {
+    if (!connectionFailures.has(client)) connectionFailures.set(client, error);
+  });
   try {
     await client.connect();
   } catch (error) {

@@ -4,7 +4,7 @@
  * another account. Writes are atomic: temp file, fsync, rename.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, fstatSync, fsync, mkdirSync, openSync, readSync, renameSync, statSync, writeSync, writevSync, promises as fs, constants as fsConstants } from 'node:fs';
+import { closeSync, fstatSync, fsync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync, writeSync, writevSync, promises as fs, constants as fsConstants } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,7 +23,8 @@ export interface StoredBlob {
 
 /** The blob half of the store; a filesystem today, S3-compatible storage later. */
 export interface BlobStore {
-  put(account: string, raw: Buffer): Promise<StoredBlob>;
+  /** `hash`: the SHA-256 of `raw` when the caller has computed it already. */
+  put(account: string, raw: Buffer, hash?: string): Promise<StoredBlob>;
   has(account: string, hash: string): Promise<boolean>;
   /**
    * Raw bytes [start, end); streams chunk by chunk. Every read below checks what it reads: damaged
@@ -134,8 +135,7 @@ export class FileBlobStore implements BlobStore {
    * snapshot's event-loop time. The file is durable before it gets its name, so a blob file that
    * exists is always complete.
    */
-  async put(account: string, raw: Buffer): Promise<StoredBlob> {
-    const hash = sha256(raw);
+  async put(account: string, raw: Buffer, hash = sha256(raw)): Promise<StoredBlob> {
     const target = this.pathOf(account, hash);
     const existing = statSync(target, { throwIfNoEntry: false });
     if (existing) return { hash, size: raw.length, storedBytes: existing.size, written: false };
@@ -149,17 +149,23 @@ export class FileBlobStore implements BlobStore {
     const storedBytes = parts.reduce((sum, part) => sum + part.length, 0);
     const fd = openSync(temporary, 'w', 0o640);
     try {
-      const written = writevSync(fd, parts, 0);
-      // writev may stop short (a signal, a nearly full disk); finish with plain writes.
-      if (written < storedBytes) {
-        const rest = Buffer.concat(parts).subarray(written);
-        for (let done = 0; done < rest.length; ) done += writeSync(fd, rest, done, rest.length - done, written + done);
+      try {
+        const written = writevSync(fd, parts, 0);
+        // writev may stop short (a signal, a nearly full disk); finish with plain writes.
+        if (written < storedBytes) {
+          const rest = Buffer.concat(parts).subarray(written);
+          for (let done = 0; done < rest.length; ) done += writeSync(fd, rest, done, rest.length - done, written + done);
+        }
+        await fsyncFile(fd);
+      } finally {
+        closeSync(fd);
       }
-      await fsyncFile(fd);
-    } finally {
-      closeSync(fd);
+      renameSync(temporary, target);
+    } catch (error) {
+      // A full disk: the half-written temporary would only take more of the space that ran out.
+      rmSync(temporary, { force: true });
+      throw error;
     }
-    renameSync(temporary, target);
     let dirty = this.dirtyDirectories.get(account);
     if (!dirty) this.dirtyDirectories.set(account, (dirty = new Set()));
     dirty.add(directory);

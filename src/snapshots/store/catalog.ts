@@ -71,7 +71,11 @@ export interface NewBlob {
 export interface Catalog {
   accounts(): Promise<string[]>;
 
-  /** Rolls back an interrupted capture of the account (returning what it had fetched) and opens a new one. */
+  /**
+   * Rolls back an interrupted capture of the account and opens a new one. Returns every body that
+   * captures which never committed (interrupted or failed) recorded with recordFetched, and the
+   * messages of folders they finished; their blob files may not have made it to disk.
+   */
   startCapture(account: string, label: DayLabel): Promise<{ capture: Capture; salvaged: ReusableMessage[] }>;
   /** Replaces the folder's state in this capture: unchanged rows are extended, changed ones versioned. */
   recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void>;
@@ -79,10 +83,15 @@ export interface Catalog {
   carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void>;
   /** Records blobs already durable in the blob store, in one transaction; known hashes are skipped. */
   addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void>;
+  /**
+   * Notes, before its blob is written, that this body is being stored for the capture: a run that
+   * never commits leaves these for the next one (startCapture's salvage) instead of re-fetching.
+   */
+  recordFetched(capture: Capture, message: ReusableMessage): Promise<void>;
   hasBlob(account: string, hash: string): Promise<boolean>;
   /** Makes the capture visible as its day (superseding an earlier capture of the same day). */
   commitCapture(capture: Capture): Promise<void>;
-  /** Removes everything the capture wrote to the catalog; it never becomes visible. */
+  /** Removes everything the capture wrote to the catalog; it never becomes visible. Its fetched bodies stay for the next run. */
   abandonCapture(capture: Capture): Promise<void>;
 
   days(account: string): Promise<DaySummary[]>;

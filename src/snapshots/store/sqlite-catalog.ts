@@ -27,6 +27,10 @@ CREATE INDEX IF NOT EXISTS message_versions_by_blob ON message_versions (account
 CREATE TABLE IF NOT EXISTS blobs (
   account_id INTEGER NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL, stored_bytes INTEGER NOT NULL,
   structure TEXT NOT NULL, added_seq INTEGER NOT NULL, header BLOB, PRIMARY KEY (account_id, hash)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS fetched_bodies (
+  account_id INTEGER NOT NULL, capture_seq INTEGER NOT NULL, folder TEXT NOT NULL, uid_validity INTEGER NOT NULL,
+  uid INTEGER NOT NULL, size INTEGER NOT NULL, internal_date INTEGER NOT NULL, blob_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS fetched_bodies_by_account ON fetched_bodies (account_id, capture_seq);
 `;
 
 interface FolderRow {
@@ -61,7 +65,23 @@ export class SqliteCatalog implements Catalog {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(file: string) {
+  private readonly readOnly: boolean;
+  /** Catalogs written before the header column existed, opened read-only, cannot gain it. */
+  private readonly hasHeaderColumn: boolean = true;
+
+  /**
+   * `readOnly`: for commands that only read, and for serving a store that cannot be written (a
+   * read-only mount, a full disk). Such a connection needs no schema change and, with the catalog
+   * left in rollback-journal mode by its last writer (see close), no -wal or -shm file either.
+   */
+  constructor(file: string, options: { readOnly?: boolean } = {}) {
+    this.readOnly = options.readOnly ?? false;
+    if (this.readOnly) {
+      this.db = new Database(file, { readonly: true, fileMustExist: true });
+      this.db.pragma('busy_timeout = 10000');
+      this.hasHeaderColumn = (this.db.pragma('table_info(blobs)') as { name: string }[]).some((column) => column.name === 'header');
+      return;
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -128,14 +148,24 @@ export class SqliteCatalog implements Catalog {
         salvaged.push(...this.salvage(accountId, stale.seq));
         this.rollback(accountId, stale.seq);
       }
+      // Every body an interrupted or failed capture stored, finished folder or not: no capture of
+      // the account is running now, so all of them belong to captures that will never commit.
+      const fetched = this.statement('SELECT folder, uid_validity, uid, size, internal_date, blob_hash FROM fetched_bodies WHERE account_id = ?')
+        .all(accountId) as { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }[];
+      for (const row of fetched) {
+        salvaged.push({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash });
+      }
       const previousSeq = this.latestCommitted(accountId);
       const seq = Number(
         this.statement("INSERT INTO captures (account_id, label, status, started_at, pid) VALUES (?, ?, 'running', ?, ?)").run(accountId, label, Date.now(), process.pid).lastInsertRowid,
       );
       // Blobs the interrupted captures fetched now belong to this one: it reuses them (salvaged or
-      // found on disk), so garbage collection must treat them as in use while it runs.
+      // found on disk), so garbage collection must treat them as in use while it runs. Their
+      // progress rows move along, so a second interruption loses nothing either.
       const adopt = this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND added_seq = ?');
       for (const stale of running) adopt.run(seq, accountId, stale.seq);
+      this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND hash IN (SELECT blob_hash FROM fetched_bodies WHERE account_id = ?)').run(seq, accountId, accountId);
+      this.statement('UPDATE fetched_bodies SET capture_seq = ? WHERE account_id = ?').run(seq, accountId);
       return { capture: { seq, account, label, previousSeq }, salvaged };
     })();
   }
@@ -214,6 +244,20 @@ export class SqliteCatalog implements Catalog {
     })();
   }
 
+  async recordFetched(capture: Capture, message: ReusableMessage): Promise<void> {
+    const accountId = this.requireAccount(capture);
+    // One row per body, so no WAL sync of its own (synchronous=NORMAL): the commit's sync covers
+    // it, and a row lost to a power cut only means fetching that body again. A sync per message
+    // would double the snapshot's fsyncs.
+    this.statement('PRAGMA synchronous = NORMAL').run();
+    try {
+      this.statement('INSERT INTO fetched_bodies (account_id, capture_seq, folder, uid_validity, uid, size, internal_date, blob_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(accountId, capture.seq, message.folder, message.uidValidity, message.uid, message.size, message.internalDate, message.blobHash);
+    } finally {
+      this.statement('PRAGMA synchronous = FULL').run();
+    }
+  }
+
   async hasBlob(account: string, hash: string): Promise<boolean> {
     const accountId = this.accountId(account);
     if (accountId === null) return false;
@@ -226,6 +270,7 @@ export class SqliteCatalog implements Catalog {
       this.statement("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
       const changed = this.statement("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
       if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
+      this.statement('DELETE FROM fetched_bodies WHERE account_id = ?').run(accountId);
     })();
   }
 
@@ -287,7 +332,7 @@ export class SqliteCatalog implements Catalog {
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = this.accountId(account);
-    if (accountId === null || hashes.length === 0) return found;
+    if (accountId === null || hashes.length === 0 || !this.hasHeaderColumn) return found;
     const rows = this.statement('SELECT hash, header FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL')
       .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer }[];
     for (const row of rows) found.set(row.hash, row.header);
@@ -321,6 +366,10 @@ export class SqliteCatalog implements Catalog {
     const accountId = this.accountId(account);
     if (accountId === null) return [];
     return this.db.transaction(() => {
+      // A capture whose process died (and could not even roll itself back, on a full disk) protects
+      // nothing: it is rolled back here as its next run would.
+      const running = this.statement("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[];
+      for (const { seq, pid } of running) if (pid !== process.pid && !isAlive(pid)) this.rollback(accountId, seq);
       this.statement("DELETE FROM captures WHERE account_id = ? AND status = 'superseded'").run(accountId);
       for (const table of ['message_versions', 'folder_versions']) {
         this.statement(
@@ -334,9 +383,21 @@ export class SqliteCatalog implements Catalog {
              AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = b.added_seq AND c.status = 'running')`,
         )
         .all(accountId) as { hash: string }[];
+      // Bodies of captures that never committed, kept for the next run to reuse: a prune with no
+      // run in progress gives up on them (also those whose blob row the interruption prevented).
+      const abandoned = this.statement(
+          `SELECT DISTINCT f.blob_hash AS hash FROM fetched_bodies f WHERE f.account_id = ?
+             AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = f.capture_seq AND c.status = 'running')
+             AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.account_id = f.account_id AND b.hash = f.blob_hash)
+             AND NOT EXISTS (SELECT 1 FROM message_versions m WHERE m.account_id = f.account_id AND m.blob_hash = f.blob_hash)
+             AND NOT EXISTS (SELECT 1 FROM fetched_bodies g JOIN captures c ON c.seq = g.capture_seq AND c.status = 'running'
+                               WHERE g.account_id = f.account_id AND g.blob_hash = f.blob_hash)`,
+        )
+        .all(accountId) as { hash: string }[];
       const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
       for (const { hash } of unreferenced) forget.run(accountId, hash);
-      return unreferenced.map((row) => row.hash);
+      this.statement("DELETE FROM fetched_bodies WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = fetched_bodies.capture_seq AND c.status = 'running')").run(accountId);
+      return [...unreferenced, ...abandoned].map((row) => row.hash);
     })();
   }
 
@@ -351,7 +412,20 @@ export class SqliteCatalog implements Catalog {
     return rows.map((row) => ({ hash: row.hash, size: row.size, storedBytes: row.stored_bytes }));
   }
 
+  /**
+   * The last writer to close leaves the catalog in rollback-journal mode: a WAL catalog cannot even
+   * be read where its -wal/-shm files cannot be created (a read-only mount, a full disk), and this
+   * costs nothing while another process has it open (the switch then fails at once and is skipped).
+   */
   async close(): Promise<void> {
+    if (!this.readOnly && this.db.open) {
+      try {
+        this.db.pragma('busy_timeout = 0');
+        this.db.pragma('journal_mode = DELETE');
+      } catch {
+        // another connection still has it open, or the disk is full: it stays in WAL mode
+      }
+    }
     this.db.close();
   }
 }

@@ -4,9 +4,9 @@
  * from under a running capture.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
 import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
@@ -144,4 +144,44 @@ test('a capture whose process died does not hold back retention', async () => {
   await catalog.collectGarbage(ACCOUNT);
   expect(await catalog.days(ACCOUNT)).toEqual([]);
   await catalog.close();
+});
+
+test('bodies noted with recordFetched survive any number of failed or interrupted captures, until a commit or a prune with no run', async () => {
+  const { file, catalog } = fresh();
+  await capture(catalog, '2026-04-01', [message(1)]);
+  const fetched = (uid: number) => ({ folder: 'INBOX', uidValidity: 7, uid, size: 100 + uid, internalDate: Date.UTC(2026, 0, uid), blobHash: hash(uid) });
+  // A run stores two bodies of a folder it never finishes, then fails (abandoned).
+  const { capture: first } = await catalog.startCapture(ACCOUNT, '2026-04-02');
+  await catalog.recordFetched(first, fetched(2));
+  await catalog.addBlobs(ACCOUNT, [{ blob: { hash: hash(2), size: 102, storedBytes: 102 }, structure: STRUCTURE }], first);
+  await catalog.recordFetched(first, fetched(3));
+  await catalog.abandonCapture(first);
+  // The next one gets both back, and stores one more before it is killed (left running).
+  const { capture: second, salvaged } = await catalog.startCapture(ACCOUNT, '2026-04-02');
+  expect(salvaged.map((m) => m.uid).sort()).toEqual([2, 3]);
+  await catalog.recordFetched(second, fetched(4));
+  // Its blob rows are in use while it runs: a prune in between keeps them.
+  expect(await catalog.collectGarbage(ACCOUNT)).toEqual([]);
+  const db = new Database(file);
+  db.prepare("UPDATE captures SET pid = 999999999 WHERE seq = ?").run(second.seq);
+  db.close();
+  const { capture: third, salvaged: again } = await catalog.startCapture(ACCOUNT, '2026-04-02');
+  expect(again.map((m) => m.uid).sort()).toEqual([2, 3, 4]);
+  await catalog.abandonCapture(third);
+  // With no run left, a prune gives them all up: the blob row and the bodies that never got one.
+  expect((await catalog.collectGarbage(ACCOUNT)).sort()).toEqual([hash(2), hash(3), hash(4)]);
+  const { salvaged: none } = await catalog.startCapture(ACCOUNT, '2026-04-03');
+  expect(none).toEqual([]);
+  await catalog.close();
+});
+
+test('a catalog its last writer closed is left in rollback-journal mode, readable without -wal/-shm files', async () => {
+  const { file, catalog } = fresh();
+  await capture(catalog, '2026-04-01', [message(1), message(2)]);
+  await catalog.close();
+  expect(readdirSync(dirname(file))).toEqual(['catalog.sqlite']);
+  const reader = new SqliteCatalog(file, { readOnly: true });
+  expect((await reader.days(ACCOUNT)).map((d) => [d.day, d.messages])).toEqual([['2026-04-01', 2]]);
+  await reader.close();
+  expect(readdirSync(dirname(file))).toEqual(['catalog.sqlite']);
 });
