@@ -5,7 +5,7 @@
  * Sequence numbers and UIDs agree because the snapshot mirrors the folder exactly.
  */
 import { buildCorpus, appendAll } from '../../src/testbed/corpus.js';
-import { RawImap } from '../fixtures/raw-imap.js';
+import { RawImap, untagged } from '../fixtures/raw-imap.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 
 const ACCOUNT = 'e2e-diff';
@@ -153,11 +153,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The untagged part of an answer, i.e. everything but the server-specific completion line. */
-function untagged(reply: Buffer): Buffer {
-  const end = reply.lastIndexOf('\r\n', reply.length - 3);
-  return reply.subarray(0, end + 2);
-}
 
 test('EXAMINE describes the folder (FLAGS, EXISTS, RECENT, UNSEEN, UIDVALIDITY, UIDNEXT) as Dovecot does', async () => {
   const [live, snap] = [liveExamine, snapshotExamine];

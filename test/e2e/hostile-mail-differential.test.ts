@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import { hostileMessage, type HostileMessage } from '../fixtures/hostile-mail.js';
 import { testbedFromEnv } from '../../src/testbed/dovecot.js';
-import { RawImap } from '../fixtures/raw-imap.js';
+import { RawImap, untagged } from '../fixtures/raw-imap.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 
 const SEED = Number(process.env.MTM_HOSTILE_SEED ?? 1129);
@@ -100,11 +100,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** The untagged part of an answer (the tagged completion line differs between servers). */
-function untagged(reply: Buffer): Buffer {
-  const end = reply.lastIndexOf('\r\n', reply.length - 3);
-  return reply.subarray(0, end + 2);
-}
 
 const show = (bytes: Buffer | string, max = 700) => JSON.stringify(typeof bytes === 'string' ? bytes : bytes.toString('latin1')).slice(0, max);
 
