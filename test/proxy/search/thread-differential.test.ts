@@ -11,7 +11,9 @@ import { fakeMailbox, RawImap, tokenize, type StoredMessage } from './harness.js
 const ACCOUNT = 'thread-deep';
 const CHAIN = 3000;
 const COMB = 600;
-const WIDE = 3000;
+// Dovecot stops following a References header somewhere between 2,000 and 3,000 IDs (~30–45 KB);
+// at 3,000 its answer differs from RFC 5256's (and ours) for the wide messages below.
+const WIDE = 2000;
 
 const date = (minute: number) => new Date(Date.UTC(2026, 0, 1) + minute * 60_000).toUTCString().replace('GMT', '+0000');
 const message = (minute: number, subject: string, messageId: string, references: string[]) =>
