@@ -11,6 +11,7 @@ import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import type { SearchProgram } from './program.js';
 import { sortDate } from './sort.js';
+import { replaceComments } from './text.js';
 
 export interface ThreadMessage {
   id: number;
@@ -31,7 +32,7 @@ interface Container {
 /** Message-IDs in a References/In-Reply-To value, in order, without the angle brackets. */
 export function messageIds(value: string): string[] {
   const ids: string[] = [];
-  for (const match of value.replace(/\([^)]*\)/g, '').matchAll(/<([^<>]*)>/g)) {
+  for (const match of replaceComments(value, '').matchAll(/<([^<>]*)>/g)) {
     const id = match[1].replace(/\s+/g, '');
     if (id.includes('@')) ids.push(id);
   }

@@ -8,7 +8,9 @@
 import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { parseSearchProgram, runThread } from '../../../src/proxy/search/index.js';
-import { threadMessages, type ThreadMessage } from '../../../src/proxy/search/thread.js';
+import { messageIds, threadMessages, type ThreadMessage } from '../../../src/proxy/search/thread.js';
+import { parseDateHeader } from '../../../src/proxy/search/dates.js';
+import { replaceComments } from '../../../src/proxy/search/text.js';
 import { fakeMailbox, tokenize, type StoredMessage } from './harness.js';
 import { oracleThread } from './thread-oracle.js';
 
@@ -109,5 +111,21 @@ describe('THREAD on hostile reference graphs', () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it('reads comments out of References and Date headers in linear time, as the regex did', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('(', ')', 'a', ' ', '<', '>', '@', 'x@y'), { maxLength: 30 }), fc.constantFrom('', ' '), (pieces, replacement) => {
+        const value = pieces.join('');
+        expect(replaceComments(value, replacement)).toBe(value.replace(/\([^)]*\)/g, replacement));
+      }),
+      { numRuns: 5000 },
+    );
+    // Thousands of unclosed `(`: the regex retried from each to the end of the header.
+    const opens = '('.repeat(200_000);
+    const started = performance.now();
+    expect(messageIds(`<a@b> ${opens}<c@d>`)).toEqual(['a@b', 'c@d']);
+    expect(parseDateHeader(`Mon, 2 Feb 2026 10:00:00 +0000 ${opens}`)?.time).toBe(Date.UTC(2026, 1, 2, 10));
+    expect(performance.now() - started).toBeLessThan(500);
   });
 });
