@@ -42,8 +42,8 @@ export function extractBaseSubject(rawValue: string): BaseSubject {
     while (after < end && isBlank(after)) after++;
     return after;
   };
-  /** End of a subj-refwd (`*blob ("re" / "fw" ["d"]) *WSP [blob] ":"`) at `at`, or -1. */
   let failedBlobsUntil = -1;
+  /** End of a subj-refwd (`*blob ("re" / "fw" ["d"]) *WSP [blob] ":"`) at `at`, or -1. */
   const refwdEnd = (at: number): number => {
     // A refwd that fails after a run of blobs fails again from each later blob of the run, which
     // (4) strips one by one: remember where the run ended instead of rescanning it every time.
