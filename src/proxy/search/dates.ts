@@ -3,6 +3,7 @@
  * like Dovecot we compare the wall-clock time — INTERNALDATE in the server's local time zone, the
  * Date: header in its own zone — against UTC midnight of the requested day.
  */
+import { replaceComments } from './text.js';
 
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
 const ZONES: Record<string, number> = { UT: 0, GMT: 0, Z: 0, EST: -300, EDT: -240, CST: -360, CDT: -300, MST: -420, MDT: -360, PST: -480, PDT: -420 };
@@ -16,7 +17,7 @@ export interface SentDate {
 
 /** RFC 5322 Date: value (comments allowed, day-of-week optional) → instant and zone; null if unreadable. */
 export function parseDateHeader(value: string): SentDate | null {
-  const text = value.replace(/\([^)]*\)/g, ' ').replace(/,/g, ' ').trim();
+  const text = replaceComments(value, ' ').replace(/,/g, ' ').trim();
   const parts = text.split(/\s+/);
   let index = 0;
   if (parts[index] && /^[A-Za-z]{3,}$/.test(parts[index]) && !MONTHS.includes(parts[index].slice(0, 3).toLowerCase())) index++;

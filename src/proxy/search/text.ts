@@ -69,6 +69,23 @@ export function decodesAsciiUnchanged(charset: string | undefined): boolean {
   return transparent;
 }
 
+/**
+ * Every `(…)` comment (up to its first `)`, as the regex /\([^)]*\)/g reads it) replaced by
+ * `replacement`. A scan, since that regex retries from each of a hostile header's thousands of
+ * unclosed `(` to its end: quadratic time.
+ */
+export function replaceComments(value: string, replacement: string): string {
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const open = value.indexOf('(', from);
+    const close = open < 0 ? -1 : value.indexOf(')', open + 1);
+    if (close < 0) return out + value.slice(from);
+    out += value.slice(from, open) + replacement;
+    from = close + 1;
+  }
+}
+
 /** RFC 2047 encoded words in a header value (raw bytes, 8-bit taken as UTF-8) → Unicode. */
 export function decodeHeaderValue(raw: Buffer | string): string {
   const text = typeof raw === 'string' ? raw : raw.toString('utf8');

@@ -11,8 +11,9 @@ import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import type { SearchProgram } from './program.js';
 import { sortDate } from './sort.js';
+import { replaceComments } from './text.js';
 
-interface ThreadMessage {
+export interface ThreadMessage {
   id: number;
   sequence: number;
   date: number;
@@ -31,7 +32,7 @@ interface Container {
 /** Message-IDs in a References/In-Reply-To value, in order, without the angle brackets. */
 export function messageIds(value: string): string[] {
   const ids: string[] = [];
-  for (const match of value.replace(/\([^)]*\)/g, '').matchAll(/<([^<>]*)>/g)) {
+  for (const match of replaceComments(value, '').matchAll(/<([^<>]*)>/g)) {
     const id = match[1].replace(/\s+/g, '');
     if (id.includes('@')) ids.push(id);
   }
@@ -72,7 +73,9 @@ function threadMessage(program: SearchProgram, content: MessageContent): ThreadM
 }
 
 function firstMessage(container: Container): ThreadMessage | undefined {
-  return container.message ?? (container.children[0] && firstMessage(container.children[0]));
+  let node: Container | undefined = container;
+  while (node && !node.message) node = node.children[0];
+  return node?.message;
 }
 
 function compareByDate(a: Container, b: Container): number {
@@ -82,21 +85,50 @@ function compareByDate(a: Container, b: Container): number {
   return left.date - right.date || left.sequence - right.sequence;
 }
 
-function sortTree(siblings: Container[]): void {
-  for (const container of siblings) sortTree(container.children);
-  siblings.sort(compareByDate);
+/**
+ * Every container below the roots, parents before their children. Threads may be as deep as the
+ * folder is large (a hostile References chain), so walks use this list instead of recursion.
+ */
+function preorder(roots: readonly Container[]): Container[] {
+  const order: Container[] = [];
+  const stack = [...roots].reverse();
+  for (let node = stack.pop(); node; node = stack.pop()) {
+    order.push(node);
+    for (let i = node.children.length - 1; i >= 0; i--) stack.push(node.children[i]);
+  }
+  return order;
 }
 
-function render(container: Container): string {
-  const pieces: string[] = container.message ? [String(container.message.id)] : [];
-  if (container.children.length === 1 && container.message) pieces.push(render(container.children[0]));
-  else if (container.children.length > 0) pieces.push(container.children.map((child) => `(${render(child)})`).join(''));
-  return pieces.join(' ');
+/** RFC 5256 (4)(E): siblings by date; a dummy dates as its first child, so children are sorted before their parents' lists. */
+async function sortTree(roots: Container[], turns: EventLoopTurns): Promise<void> {
+  const order = preorder(roots);
+  for (let i = order.length - 1; i >= 0; i--) {
+    if (order[i].children.length > 1) order[i].children.sort(compareByDate);
+    await turns.pause();
+  }
+  roots.sort(compareByDate);
 }
 
-function renderThreads(roots: Container[]): string {
-  const body = roots.map((root) => `(${render(root)})`).join('');
-  return body ? `* THREAD ${body}` : '* THREAD';
+/** RFC 5256 thread syntax: one child continues the line (`1 2 3`), several open one parenthesised branch each. */
+function renderThreads(roots: readonly Container[]): string {
+  const out: string[] = [];
+  // Pending work, last first: a string is written as it is, a container expands into its pieces.
+  const stack: Array<Container | string> = [];
+  for (let i = roots.length - 1; i >= 0; i--) stack.push(')', roots[i], '(');
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    if (typeof item === 'string') {
+      out.push(item);
+      continue;
+    }
+    const { message, children } = item;
+    if (message) out.push(String(message.id));
+    if (children.length === 1 && message) stack.push(children[0], ' ');
+    else if (children.length > 0) {
+      for (let i = children.length - 1; i >= 0; i--) stack.push(')', children[i], '(');
+      if (message) stack.push(' ');
+    }
+  }
+  return out.length ? `* THREAD ${out.join('')}` : '* THREAD';
 }
 
 function orderedSubject(messages: ThreadMessage[]): Container[] {
@@ -116,55 +148,134 @@ function orderedSubject(messages: ThreadMessage[]): Container[] {
   return roots;
 }
 
-function isAncestor(candidate: Container, of: Container): boolean {
-  for (let node: Container | undefined = of; node; node = node.parent) if (node === candidate) return true;
-  return false;
-}
+/**
+ * The containers' parent links mirrored in a link-cut forest (Sleator–Tarjan), so "would this link
+ * close a loop?" costs amortised O(log n) instead of a walk up a chain that hostile mail can make
+ * thousands of links deep (quadratic over a folder). Nodes are 1…size; 0 is "none". Splay trees over
+ * preferred paths; `up` is a splay parent or, at a splay tree's root, the path's parent. Iterative.
+ */
+class LinkCutForest {
+  private readonly left: Int32Array;
+  private readonly right: Int32Array;
+  private readonly up: Int32Array;
 
-function link(parent: Container, child: Container): void {
-  if (child.parent) child.parent.children = child.parent.children.filter((sibling) => sibling !== child);
-  child.parent = parent;
-  parent.children.push(child);
-}
-
-function pruneList(list: Container[], atRoot: boolean): Container[] {
-  const result: Container[] = [];
-  for (const container of list) {
-    container.children = pruneList(container.children, false);
-    if (!container.message && container.children.length === 0) continue;
-    if (!container.message && (!atRoot || container.children.length === 1)) {
-      for (const child of container.children) {
-        child.parent = container.parent;
-        result.push(child);
-      }
-      continue;
-    }
-    result.push(container);
+  constructor(size: number) {
+    this.left = new Int32Array(size + 1);
+    this.right = new Int32Array(size + 1);
+    this.up = new Int32Array(size + 1);
   }
-  return result;
+
+  /** The root of the tree holding `node`. */
+  root(node: number): number {
+    this.access(node);
+    let root = node;
+    while (this.left[root]) root = this.left[root];
+    this.splay(root);
+    return root;
+  }
+
+  /** Makes tree root `child` a child of `parent` (in another tree). */
+  link(child: number, parent: number): void {
+    this.access(child);
+    this.up[child] = parent;
+  }
+
+  /** Detaches `node` (and its subtree) from its parent. */
+  cut(node: number): void {
+    this.access(node);
+    const above = this.left[node];
+    if (above) {
+      this.up[above] = 0;
+      this.left[node] = 0;
+    }
+  }
+
+  private isSplayRoot(node: number): boolean {
+    const parent = this.up[node];
+    return parent === 0 || (this.left[parent] !== node && this.right[parent] !== node);
+  }
+
+  private rotate(node: number): void {
+    const { left, right, up } = this;
+    const parent = up[node];
+    const grand = up[parent];
+    if (!this.isSplayRoot(parent)) {
+      if (left[grand] === parent) left[grand] = node;
+      else right[grand] = node;
+    }
+    up[node] = grand;
+    if (left[parent] === node) {
+      left[parent] = right[node];
+      if (right[node]) up[right[node]] = parent;
+      right[node] = parent;
+    } else {
+      right[parent] = left[node];
+      if (left[node]) up[left[node]] = parent;
+      left[node] = parent;
+    }
+    up[parent] = node;
+  }
+
+  private splay(node: number): void {
+    while (!this.isSplayRoot(node)) {
+      const parent = this.up[node];
+      if (!this.isSplayRoot(parent)) {
+        const grand = this.up[parent];
+        this.rotate(this.left[grand] === parent === (this.left[parent] === node) ? parent : node);
+      }
+      this.rotate(node);
+    }
+  }
+
+  /** Makes the path from the root to `node` preferred, ending at `node`; leaves `node` at its splay tree's root. */
+  private access(node: number): void {
+    let below = 0;
+    for (let at = node; at; at = this.up[at]) {
+      this.splay(at);
+      this.right[at] = below;
+      below = at;
+    }
+    this.splay(node);
+  }
 }
 
 async function references(messages: ThreadMessage[]): Promise<Container[]> {
   const turns = new EventLoopTurns();
   const byId = new Map<string, Container>();
   const containers: Container[] = [];
+  // While linking, children are insertion-ordered sets (unlinking a message's container is O(1))
+  // and every container has a node in the forest that answers the loop checks.
+  const kids = new Map<Container, Set<Container>>();
+  const nodeOf = new Map<Container, number>();
+  const forest = new LinkCutForest(messages.reduce((sum, message) => sum + 1 + message.references.length, 0));
+  const newContainer = (): Container => {
+    const container: Container = { children: [] };
+    containers.push(container);
+    kids.set(container, new Set());
+    nodeOf.set(container, containers.length);
+    return container;
+  };
   const containerFor = (id: string): Container => {
     let container = byId.get(id);
     if (!container) {
-      container = { children: [] };
+      container = newContainer();
       byId.set(id, container);
-      containers.push(container);
     }
     return container;
+  };
+  // Both callers test a tree root (a parentless container): it is an ancestor of `of` (or `of`
+  // itself) exactly when it is the root of `of`'s tree.
+  const isAncestor = (root: Container, of: Container) => forest.root(nodeOf.get(of)!) === nodeOf.get(root);
+  const link = (parent: Container, child: Container) => {
+    child.parent = parent;
+    kids.get(parent)!.add(child);
+    forest.link(nodeOf.get(child)!, nodeOf.get(parent)!);
   };
   for (const message of messages) {
     let own: Container;
     const existing = message.messageId ? byId.get(message.messageId) : undefined;
     if (message.messageId && (!existing || !existing.message)) own = containerFor(message.messageId);
-    else {
-      own = { children: [] };
-      containers.push(own);
-    }
+    else own = newContainer();
     own.message = message;
     let previous: Container | undefined;
     for (const id of message.references) {
@@ -173,17 +284,18 @@ async function references(messages: ThreadMessage[]): Promise<Container[]> {
       previous = container;
     }
     if (own.parent) {
-      own.parent.children = own.parent.children.filter((sibling) => sibling !== own);
+      kids.get(own.parent)!.delete(own);
       own.parent = undefined;
+      forest.cut(nodeOf.get(own)!);
     }
     if (previous && previous !== own && !isAncestor(own, previous)) link(previous, own);
     await turns.pause();
   }
-  let roots = pruneList(
-    containers.filter((container) => !container.parent),
-    true,
-  );
-  sortTree(roots);
+  for (const container of containers) container.children = [...kids.get(container)!];
+  kids.clear();
+  nodeOf.clear();
+  let roots = prune(containers.filter((container) => !container.parent));
+  await sortTree(roots, turns);
   // (5) gather threads with the same base subject
   const subjectOf = (container: Container) => (container.message ?? container.children[0]?.message)?.subject ?? '';
   const table = new Map<string, Container>();
@@ -195,49 +307,90 @@ async function references(messages: ThreadMessage[]): Promise<Container[]> {
       table.set(subject, root);
     }
   }
-  const list = [...roots];
+  // Roots that merge into others leave a hole (null) rather than being spliced out, and `position`
+  // finds a root's slot: both in O(1), whatever the number of threads sharing a subject.
+  const list: Array<Container | null> = [...roots];
+  const position = new Map<Container, number>(roots.map((root, index) => [root, index]));
+  // Every container linked here is a root (parentless), so linking never has to unlink.
+  const adopt = (parent: Container, child: Container) => {
+    child.parent = parent;
+    parent.children.push(child);
+  };
   for (let i = 0; i < list.length; i++) {
     await turns.pause();
     const root = list[i];
+    if (!root) continue;
     const subject = subjectOf(root);
     const old = subject ? table.get(subject) : undefined;
     if (!old || old === root) continue;
-    const removeRoot = () => {
-      list.splice(i, 1);
-      i--;
-    };
     if (!old.message && !root.message) {
-      for (const child of [...root.children]) link(old, child);
-      removeRoot();
+      for (const child of root.children) adopt(old, child);
+      root.children = [];
+      list[i] = null;
     } else if (!old.message) {
-      link(old, root);
-      removeRoot();
+      adopt(old, root);
+      list[i] = null;
     } else if (!root.message) {
-      const at = list.indexOf(old);
-      link(root, old);
-      list.splice(at, 1);
-      if (at < i) i--;
+      list[position.get(old)!] = null;
+      adopt(root, old);
       table.set(subject, root);
     } else if (!old.message.isReplyOrForward && root.message.isReplyOrForward) {
-      link(old, root);
-      removeRoot();
+      adopt(old, root);
+      list[i] = null;
     } else {
       const dummy: Container = { children: [] };
-      list[list.indexOf(old)] = dummy;
-      link(dummy, old);
-      link(dummy, root);
+      const at = position.get(old)!;
+      list[at] = dummy;
+      position.set(dummy, at);
+      adopt(dummy, old);
+      adopt(dummy, root);
       table.set(subject, dummy);
-      removeRoot();
+      list[i] = null;
     }
   }
-  roots = list;
+  roots = list.filter((root): root is Container => root !== null);
   for (const root of roots) root.parent = undefined;
-  sortTree(roots);
+  await sortTree(roots, turns);
   return roots;
+}
+
+/**
+ * RFC 5256 (3): dummies without children go; a dummy's children take its place, except that at the
+ * root a dummy with several children stays. Bottom-up, so a promoted child is already pruned.
+ */
+function prune(roots: Container[]): Container[] {
+  const order = preorder(roots);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i];
+    if (node.children.every((child) => child.message)) continue;
+    const kept: Container[] = [];
+    for (const child of node.children) {
+      if (child.message) kept.push(child);
+      else
+        for (const grandchild of child.children) {
+          grandchild.parent = node;
+          kept.push(grandchild);
+        }
+    }
+    node.children = kept;
+  }
+  const result: Container[] = [];
+  for (const root of roots) {
+    if (!root.message && root.children.length === 0) continue;
+    if (!root.message && root.children.length === 1) {
+      root.children[0].parent = undefined;
+      result.push(root.children[0]);
+    } else result.push(root);
+  }
+  return result;
+}
+
+/** THREAD over already-loaded messages: the `* THREAD …` line (no CRLF). */
+export async function threadMessages(algorithm: 'REFERENCES' | 'ORDEREDSUBJECT', messages: ThreadMessage[]): Promise<string> {
+  return renderThreads(algorithm === 'ORDEREDSUBJECT' ? orderedSubject(messages) : await references(messages));
 }
 
 /** The full `* THREAD …` line (no CRLF) for the messages the program matches. */
 export async function runThread(algorithm: 'REFERENCES' | 'ORDEREDSUBJECT', program: SearchProgram, mailbox: OpenMailbox): Promise<string> {
-  const messages = await loadMessages(program, mailbox);
-  return renderThreads(algorithm === 'ORDEREDSUBJECT' ? orderedSubject(messages) : await references(messages));
+  return threadMessages(algorithm, await loadMessages(program, mailbox));
 }
