@@ -40,9 +40,23 @@ function addresses(list: EnvelopeAddress[] | null): MailboxAddress[] {
     }));
 }
 
+/**
+ * A trailing comment such as `(UTC)` removed by one scan from the end: the regular expression it
+ * replaces took quadratic time on a Date header full of unclosed `(`.
+ */
+export function withoutTrailingComment(raw: string): string {
+  const trimmed = raw.trimEnd();
+  if (!trimmed.endsWith(')')) return trimmed;
+  // The comment starts at the first `(` after the `)` before the last one (nothing nests inside it).
+  const previousClose = trimmed.lastIndexOf(')', trimmed.length - 2);
+  const open = trimmed.indexOf('(', previousClose + 1);
+  if (open < 0 || open === trimmed.length - 1) return trimmed;
+  return trimmed.slice(0, open);
+}
+
 function isoDate(raw: string | null): string | null {
   if (!raw) return null;
-  const parsed = new Date(raw.replace(/\s*\([^)]*\)\s*$/, '').trim());
+  const parsed = new Date(withoutTrailingComment(raw).trim());
   return Number.isNaN(parsed.getTime()) ? null : parsed.toISOString();
 }
 
