@@ -144,8 +144,9 @@ describe('one client cannot freeze the others', () => {
     const { worstMs, noops, reply, commandMs } = await noopLatencyDuring(command);
     expect(reply).toMatch(/^HEAVY9 OK/);
     expect(worstMs).toBeLessThan(Math.max(NOOP_BOUND_MS, commandMs / 4));
-    // The NOOPs really ran while the command did.
-    expect(noops).toBeGreaterThan(2);
+    // The NOOPs really ran while the command did — unless the whole command took less than the
+    // bound, in which case no NOOP can have waited longer than the bound either.
+    expect({ noops, commandMs, interleavedOrQuick: noops > 2 || commandMs < NOOP_BOUND_MS }).toMatchObject({ interleavedOrQuick: true });
   }, 120_000);
 });
 

@@ -64,27 +64,43 @@ account.addIdentity(identity);
 account.incomingServer = server;
 const msgWindow = window.msgWindow;
 const root = server.rootFolder;
-const runUrl = (start) => new Promise((resolve) => start({ OnStartRunningUrl() {}, OnStopRunningUrl(url, status) { resolve(status); } }));
+// On a loaded machine Thunderbird now and then never reports the end of a URL it queued behind
+// another; such a step is started once more (each is idempotent) before it counts as failed. What
+// the test asserts is the end state and the wire, not how often Thunderbird had to be asked.
+const stalled = [];
+const runOnce = (start, ms) => new Promise((resolve) => {
+  const timer = setTimeout(() => resolve('stalled'), ms);
+  start({ OnStartRunningUrl() {}, OnStopRunningUrl(url, status) { clearTimeout(timer); resolve(status); } });
+});
+const runUrl = async (start, label = 'url') => {
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const status = await runOnce(start, 20000);
+    if (status !== 'stalled') return status;
+    stalled.push(label + ' (attempt ' + attempt + ')');
+  }
+  return -1;
+};
 const settle = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // First contact, as after the wizard: the 3-pane shows the account's INBOX and gets new mail.
 const inbox = root.getFolderWithFlags(Ci.nsMsgFolderFlags.Inbox);
 if (inbox) {
   window.gTabmail?.currentAbout3Pane?.displayFolder?.(inbox);
-  await runUrl((listener) => inbox.getNewMessages(msgWindow, listener));
+  await runUrl((listener) => inbox.getNewMessages(msgWindow, listener), 'get new mail');
 }
-await runUrl((listener) => MailServices.imap.discoverAllFolders(root, listener, msgWindow));
+await runUrl((listener) => MailServices.imap.discoverAllFolders(root, listener, msgWindow), 'discover folders');
 // Discovery ends with Thunderbird looking for its Trash (and creating one when missing).
 await settle(1500);
 const statuses = [];
 for (const folder of root.descendants) {
   if (folder.getFlag(Ci.nsMsgFolderFlags.ImapNoselect)) continue;
-  statuses.push(await runUrl((listener) => folder.QueryInterface(Ci.nsIMsgImapMailFolder).updateFolderWithListener(msgWindow, listener)));
-  statuses.push(await runUrl((listener) => folder.downloadAllForOffline(listener, msgWindow)));
+  statuses.push(await runUrl((listener) => folder.QueryInterface(Ci.nsIMsgImapMailFolder).updateFolderWithListener(msgWindow, listener), 'update ' + folder.name));
+  statuses.push(await runUrl((listener) => folder.downloadAllForOffline(listener, msgWindow), 'download ' + folder.name));
 }
 await settle(1500);
 return {
   alerts: alerts.slice(alertsBefore),
   statuses,
+  stalled,
   folders: root.descendants.map((folder) => ({
     onlineName: folder.QueryInterface(Ci.nsIMsgImapMailFolder).onlineName,
     noselect: folder.getFlag(Ci.nsMsgFolderFlags.ImapNoselect),
@@ -96,6 +112,8 @@ return {
 interface SyncReport {
   alerts: string[];
   statuses: number[];
+  /** Steps Thunderbird had to be asked again (reported when the sync fails). */
+  stalled: string[];
   folders: { onlineName: string; noselect: boolean; messages: { uid: number; offline: boolean }[] }[];
 }
 
@@ -198,7 +216,7 @@ async function syncAccount(user: string): Promise<{ report: SyncReport; lines: W
   const relay = await startRelay(server.host, server.port);
   relays.push(relay);
   {
-    const report = await thunderbird.marionette.execute<SyncReport>(ADD_ACCOUNT_AND_SYNC, ['127.0.0.1', relay.port, user, PASSWORD], 90_000);
+    const report = await thunderbird.marionette.execute<SyncReport>(ADD_ACCOUNT_AND_SYNC, ['127.0.0.1', relay.port, user, PASSWORD], 200_000);
     await relay.settle();
     if (process.env.MTM_THUNDERBIRD_TRANSCRIPT) (await import('node:fs')).writeFileSync(`${process.env.MTM_THUNDERBIRD_TRANSCRIPT}-${user}.txt`, relay.lines.map((line) => `#${line.connection} ${line.from}: ${line.text.slice(0, 300)}`).join('\n'));
     return { report, lines: [...relay.lines] };
@@ -208,7 +226,7 @@ async function syncAccount(user: string): Promise<{ report: SyncReport; lines: W
 function checkSync(report: SyncReport, lines: WireLine[], expected: Map<string, number[]>): void {
   const transcript = (): string => lines.map((line) => `#${line.connection} ${line.from}: ${line.text.slice(0, 200)}`).join('\n');
   expect({ alerts: report.alerts, complaints: complaints(lines) }).toEqual({ alerts: [], complaints: [] });
-  expect(report.statuses.every((status) => status === 0)).toBe(true);
+  expect({ statuses: report.statuses.filter((status) => status !== 0), stalled: report.stalled }).toMatchObject({ statuses: [] });
   const folders = new Map(report.folders.filter((folder) => !folder.noselect).map((folder) => [decodeModifiedUtf7(folder.onlineName) ?? folder.onlineName, folder]));
   const fetched = bodiesFetched(lines);
   for (const [mailbox, uids] of expected) {
@@ -226,10 +244,10 @@ test('Thunderbird adds the all-days account: INBOX holds the guide, every snapsh
   const expected = await expectedMessages((day) => `Snapshots/${day}/`, DAYS);
   expected.set('INBOX', [1]);
   checkSync(report, lines, expected);
-}, 150_000);
+}, 240_000);
 
 test('Thunderbird adds a day-login account: that day synced offline, no error', async () => {
   const day = DAYS[0];
   const { report, lines } = await syncAccount(`${ACCOUNT}#${day}`);
   checkSync(report, lines, await expectedMessages(() => '', [day]));
-}, 150_000);
+}, 240_000);
