@@ -1,10 +1,10 @@
 /**
- * Issue 11, item 4: `npm run demo` from a copy of the project inside a private (0700) directory —
+ * Issue 11, item 4: `npm run demo` from a clone of the project inside a private (0700) directory —
  * a root user's home, any `mktemp -d`. Dovecot's auth and mail processes run as other users, so
  * the demo must keep Dovecot's files where they can reach them. The demo prints a day login that
  * exists; both logins work; Ctrl-C stops everything.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -53,9 +53,11 @@ async function login(port: number, user: string): Promise<string[]> {
   }
 }
 
-test('npm run demo works from a copy of the project inside a 0700 directory', async () => {
+test('npm run demo works from a clone of the project inside a 0700 directory', async () => {
   const clone = join(privateDir, 'home', basename(PROJECT));
-  cpSync(PROJECT, clone, { recursive: true, filter: (source) => !SKIP.has(basename(source)) || source === PROJECT });
+  // A clone holds exactly what a newcomer gets (committed files only); outside a git checkout, a copy.
+  if (existsSync(join(PROJECT, '.git'))) execFileSync('git', ['clone', '--quiet', '--no-hardlinks', PROJECT, clone], { stdio: 'ignore' });
+  else cpSync(PROJECT, clone, { recursive: true, filter: (source) => !SKIP.has(basename(source)) || source === PROJECT });
   symlinkSync(join(PROJECT, 'node_modules'), join(clone, 'node_modules'));
   const imapPort = await freePort();
   const httpPort = await freePort();
