@@ -3,7 +3,7 @@
  * youngest first, a branching thread that nests a thousand parentheses deep, and messages whose
  * References list thousands of IDs (forwards and backwards, so most links would close a loop).
  */
-import { ImapFlow } from 'imapflow';
+import { liveClient } from '../../fixtures/mtm.js';
 import { addUser, testbedFromEnv } from '../../../src/testbed/dovecot.js';
 import { parseSearchProgram, runThread } from '../../../src/proxy/search/index.js';
 import { fakeMailbox, RawImap, tokenize, type StoredMessage } from './harness.js';
@@ -46,14 +46,7 @@ describe('THREAD agrees with Dovecot on deep and wide reference graphs', () => {
   beforeAll(async () => {
     addUser(testbed, ACCOUNT, 'pw-thread');
     const messages = corpus();
-    const client = new ImapFlow({
-      host: testbed.host,
-      port: testbed.port,
-      secure: false,
-      logger: false,
-      auth: { user: testbed.masterUser, pass: testbed.masterPassword, loginMethod: 'AUTH=PLAIN', authzid: ACCOUNT },
-    } as ConstructorParameters<typeof ImapFlow>[0]);
-    await client.connect();
+    const client = await liveClient(ACCOUNT, testbed);
     // One MULTIAPPEND (RFC 3502) with LITERAL+: thousands of single APPENDs would dominate the test's time.
     const appender = await RawImap.open(testbed.host, testbed.port);
     expect((await appender.command(`LOGIN "${ACCOUNT}*${testbed.masterUser}" "${testbed.masterPassword}"`)).status).toMatch(/^OK/);
