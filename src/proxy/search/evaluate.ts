@@ -13,43 +13,18 @@ import { compareDay, localWallClock, parseDateHeader } from './dates.js';
 import { MessageContent } from './message-content.js';
 import { firstField, type HeaderField } from './message-parts.js';
 import { headerMayMatch, RawNeedle } from './prefilter.js';
-import type { SearchKey, SearchProgram } from './program.js';
+import { someKey, type SearchKey, type SearchProgram } from './program.js';
 import { textMatches } from './text-search.js';
 import { decodeHeaderValue, foldForSearch } from './text.js';
 
 /** Whether evaluating the key searches bodies (and so needs the part structure). */
 export function needsBodies(key: SearchKey): boolean {
-  switch (key.kind) {
-    case 'and':
-      return key.keys.some(needsBodies);
-    case 'or':
-      return needsBodies(key.left) || needsBodies(key.right);
-    case 'not':
-      return needsBodies(key.key);
-    case 'text':
-      return key.value !== '';
-    default:
-      return false;
-  }
+  return someKey(key, (inner) => inner.kind === 'text' && inner.value !== '');
 }
 
 /** Whether evaluating the key needs the message bytes (headers, bodies, sent date). */
 export function needsContent(key: SearchKey): boolean {
-  switch (key.kind) {
-    case 'and':
-      return key.keys.some(needsContent);
-    case 'or':
-      return needsContent(key.left) || needsContent(key.right);
-    case 'not':
-      return needsContent(key.key);
-    case 'header':
-    case 'text':
-      return true;
-    case 'date':
-      return key.field === 'sent';
-    default:
-      return false;
-  }
+  return someKey(key, (inner) => inner.kind === 'header' || inner.kind === 'text' || (inner.kind === 'date' && inner.field === 'sent'));
 }
 
 function compressBlanks(text: string): string {

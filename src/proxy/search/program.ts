@@ -43,20 +43,23 @@ export interface SearchProgram {
   update?: boolean;
 }
 
+/** Whether any key of the program (through AND, OR and NOT) satisfies `test`. */
+export function someKey(key: SearchKey, test: (key: SearchKey) => boolean): boolean {
+  switch (key.kind) {
+    case 'and':
+      return key.keys.some((inner) => someKey(inner, test));
+    case 'or':
+      return someKey(key.left, test) || someKey(key.right, test);
+    case 'not':
+      return someKey(key.key, test);
+    default:
+      return test(key);
+  }
+}
+
 /** Whether the key uses MODSEQ: the answer then ends with the highest MODSEQ of the matches (RFC 7162 §3.1.5). */
 export function usesModseq(key: SearchKey): boolean {
-  switch (key.kind) {
-    case 'modseq':
-      return true;
-    case 'and':
-      return key.keys.some(usesModseq);
-    case 'or':
-      return usesModseq(key.left) || usesModseq(key.right);
-    case 'not':
-      return usesModseq(key.key);
-    default:
-      return false;
-  }
+  return someKey(key, (inner) => inner.kind === 'modseq');
 }
 
 /**
