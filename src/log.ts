@@ -21,6 +21,8 @@ export const REDACTED_PATHS = [
   'recovery.adminToken', 'config.recovery.adminToken',
   // A Redis URL may carry a password (redis://:secret@host); src/coordination logs it masked.
   'redis.url', 'config.redis.url', 'redisUrl', '*.redisUrl',
+  // store.s3 (S3BlobStore settings, config.store.s3).
+  'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
 ];
 
 /**

@@ -77,7 +77,8 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   for (const path of configKeyPaths()) {
     const value = env[envNameFor(path)];
     if (value !== undefined) {
-      const parsed = path[path.length - 1].toLowerCase().includes('password') ? value : parseEnvValue(value);
+      // Credentials stay strings as given: a key like `123` or `yes` must not turn into a number or boolean.
+      const parsed = /password|secret|accesskeyid/.test(path[path.length - 1].toLowerCase()) ? value : parseEnvValue(value);
       setPath(raw, path, parsed);
     }
   }

@@ -25,6 +25,15 @@ function isCronPattern(pattern: string): boolean {
   }
 }
 
+function isHttpUrl(value: string): boolean {
+  if (value === '') return true;
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .object({
     upstream: z
@@ -65,6 +74,19 @@ export const configSchema = z
     store: z
       .object({
         path: z.string().min(1).default('./data'),
+        /** S3-compatible object storage for the blobs; an empty bucket keeps them under `path`. */
+        s3: z
+          .object({
+            endpoint: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL (or empty for AWS)').default(''),
+            region: z.string().min(1).default('us-east-1'),
+            bucket: z.string().regex(/^[^/\s]*$/, 'must not contain "/" or spaces').default(''),
+            prefix: z.string().refine((prefix) => !prefix.split('/').some((segment) => segment === '.' || segment === '..'), 'must not contain "." or ".." segments').default(''),
+            accessKeyId: z.string().default(''),
+            secretAccessKey: z.string().default(''),
+            forcePathStyle: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
