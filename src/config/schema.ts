@@ -167,6 +167,13 @@ export const configSchema = z
     if (config.recovery.deliver === 'smtp' && !config.recovery.smtp) {
       context.addIssue({ code: 'custom', path: ['recovery', 'smtp'], message: 'is required when recovery.deliver is smtp (host, port, secure, user, password)' });
     }
+    const s3 = config.store.s3;
+    if (!s3.bucket && (s3.endpoint || s3.accessKeyId || s3.secretAccessKey || s3.prefix)) {
+      context.addIssue({ code: 'custom', path: ['store', 's3', 'bucket'], message: 'is required when other store.s3 keys are set (without a bucket, blobs stay under store.path)' });
+    }
+    if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) {
+      context.addIssue({ code: 'custom', path: ['store', 's3', s3.accessKeyId ? 'secretAccessKey' : 'accessKeyId'], message: 'is required with the other one (or leave both empty for the SDK\'s default credentials)' });
+    }
     if (auth.mode === 'accounts' && !config.snapshot.accountsFile) {
       context.addIssue({ code: 'custom', path: ['snapshot', 'accountsFile'], message: 'is required when snapshot.auth.mode is accounts (one "user password" per line)' });
     }

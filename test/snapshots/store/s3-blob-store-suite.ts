@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { CHUNK_SIZE } from '../../../src/snapshots/store/blob-codec.js';
 import { BlobDamagedError } from '../../../src/snapshots/store/blob-damage.js';
 import { sha256 } from '../../../src/snapshots/store/blob-store.js';
-import { REFRESH_AGE_MS, S3BlobStore, S3StorageError, type S3Settings } from '../../../src/snapshots/store/s3-blob-store.js';
+import { StorageError } from '../../../src/snapshots/store/storage-error.js';
+import { REFRESH_AGE_MS, S3BlobStore, S3StorageError, type S3Settings } from '../../../src/snapshots/store/s3/s3-blob-store.js';
 import { generateMessage, seededRandom } from '../../../src/testbed/corpus.js';
 import { createTestBucket, type S3Server, type TestBucket } from '../../fixtures/s3.js';
 
@@ -204,13 +205,13 @@ export function s3BlobStoreSuite(server: S3Server): void {
       await blobs.remove('listing', hashes[0]);
       await blobs.remove('listing', hashes[0]);
       expect(await blobs.has('listing', hashes[0])).toBe(false);
-      expect((await collect(blobs.listWithAge('listing'))).every(({ modifiedMs }) => Math.abs(Date.now() - modifiedMs) < 10 * 60_000)).toBe(true);
+      expect((await collect(blobs.listWithAge('listing'))).every(({ modifiedMs }: { modifiedMs: number }) => Math.abs(Date.now() - modifiedMs) < 10 * 60_000)).toBe(true);
       blobs.close();
     });
 
     test('any flipped byte is detected by every read, never served; ranges away from the damage are still served', async () => {
       const damages: BlobDamagedError[] = [];
-      const blobs = new S3BlobStore(bucket.settings, (damage) => damages.push(damage));
+      const blobs = new S3BlobStore(bucket.settings, { blobDamaged: (damage) => damages.push(damage) });
       const raw = randomBytes(CHUNK_SIZE * 2 + 500, 9);
       const { hash } = await blobs.put('damaged', raw);
       const key = `tenant/mtm/damaged/${hash}`;
@@ -243,18 +244,19 @@ export function s3BlobStoreSuite(server: S3Server): void {
 
     test('unreachable server, refused credentials, missing bucket: a StorageError naming S3 and the cause, never the secret', async () => {
       const secret = 'very-secret-key-0123456789';
-      const cases: Array<{ settings: S3Settings; reason: string }> = [
-        { settings: { ...bucket.settings, endpoint: 'http://127.0.0.1:9', secretAccessKey: secret }, reason: 'unreachable' },
-        { settings: { ...bucket.settings, accessKeyId: 'NOT-A-KEY', secretAccessKey: secret }, reason: 'credentials' },
-        { settings: { ...bucket.settings, bucket: 'no-such-bucket-mtm' }, reason: 'no-bucket' },
+      const cases: Array<{ settings: S3Settings; reason: string; kind: string }> = [
+        { settings: { ...bucket.settings, endpoint: 'http://127.0.0.1:9', secretAccessKey: secret }, reason: 'unreachable', kind: 'unavailable' },
+        { settings: { ...bucket.settings, accessKeyId: 'NOT-A-KEY', secretAccessKey: secret }, reason: 'credentials', kind: 'failed' },
+        { settings: { ...bucket.settings, bucket: 'no-such-bucket-mtm' }, reason: 'no-bucket', kind: 'failed' },
       ];
-      for (const { settings, reason } of cases) {
+      for (const { settings, reason, kind } of cases) {
         const blobs = new S3BlobStore(settings);
         for (const attempt of [() => blobs.put('errors', Buffer.from('hello')), () => blobs.probe()]) {
           const error = await attempt().then(() => null, (caught: unknown) => caught);
           expect(error).toBeInstanceOf(S3StorageError);
-          expect(error).toMatchObject({ name: 'StorageError', backend: 's3', reason });
-          expect((error as Error).message).toContain('S3 bucket');
+          expect(error).toBeInstanceOf(StorageError);
+          expect(error).toMatchObject({ name: 'StorageError', kind, reason });
+          expect((error as Error).message).toContain(`the store S3 bucket ${settings.bucket}/tenant/mtm at ${settings.endpoint}`);
           expect(`${(error as Error).message}\n${(error as Error).stack}`).not.toContain(secret);
         }
         blobs.close();

@@ -15,34 +15,41 @@
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
-import { BlobFormatError, checkChunk, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from './blob-codec.js';
-import { BlobDamagedError, type BlobDamageObserver } from './blob-damage.js';
-import { accountDirectoryName, sha256, type BlobStore, type StoredBlob } from './blob-store.js';
+import { BlobFormatError, checkChunk, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from '../blob-codec.js';
+import { BlobDamagedError, type BlobDamageObserver } from '../blob-damage.js';
+import { sha256, type BlobStore, type StoredBlob } from '../blob-store.js';
+import { accountDirectoryName } from '../embedded/file-blob-store.js';
+import { StorageError, type StorageErrorKind } from '../storage-error.js';
+import type { S3StoreSettings, StoreObserver } from '../store.js';
 
-export interface S3Settings {
-  /** Empty: the SDK's default endpoint for the region (AWS). */
-  endpoint: string;
-  region: string;
-  bucket: string;
-  prefix: string;
-  /** Empty: the SDK's default credential chain (environment, instance role…). */
-  accessKeyId: string;
-  secretAccessKey: string;
-  forcePathStyle: boolean;
+/** `store.s3` with every default filled in. */
+export type S3Settings = Required<S3StoreSettings>;
+
+export function s3SettingsOf(settings: S3StoreSettings): S3Settings {
+  return {
+    endpoint: settings.endpoint ?? '',
+    region: settings.region || 'us-east-1',
+    bucket: settings.bucket,
+    prefix: settings.prefix ?? '',
+    accessKeyId: settings.accessKeyId ?? '',
+    secretAccessKey: settings.secretAccessKey ?? '',
+    forcePathStyle: settings.forcePathStyle ?? true,
+  };
 }
 
-/** A failure of the object storage itself (unreachable, credentials refused, no bucket): names the backend and the cause. */
-export class S3StorageError extends Error {
-  override readonly name = 'StorageError';
-  readonly backend = 's3';
+/** Why the object storage failed, for whoever must tell an operator what to fix. */
+export type S3FailureReason = 'unreachable' | 'credentials' | 'no-bucket' | 'missing' | 'other';
 
+/** A failure of the object storage itself: a StorageError naming the bucket and endpoint (never the secret) and the cause. */
+export class S3StorageError extends StorageError {
   constructor(
-    message: string,
-    /** Short machine-readable cause: unreachable, credentials, no-bucket, missing, other. */
-    readonly reason: 'unreachable' | 'credentials' | 'no-bucket' | 'missing' | 'other',
+    kind: StorageErrorKind,
+    backend: string,
+    detail: string,
+    readonly reason: S3FailureReason,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(kind, backend, detail, options);
   }
 }
 
@@ -123,23 +130,29 @@ export class S3BlobStore implements BlobStore {
   /** Where the store is, for messages: never the credentials. */
   readonly description: string;
 
+  private readonly settings: S3Settings;
+  private readonly onDamage: BlobDamageObserver;
+
   constructor(
-    private readonly settings: S3Settings,
-    private readonly onDamage: BlobDamageObserver = () => undefined,
+    settings: S3StoreSettings,
+    private readonly observer: StoreObserver = {},
     options: { client?: S3Client; now?: () => number } = {},
   ) {
+    this.settings = s3SettingsOf(settings);
+    this.onDamage = (damage) => observer.blobDamaged?.(damage);
     this.now = options.now ?? Date.now;
     if (!settings.bucket) throw new Error('store.s3.bucket: no bucket configured');
-    this.prefix = settings.prefix.replace(/^\/+|\/+$/g, '');
+    this.prefix = this.settings.prefix.replace(/^\/+|\/+$/g, '');
     if (this.prefix.split('/').some((segment) => segment === '.' || segment === '..')) throw new Error('store.s3.prefix: "." and ".." are not allowed as path segments');
-    this.description = `S3 bucket ${settings.bucket}${this.prefix ? `/${this.prefix}` : ''} at ${settings.endpoint || `the AWS endpoint of ${settings.region}`}`;
+    const { endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle } = this.settings;
+    this.description = `S3 bucket ${bucket}${this.prefix ? `/${this.prefix}` : ''} at ${endpoint || `the AWS endpoint of ${region}`}`;
     this.client =
       options.client ??
       new S3Client({
-        endpoint: settings.endpoint || undefined,
-        region: settings.region || 'us-east-1',
-        forcePathStyle: settings.forcePathStyle,
-        credentials: settings.accessKeyId ? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey } : undefined,
+        endpoint: endpoint || undefined,
+        region,
+        forcePathStyle,
+        credentials: accessKeyId ? { accessKeyId, secretAccessKey } : undefined,
         // Compatibility with S3 implementations other than AWS (see the top of the file).
         requestChecksumCalculation: 'WHEN_REQUIRED',
         responseChecksumValidation: 'WHEN_REQUIRED',
@@ -164,26 +177,45 @@ export class S3BlobStore implements BlobStore {
     return this.accountPrefix(account) + hash;
   }
 
-  /** An SDK error as a StorageError that names the backend and the cause; other errors unchanged. */
+  /** One call to the object storage, timed for the observer (/metrics: latency and errors). */
+  private async timed<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    let ok = false;
+    try {
+      const result = await call();
+      ok = true;
+      return result;
+    } catch (error) {
+      // A missing object is an answer, not an error of the backend.
+      ok = isNotFound(error);
+      throw error;
+    } finally {
+      this.observer.backendCall?.({ backend: 's3', operation, seconds: (performance.now() - started) / 1000, ok });
+    }
+  }
+
+  /** An SDK error as a StorageError that names the backend and the cause; damage and our own errors unchanged. */
   describeFailure(error: unknown, operation: string): Error {
-    if (error instanceof S3StorageError || error instanceof BlobDamagedError || error instanceof BlobFormatError) return error;
+    if (error instanceof StorageError || error instanceof BlobDamagedError || error instanceof BlobFormatError) return error;
     const sdk = error as SdkError;
     const status = statusOf(error);
     const network = networkCode(sdk);
-    const where = this.description;
-    if (network) return new S3StorageError(`${where} is not reachable (${network}) during ${operation}`, 'unreachable', { cause: error });
-    if (sdk?.name === 'NoSuchBucket') return new S3StorageError(`${where}: the bucket ${this.settings.bucket} does not exist (${operation})`, 'no-bucket', { cause: error });
+    const fail = (kind: StorageErrorKind, reason: S3FailureReason, detail: string) => new S3StorageError(kind, this.description, `${detail} during ${operation}`, reason, { cause: error });
+    if (network) return fail('unavailable', 'unreachable', `not reachable (${network})`);
+    if (sdk?.name === 'NoSuchBucket') return fail('failed', 'no-bucket', `the bucket ${this.settings.bucket} does not exist`);
     if ((sdk?.name && CREDENTIAL_CODES.has(sdk.name)) || status === 403 || status === 401) {
-      return new S3StorageError(`${where} refused the credentials of access key ${this.settings.accessKeyId || '(default chain)'} during ${operation} (${sdk?.name ?? status})`, 'credentials', { cause: error });
+      return fail('failed', 'credentials', `the credentials of access key ${this.settings.accessKeyId || '(default chain)'} were refused (${sdk?.name ?? status})`);
     }
-    if (isNotFound(error)) return new S3StorageError(`${where}: no such object (${operation})`, 'missing', { cause: error });
-    const detail = sdk?.name && sdk.name !== 'Error' ? `${sdk.name}${status ? ` (HTTP ${status})` : ''}: ${sdk.message ?? ''}` : String(sdk?.message ?? error);
-    return new S3StorageError(`${where} failed during ${operation}: ${detail}`, 'other', { cause: error });
+    if (isNotFound(error)) return fail('failed', 'missing', 'no such object');
+    if (sdk?.name === 'QuotaExceeded' || sdk?.name === 'StorageFull') return fail('full', 'other', `${sdk.name} (HTTP ${status})`);
+    const detail = sdk?.name && sdk.name !== 'Error' ? `${sdk.name}${status ? ` (HTTP ${status})` : ''}` : String(sdk?.message ?? error).slice(0, 200);
+    // 5xx (503 SlowDown, 500 InternalError): the service is there but cannot answer now.
+    return fail(status !== undefined && status >= 500 ? 'unavailable' : 'failed', 'other', detail);
   }
 
   private async head(key: string): Promise<{ size: number; lastModified: number } | null> {
     try {
-      const response = await this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      const response = await this.timed('HeadObject', () => this.client.send(new HeadObjectCommand({ Bucket: this.settings.bucket, Key: key })));
       return { size: Number(response.ContentLength ?? 0), lastModified: response.LastModified?.getTime() ?? 0 };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -195,7 +227,7 @@ export class S3BlobStore implements BlobStore {
   private async getRange(key: string, from: number, to: number): Promise<RangeRead> {
     let response;
     try {
-      response = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, Range: `bytes=${from}-${to}` }));
+      response = await this.timed('GetObject', () => this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key, Range: `bytes=${from}-${to}` })));
     } catch (error) {
       // An empty object has no byte 0: damage (a blob always has a header), not a storage failure.
       if (statusOf(error) === 416 || (error as SdkError)?.name === 'InvalidRange') throw new BlobFormatError('the stored object is empty');
@@ -326,7 +358,7 @@ export class S3BlobStore implements BlobStore {
     }
     const body = Buffer.concat(await encodeBlob(raw));
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' }));
+      await this.timed('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/octet-stream' })));
     } catch (error) {
       throw this.describeFailure(error, `PUT ${key}`);
     }
@@ -340,7 +372,7 @@ export class S3BlobStore implements BlobStore {
   async storedBytes(account: string, hash: string): Promise<number> {
     const key = this.keyOf(account, hash);
     const found = await this.head(key);
-    if (!found) throw new S3StorageError(`${this.description}: no such object ${key}`, 'missing');
+    if (!found) throw new S3StorageError('failed', this.description, `no such object ${key}`, 'missing');
     return found.size;
   }
 
@@ -386,7 +418,7 @@ export class S3BlobStore implements BlobStore {
   async remove(account: string, hash: string): Promise<void> {
     const key = this.keyOf(account, hash);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      await this.timed('DeleteObject', () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key })));
     } catch (error) {
       if (isNotFound(error)) return;
       throw this.describeFailure(error, `DELETE ${key}`);
@@ -400,7 +432,7 @@ export class S3BlobStore implements BlobStore {
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token }));
+        page = await this.timed('ListObjectsV2', () => this.client.send(new ListObjectsV2Command({ Bucket: this.settings.bucket, Prefix: prefix, ContinuationToken: token })));
       } catch (error) {
         throw this.describeFailure(error, `LIST ${prefix}`);
       }
@@ -410,6 +442,29 @@ export class S3BlobStore implements BlobStore {
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
+  }
+
+  /**
+   * Orphan collection, made safe against a snapshot running meanwhile by a grace period on
+   * LastModified (not a two-phase mark): an object goes only when it was last written more than
+   * `olderThanMs` ago, `isReferenced` disowns it, and a HEAD just before the DELETE still finds it
+   * that old. A snapshot about to reference an object has either just written it or, finding it
+   * already stored, written it again if it was older than REFRESH_AGE_MS (see put), so its object
+   * stays younger than any grace period above REFRESH_AGE_MS plus the time from put to catalog
+   * row. What remains is the milliseconds between that HEAD and the DELETE, and only for an object
+   * that had been an orphan for longer than the grace period.
+   */
+  async removeOrphans(account: string, olderThanMs: number, isReferenced: (hash: string) => Promise<boolean>): Promise<number> {
+    let removed = 0;
+    for await (const { hash, modifiedMs } of this.listWithAge(account)) {
+      if (this.now() - modifiedMs <= olderThanMs) continue;
+      if (await isReferenced(hash)) continue;
+      const current = await this.head(this.keyOf(account, hash));
+      if (!current || this.now() - current.lastModified <= olderThanMs) continue;
+      await this.remove(account, hash);
+      removed += 1;
+    }
+    return removed;
   }
 
   async *list(account: string): AsyncIterable<string> {
@@ -430,22 +485,22 @@ export class S3BlobStore implements BlobStore {
    */
   async probe(): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket }));
+      await this.timed('HeadBucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket })));
     } catch (error) {
       // HEAD has no body, so a missing bucket is only a 404.
-      if (statusOf(error) === 404) throw new S3StorageError(`${this.description}: the bucket ${this.settings.bucket} does not exist`, 'no-bucket', { cause: error });
+      if (statusOf(error) === 404) throw new S3StorageError('failed', this.description, `the bucket ${this.settings.bucket} does not exist`, 'no-bucket', { cause: error });
       throw this.describeFailure(error, 'HEAD bucket');
     }
     const key = `${this.prefix ? `${this.prefix}/` : ''}.probe-${process.pid}-${Date.now().toString(36)}`;
     const payload = Buffer.from(`mtm probe ${new Date().toISOString()}`);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: payload, ContentLength: payload.length }));
+      await this.timed('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: payload, ContentLength: payload.length })));
       const read = await this.getRange(key, 0, payload.length - 1);
-      if (!read.bytes.equals(payload)) throw new S3StorageError(`${this.description}: the probe object read back differs from what was written`, 'other');
+      if (!read.bytes.equals(payload)) throw new S3StorageError('failed', this.description, 'the probe object read back differs from what was written', 'other');
     } catch (error) {
       throw this.describeFailure(error, 'probe');
     } finally {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key })).catch(() => undefined);
+      await this.timed('DeleteObject', () => this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }))).catch(() => undefined);
     }
   }
 
