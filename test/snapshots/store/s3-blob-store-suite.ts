@@ -212,7 +212,7 @@ export function s3BlobStoreSuite(server: S3Server): void {
     test('any flipped byte is detected by every read, never served; ranges away from the damage are still served', async () => {
       const damages: BlobDamagedError[] = [];
       const blobs = new S3BlobStore(bucket.settings, { blobDamaged: (damage) => damages.push(damage) });
-      const raw = randomBytes(CHUNK_SIZE * 2 + 500, 9);
+      const raw = randomBytes(CHUNK_SIZE + 500, 9);
       const { hash } = await blobs.put('damaged', raw);
       const key = `tenant/mtm/damaged/${hash}`;
       const intact = await storedObject(bucket, key);
@@ -227,14 +227,18 @@ export function s3BlobStoreSuite(server: S3Server): void {
           await expect(blobs.checkIntact('damaged', hash)).rejects.toThrow(BlobDamagedError);
           expect(damages.length).toBe(3);
           expect(damages[0]).toMatchObject({ account: 'damaged', hash });
-          // A byte inside chunk 2's stored bytes: chunk 0 still reads.
+          // A byte inside chunk 1: chunk 0 still reads.
           const headerLength = intact.length - raw.length;
           const chunk = Math.floor((position - headerLength) / CHUNK_SIZE);
           if (chunk >= 1) expect((await blobs.readRange('damaged', hash, 0, 100)).equals(raw.subarray(0, 100))).toBe(true);
         }),
         { numRuns: 10 },
       );
-      for (const cut of [intact.subarray(0, intact.length - 1), Buffer.concat([intact, Buffer.from('x')]), intact.subarray(0, 10), Buffer.alloc(0)]) {
+      const cuts = [intact.subarray(0, intact.length - 1), Buffer.concat([intact, Buffer.from('x')]), intact.subarray(0, 10)];
+      // An empty object: S3 answers a range read with 416; s3rver drops the connection after seconds
+      // (the store then finds the empty object by HEAD), too slow for every run.
+      if (server !== 's3rver') cuts.push(Buffer.alloc(0));
+      for (const cut of cuts) {
         await replaceObject(bucket, key, cut);
         await expect(blobs.readRange('damaged', hash, 0, 10)).rejects.toThrow(BlobDamagedError);
         await expect(blobs.checkIntact('damaged', hash)).rejects.toThrow(BlobDamagedError);
