@@ -146,6 +146,9 @@ export class S3BlobStore implements BlobStore {
     if (this.prefix.split('/').some((segment) => segment === '.' || segment === '..')) throw new Error('store.s3.prefix: "." and ".." are not allowed as path segments');
     const { endpoint, region, bucket, accessKeyId, secretAccessKey, forcePathStyle } = this.settings;
     this.description = `S3 bucket ${bucket}${this.prefix ? `/${this.prefix}` : ''} at ${endpoint || `the AWS endpoint of ${region}`}`;
+    // The SDK warns on every start under Node 20 about its own future releases: nothing an
+    // operator can act on (the SDK version is pinned by package-lock.json), so it stays quiet.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.client =
       options.client ??
       new S3Client({
@@ -200,11 +203,14 @@ export class S3BlobStore implements BlobStore {
     const sdk = error as SdkError;
     const status = statusOf(error);
     const network = networkCode(sdk);
-    const fail = (kind: StorageErrorKind, reason: S3FailureReason, detail: string) => new S3StorageError(kind, this.description, `${detail} during ${operation}`, reason, { cause: error });
-    if (network) return fail('unavailable', 'unreachable', `not reachable (${network})`);
+    const fail = (kind: StorageErrorKind, reason: S3FailureReason, detail: string) => new S3StorageError(kind, this.description, `${detail}; ${operation}`, reason, { cause: error });
+    // A HEAD answer has no body, so the SDK knows only the status ("Unknown", "Forbidden").
+    const code = sdk?.name && !['Unknown', 'Error', 'Forbidden'].includes(sdk.name) ? sdk.name : `HTTP ${status ?? '?'}`;
+    if (network) return fail('unavailable', 'unreachable', `cannot connect: ${network}`);
     if (sdk?.name === 'NoSuchBucket') return fail('failed', 'no-bucket', `the bucket ${this.settings.bucket} does not exist`);
     if ((sdk?.name && CREDENTIAL_CODES.has(sdk.name)) || status === 403 || status === 401) {
-      return fail('failed', 'credentials', `the credentials of access key ${this.settings.accessKeyId || '(default chain)'} were refused (${sdk?.name ?? status})`);
+      const key = this.settings.accessKeyId || 'of the default credential chain';
+      return fail('failed', 'credentials', `the credentials of access key ${key} were refused (${code}: a wrong key or secret, or no permission on the bucket)`);
     }
     if (isNotFound(error)) return fail('failed', 'missing', 'no such object');
     if (sdk?.name === 'QuotaExceeded' || sdk?.name === 'StorageFull') return fail('full', 'other', `${sdk.name} (HTTP ${status})`);
