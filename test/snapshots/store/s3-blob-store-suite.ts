@@ -6,6 +6,7 @@
  */
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import fc from 'fast-check';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { CHUNK_SIZE } from '../../../src/snapshots/store/blob-codec.js';
 import { BlobDamagedError } from '../../../src/snapshots/store/blob-damage.js';
 import { sha256 } from '../../../src/snapshots/store/blob-store.js';
@@ -265,6 +266,34 @@ export function s3BlobStoreSuite(server: S3Server): void {
         }
         blobs.close();
       }
+    });
+
+    test('every call to the storage is told to the observer with its operation, time and outcome (for /metrics)', async () => {
+      const calls: Array<{ backend: string; operation: string; seconds: number; ok: boolean }> = [];
+      const blobs = new S3BlobStore(bucket.settings, { backendCall: (call) => calls.push(call) });
+      const { hash } = await blobs.put('observed', generateMessage(4, 4));
+      await blobs.readAll('observed', hash);
+      expect(await blobs.has('observed', sha256(Buffer.from('absent')))).toBe(false);
+      expect(calls.map(({ operation, ok }) => [operation, ok])).toEqual([['HeadObject', true], ['PutObject', true], ['GetObject', true], ['HeadObject', true]]);
+      expect(calls.every((call) => call.backend === 's3' && call.seconds >= 0 && call.seconds < 30)).toBe(true);
+      blobs.close();
+      const down = new S3BlobStore({ ...bucket.settings, bucket: 'mtm-no-such-bucket-observed' }, { backendCall: (call) => calls.push(call) });
+      await expect(down.put('observed', Buffer.from('x'))).rejects.toThrow(StorageError);
+      expect(calls.at(-1)).toMatchObject({ backend: 's3', operation: 'PutObject', ok: false });
+      down.close();
+    });
+
+    test('a server that accepts connections but never answers fails the probe within its timeout, as unavailable', async () => {
+      const sockets = new Set<Socket>();
+      const silent = createServer((socket) => sockets.add(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const blobs = new S3BlobStore({ ...bucket.settings, endpoint: `http://127.0.0.1:${(silent.address() as AddressInfo).port}` });
+      const started = Date.now();
+      await expect(blobs.probe(1000)).rejects.toMatchObject({ name: 'StorageError', kind: 'unavailable', reason: 'unreachable' });
+      expect(Date.now() - started).toBeLessThan(3000);
+      blobs.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
     });
 
     test('probe writes, reads and deletes an object, leaving nothing behind', async () => {

@@ -14,6 +14,7 @@
  *   objects a running snapshot is about to reference by age: see `listWithAge` and `put`.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { BlobFormatError, checkChunk, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from '../blob-codec.js';
 import { BlobDamagedError, type BlobDamageObserver } from '../blob-damage.js';
@@ -65,6 +66,8 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  * again, so an object a running snapshot has just relied on is always young.
  */
 export const REFRESH_AGE_MS = 60 * 60 * 1000;
+/** /readyz and mtm doctor wait this long for the write+read+delete probe. */
+const PROBE_TIMEOUT_MS = 10_000;
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
 const CREDENTIAL_CODES = new Set(['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied', 'InvalidToken', 'ExpiredToken', 'Forbidden', 'InvalidSecurity', 'CredentialsProviderError']);
@@ -489,7 +492,22 @@ export class S3BlobStore implements BlobStore {
    * Reachable, credentials accepted, bucket there, and a write, read and delete that work: for
    * `mtm doctor` and `/readyz`. Rejects with an S3StorageError naming the cause.
    */
-  async probe(): Promise<void> {
+  async probe(timeoutMs = PROBE_TIMEOUT_MS): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new S3StorageError('unavailable', this.description, `no answer within ${timeoutMs / 1000} s; probe`, 'unreachable')), timeoutMs);
+    });
+    const probing = this.probeOnce();
+    // Left running after a timeout: it ends on its own (SDK timeouts) and its result is not wanted.
+    probing.catch(() => undefined);
+    try {
+      await Promise.race([probing, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async probeOnce(): Promise<void> {
     try {
       await this.timed('HeadBucket', () => this.client.send(new HeadBucketCommand({ Bucket: this.settings.bucket })));
     } catch (error) {
@@ -497,7 +515,8 @@ export class S3BlobStore implements BlobStore {
       if (statusOf(error) === 404) throw new S3StorageError('failed', this.description, `the bucket ${this.settings.bucket} does not exist`, 'no-bucket', { cause: error });
       throw this.describeFailure(error, 'HEAD bucket');
     }
-    const key = `${this.prefix ? `${this.prefix}/` : ''}.probe-${process.pid}-${Date.now().toString(36)}`;
+    // An account's segment never starts with "." (it is percent-encoded), so this is no account's key.
+    const key = `${this.prefix ? `${this.prefix}/` : ''}.probe-${process.pid}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`;
     const payload = Buffer.from(`mtm probe ${new Date().toISOString()}`);
     try {
       await this.timed('PutObject', () => this.client.send(new PutObjectCommand({ Bucket: this.settings.bucket, Key: key, Body: payload, ContentLength: payload.length })));
