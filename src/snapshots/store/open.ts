@@ -8,6 +8,8 @@ import { embeddedBlobBackend, embeddedCatalogBackend } from './embedded/backend.
 import { probeLocalDirectory } from './embedded/local-disk.js';
 import type { IntegrityReport, Store, StoreAccess, StoreObserver, StoreProbe, StoreSettings, StoreSizes } from './store.js';
 
+// A remote backend is imported only when configured, so the embedded quick start loads none of
+// its client libraries: e.g. `return (await import('./postgres/backend.js')).postgresCatalogBackend;`
 async function catalogBackendFor(settings: StoreSettings): Promise<CatalogBackendFactory> {
   if (settings.postgres?.url) throw new Error('store.postgres is not supported by this build of mtm (remove it to use the embedded catalog)');
   return embeddedCatalogBackend;
