@@ -136,6 +136,26 @@ export function s3BlobStoreSuite(server: S3Server): void {
       blobs.close();
     });
 
+    test('a check before streaming (as FETCH does for a large message) and the stream download the stored bytes once', async () => {
+      const { client, sent } = recordingClient(bucket.settings);
+      const blobs = new S3BlobStore(bucket.settings, undefined, { client });
+      const raw = randomBytes(CHUNK_SIZE * 6 + 99, 8); // does not compress: stored ≈ raw
+      const { hash, storedBytes } = await blobs.put('check-then-read', raw);
+      const fetched = () => sent.reduce((sum, request) => {
+        const range = /^bytes=(\d+)-(\d+)$/.exec(request.headers.range ?? request.headers.Range ?? '');
+        return sum + (range ? Number(range[2]) - Number(range[1]) + 1 : 0);
+      }, 0);
+      sent.length = 0;
+      await blobs.checkIntact('check-then-read', hash);
+      expect((await readStream(blobs, 'check-then-read', hash)).equals(raw)).toBe(true);
+      expect(fetched()).toBeLessThan(storedBytes + 2 * 64 * 1024 + 1024);
+      // Taken once: a second read fetches again (and so sees whatever the storage holds now).
+      sent.length = 0;
+      expect((await readStream(blobs, 'check-then-read', hash)).equals(raw)).toBe(true);
+      expect(fetched()).toBeGreaterThan(storedBytes - 64 * 1024);
+      blobs.close();
+    });
+
     test('uploads have a known length and no checksum or chunked encoding other S3 servers reject', async () => {
       const { client, sent } = recordingClient(bucket.settings);
       const blobs = new S3BlobStore(bucket.settings, undefined, { client });

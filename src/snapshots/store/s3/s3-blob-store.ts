@@ -16,7 +16,8 @@
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { BlobFormatError, checkChunk, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from '../blob-codec.js';
+import { LRUCache } from 'lru-cache';
+import { BlobFormatError, checkChunk, crc32, decodeChunk, encodeBlob, fileLengthOf, headerLengthOf, LEGACY_VERSION, parseLayout, type BlobLayout } from '../blob-codec.js';
 import { BlobDamagedError, type BlobDamageObserver } from '../blob-damage.js';
 import { sha256, type BlobStore, type StoredBlob } from '../blob-store.js';
 import { accountDirectoryName } from '../embedded/file-blob-store.js';
@@ -66,6 +67,14 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  * again, so an object a running snapshot has just relied on is always young.
  */
 export const REFRESH_AGE_MS = 60 * 60 * 1000;
+/**
+ * What checkIntact fetched beyond the first 64 KiB, kept (up to 32 MiB, half a minute) for the one
+ * read that follows it: a FETCH of a large message checks its chunks before announcing the length
+ * and then streams them, and without this both would download the same bytes. Taken once, so every
+ * other read goes to the storage; and checked against its CRC again when used, like any chunk.
+ */
+const RECENT_BYTES = 32 * 1024 * 1024;
+const RECENT_MS = 30_000;
 /** /readyz and mtm doctor wait this long for the write+read+delete probe. */
 const PROBE_TIMEOUT_MS = 10_000;
 
@@ -111,6 +120,8 @@ interface RangeRead {
 
 interface OpenedBlob {
   key: string;
+  /** CRC-32 of the header: which encoding of the message this is (batches are cached per encoding). */
+  version: number;
   layout: BlobLayout;
   /** The object's first bytes, as fetched when opening (the whole object when it is small). */
   head: Buffer;
@@ -135,6 +146,8 @@ export class S3BlobStore implements BlobStore {
 
   private readonly settings: S3Settings;
   private readonly onDamage: BlobDamageObserver;
+  /** `<key>:<version>:<first chunk>-<last chunk>` → stored bytes (see RECENT_BYTES). */
+  private readonly recentBatches = new LRUCache<string, Buffer>({ maxSize: RECENT_BYTES, sizeCalculation: (bytes) => Math.max(1, bytes.length), ttl: RECENT_MS });
 
   constructor(
     settings: S3StoreSettings,
@@ -276,14 +289,14 @@ export class S3BlobStore implements BlobStore {
     if (fileLengthOf(layout) !== probe.totalSize) {
       throw new BlobFormatError(`the object is ${probe.totalSize} bytes long instead of ${fileLengthOf(layout)} (truncated or extended)`);
     }
-    return { key, layout, head };
+    return { key, version: crc32(head.subarray(0, layout.headerLength)), layout, head };
   }
 
   /**
    * The stored bytes of chunks first..last, one GET per batch of about BATCH_BYTES, the next batch
    * fetched while the caller works on the current one. Chunks inside the opening probe cost nothing.
    */
-  private async *storedChunks(blob: OpenedBlob, first: number, last: number): AsyncGenerator<{ index: number; stored: Buffer }> {
+  private async *storedChunks(blob: OpenedBlob, first: number, last: number, purpose: 'check' | 'read'): AsyncGenerator<{ index: number; stored: Buffer }> {
     const { chunks } = blob.layout;
     let index = first;
     while (index <= last && chunks[index].offset + chunks[index].storedLength <= blob.head.length) {
@@ -296,7 +309,15 @@ export class S3BlobStore implements BlobStore {
       while (to < last && chunks[to + 1].offset + chunks[to + 1].storedLength - chunks[from].offset <= BATCH_BYTES) to += 1;
       const start = chunks[from].offset;
       const end = chunks[to].offset + chunks[to].storedLength;
-      const bytes = this.getRange(blob.key, start, end - 1).then((read) => read.bytes);
+      const cacheKey = `${blob.key}:${blob.version}:${from}-${to}`;
+      const checked = purpose === 'read' ? this.recentBatches.get(cacheKey) : undefined;
+      if (checked) this.recentBatches.delete(cacheKey);
+      const bytes = checked
+        ? Promise.resolve(checked)
+        : this.getRange(blob.key, start, end - 1).then((read) => {
+            if (purpose === 'check') this.recentBatches.set(cacheKey, read.bytes);
+            return read.bytes;
+          });
       // Fetched ahead: a reader that stops early must not leave an unhandled rejection behind.
       bytes.catch(() => undefined);
       return { from, to, bytes };
@@ -334,14 +355,14 @@ export class S3BlobStore implements BlobStore {
       if (layout.version === LEGACY_VERSION) {
         // No chunk checksums: the whole message is checked against its name before any of it is used.
         const parts: Buffer[] = [];
-        for await (const { index, stored } of this.storedChunks(blob, 0, layout.chunks.length - 1)) parts.push(decodeChunk(stored, layout.chunks[index], index));
+        for await (const { index, stored } of this.storedChunks(blob, 0, layout.chunks.length - 1, 'read')) parts.push(decodeChunk(stored, layout.chunks[index], index));
         const whole = Buffer.concat(parts);
         if (sha256(whole) !== hash) throw new BlobFormatError('the message does not match its SHA-256 (a version 1 blob, which has no chunk checksums)');
         yield whole.subarray(start, stop);
         return;
       }
       const { first, last } = chunkSpan(layout, start, stop);
-      for await (const { index, stored } of this.storedChunks(blob, first, last)) {
+      for await (const { index, stored } of this.storedChunks(blob, first, last, 'read')) {
         const chunkStart = index * layout.chunkSize;
         const plain = decodeChunk(stored, layout.chunks[index], index);
         // Copied out of the fetched batch: a view would keep the whole batch alive in whoever holds it.
@@ -403,7 +424,7 @@ export class S3BlobStore implements BlobStore {
         return;
       }
       const { first, last } = chunkSpan(layout, start, stop);
-      for await (const { index, stored } of this.storedChunks(blob, first, last)) checkChunk(stored, layout.chunks[index], index);
+      for await (const { index, stored } of this.storedChunks(blob, first, last, 'check')) checkChunk(stored, layout.chunks[index], index);
     } catch (error) {
       throw this.asDamage(account, hash, error);
     }
