@@ -10,14 +10,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Config } from '../config/schema.js';
 import { sendJson, type HttpRoute } from '../http/server.js';
 import type { LoginService } from '../proxy/ports.js';
 import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
 import { damagedAmong, describeUids, emlStream, mboxStream } from './export.js';
-import { authenticate, mayActFor, type Principal } from './http/authenticate.js';
+import { authenticate, mayActFor, type Principal, type SignInSettings } from './http/authenticate.js';
 import { summarizeMessage } from './http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
 import type { RestoreJob } from './jobs.js';
@@ -26,7 +25,7 @@ import type { DenialCode, RecoveryService } from './service.js';
 import { resolveUidSet } from './snapshot-folder.js';
 
 export interface RecoveryApiOptions {
-  config: Config;
+  config: SignInSettings;
   store: Store;
   recovery: RecoveryService;
   /** The same service IMAP logins use, so success cache and failure limits are shared. */
