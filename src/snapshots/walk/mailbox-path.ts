@@ -11,7 +11,15 @@ export const FOLDER_DELIMITER = '/';
 export function canonicalFolderPath(path: string): string {
   const cut = path.indexOf(FOLDER_DELIMITER);
   const first = cut === -1 ? path : path.slice(0, cut);
-  return first.toUpperCase() === INBOX ? INBOX + path.slice(first.length) : path;
+  return isInboxSpelling(first) ? INBOX + path.slice(first.length) : path;
+}
+
+/**
+ * ASCII case only: `toUpperCase()` would turn a folder called `ınbox` (dotless ı) into INBOX and
+ * hide it behind the real one.
+ */
+function isInboxSpelling(element: string): boolean {
+  return /^inbox$/i.test(element);
 }
 
 /** `path` is `ancestor` or lies below it (both canonicalised first). */
