@@ -9,6 +9,7 @@ import { upstreamConnector, type AccountSettings, type UpstreamConnector } from 
 import { silentLogger } from '../log.js';
 import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
+import { SnapshotWalk } from '../snapshots/walk/index.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
@@ -127,7 +128,7 @@ export class RecoveryService {
     if (day < oldest || day > today) {
       deny('outside-retention', `${day} is outside the ${this.config.snapshot.retentionDays} days snapshots are kept (${oldest} to ${today})`, `choose a day from ${oldest} to ${today}`);
     }
-    if ((await this.store.catalog.captureForDay(account, day)) === null) {
+    if ((await new SnapshotWalk(this.store.catalog, account).findCapture(day)) === null) {
       deny('no-snapshot', `there is no snapshot of ${account} for ${day}`, 'choose one of the days listed in your Snapshots folder');
     }
     if (request.scope.kind === 'messages' && request.scope.uids.length === 0) deny('bad-request', 'no messages were named', 'name at least one message');

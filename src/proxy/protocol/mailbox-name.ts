@@ -54,11 +54,15 @@ export function decodeModifiedUtf7(text: string): string | null {
   return out;
 }
 
-/** `INBOX` is case-insensitive (RFC 3501 §5.1), and so is the `INBOX` at the start of a sub-name. */
+/**
+ * `INBOX` is case-insensitive (RFC 3501 §5.1), and so is the `INBOX` at the start of a sub-name —
+ * in ASCII only, as src/snapshots/walk/mailbox-path.ts rules for folders: `ınbox` (dotless ı)
+ * upper-cases to INBOX in JavaScript but is another folder.
+ */
 export function normaliseMailboxName(name: string, delimiter = '/'): string {
-  if (name.toUpperCase() === 'INBOX') return 'INBOX';
-  if (name.length > 5 && name.slice(0, 6).toUpperCase() === `INBOX${delimiter}`) return 'INBOX' + name.slice(5);
-  return name;
+  if (!/^inbox/i.test(name)) return name;
+  if (name.length === 5) return 'INBOX';
+  return name.slice(5, 5 + delimiter.length) === delimiter ? 'INBOX' + name.slice(5) : name;
 }
 
 /** A mailbox name as the client sent it → UTF-8; null when it is not valid in the session's mode. */

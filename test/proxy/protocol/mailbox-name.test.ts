@@ -30,4 +30,9 @@ describe('modified UTF-7 mailbox names', () => {
     expect(mailboxNameFromWire(Buffer.from('inbox'), false)).toBe('INBOX');
     expect(mailboxNameFromWire(Buffer.from('Inbox/Sub'), false)).toBe('INBOX/Sub');
   });
+
+  test('INBOX is case-insensitive in ASCII only: look-alikes stay names of their own', () => {
+    for (const name of ['ınbox', 'ınbox/Sub', 'İnbox', 'Inboxes', 'INBOXSub', 'Archive/inbox']) expect(mailboxNameFromWire(Buffer.from(name), true)).toBe(name);
+    expect(mailboxNameFromWire(Buffer.from('iNbOx'), true)).toBe('INBOX');
+  });
 });
