@@ -15,7 +15,7 @@ export class InboxAppendDelivery implements NoticeDelivery {
   constructor(private readonly config: Config) {}
 
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
-    const message = buildNotice(notice, { from: this.config.recovery.from, to: notice.request.account });
+    const message = await buildNotice(notice, { from: this.config.recovery.from, to: notice.request.account });
     const live = await LiveMailbox.open(this.config, notice.request.account);
     try {
       const [stored] = await live.append('INBOX', [{ raw: message.raw, flags: [], internalDate: new Date() }]);
@@ -44,7 +44,7 @@ export class SmtpDelivery implements NoticeDelivery {
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
     const to = notice.request.account;
     if (!to.includes('@')) throw new Error(`cannot email ${to}: the account name is not an email address (use recovery.deliver: append)`);
-    const message = buildNotice(notice, { from: this.config.recovery.from, to });
+    const message = await buildNotice(notice, { from: this.config.recovery.from, to });
     const sender = /<([^>]+)>/.exec(this.config.recovery.from)?.[1] ?? this.config.recovery.from;
     await this.transport.sendMail({ envelope: { from: sender, to }, raw: message.raw });
     return { messageId: message.messageId };

@@ -5,8 +5,9 @@
  * is the one ENVELOPE uses (snapshots/mime/address.ts); this module is only the writer. Encoded words
  * stay encoded here; the caller decodes the written form.
  */
-import { isAtext, parseAddressList } from '../../snapshots/mime/address.js';
-import type { EnvelopeAddress } from '../../snapshots/mime/structure.js';
+import { parseAddressList } from '../../mail/address.js';
+import { isAtext } from '../../mail/rfc822-lexer.js';
+import type { EnvelopeAddress } from '../../mail/structure.js';
 
 /** SEARCH's callers parse through here: one import for parse + write. */
 export { parseAddressList };

@@ -8,8 +8,8 @@ import { Readable } from 'node:stream';
 import { RESTORE_MAILBOX, type MailboxInfo, type MessageRef, type OpenMailbox, type RestoreAnswer, type SnapshotView } from '../../proxy/ports.js';
 import type { DayLabel } from '../day-label.js';
 import { GUIDE_MAILBOX, isGuideMailbox, openGuideInbox } from './guide-inbox.js';
-import { STRUCTURE_VERSION, type MessageStructure } from '../mime/structure.js';
-import { analyzeMessage } from '../mime/analyze.js';
+import { STRUCTURE_VERSION, type MessageStructure } from '../../mail/structure.js';
+import { analyzeMessage } from '../../mail/analyze.js';
 import type { FolderRecord } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 
