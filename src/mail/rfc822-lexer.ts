@@ -79,8 +79,9 @@ export class Rfc822Lexer {
 
   /**
    * The content of a comment or quoted string, from just after its opening char: backslash escapes
-   * removed (but not before CR/LF, which obs-qp allows), folds' (CR)LF removed. Text read before a
-   * missing closing char still counts, and the value is then used up, as in Dovecot.
+   * removed (but not before CR/LF, which obs-qp allows), folds' (CR)LF removed. Without a closing
+   * char the text up to the last escape or fold still counts (Dovecot appends there) and the value
+   * is used up.
    */
   private delimited(close: string, nests: boolean): { content: string; closed: boolean } {
     const d = this.data;
