@@ -156,14 +156,21 @@ export async function buildNotice(notice: RestoreNotice, options: { from: string
   const now = options.now ?? new Date();
   const messageId = `<restore.${notice.jobId}.${notice.kind}.${randomBytes(4).toString('hex')}@${domainOf(options.from)}>`;
   const part = (type: string, body: string): Mail.Attachment => ({ contentType: `${type}; charset=utf-8`, content: body, contentTransferEncoding: 'base64' });
+  // Written as they are (nodemailer would fold a long Message-ID and encode a plain subject that holds a quote).
+  const asIs = (value: string) => ({ prepared: true, value });
+  const plainSubject = /^[\x20-\x7e]*$/.test(text.subject);
   const mail: Mail.Options & { boundaryPrefix: string; baseBoundary: string } = {
     from: options.from,
     // An account name without a domain is no address; the group form keeps the header valid.
     to: options.to.includes('@') ? options.to : 'undisclosed-recipients:;',
-    subject: text.subject,
-    date: formatRfc5322Date(now),
-    messageId,
-    headers: { 'Auto-Submitted': 'auto-generated', [JOB_HEADER]: notice.jobId },
+    subject: plainSubject ? undefined : text.subject,
+    headers: {
+      Date: formatRfc5322Date(now),
+      'Message-ID': asIs(messageId),
+      ...(plainSubject ? { Subject: asIs(text.subject) } : {}),
+      'Auto-Submitted': 'auto-generated',
+      [JOB_HEADER]: notice.jobId,
+    },
     alternatives: [part('text/plain', plainText(text)), part('text/html', html(text))],
     // Non-ASCII header text as B encoded words; boundaries "mtm-<hex>-Part_<n>".
     textEncoding: 'base64',
