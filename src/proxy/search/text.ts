@@ -1,7 +1,7 @@
 /**
- * Text as SEARCH compares it: decoded to Unicode, then folded the way Dovecot's default comparator
- * (i;unicode-casemap, RFC 5051) does — title case, then decomposed — so that `BODY cafe` and
- * `BODY CAFÉ` behave as they do on the live server.
+ * Text as SEARCH compares it: decoded to Unicode (src/mail), then folded the way Dovecot's default
+ * comparator (i;unicode-casemap, RFC 5051) does — title case, then decomposed — so that `BODY cafe`
+ * and `BODY CAFÉ` behave as they do on the live server.
  */
 
 /** Title-case and decompose (NFKD) every character; a simple per-character mapping, like Dovecot. */
