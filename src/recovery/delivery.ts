@@ -19,7 +19,7 @@ export class InboxAppendDelivery implements NoticeDelivery {
   ) {}
 
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
-    const message = buildNotice(notice, { from: this.settings.from, to: notice.request.account });
+    const message = await buildNotice(notice, { from: this.settings.from, to: notice.request.account });
     const live = await LiveMailbox.open(this.upstream, notice.request.account);
     try {
       const [stored] = await live.append('INBOX', [{ raw: message.raw, flags: [], internalDate: new Date() }]);
@@ -48,7 +48,7 @@ export class SmtpDelivery implements NoticeDelivery {
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
     const to = notice.request.account;
     if (!to.includes('@')) throw new Error(`cannot email ${to}: the account name is not an email address (use recovery.deliver: append)`);
-    const message = buildNotice(notice, { from: this.settings.from, to });
+    const message = await buildNotice(notice, { from: this.settings.from, to });
     const sender = /<([^>]+)>/.exec(this.settings.from)?.[1] ?? this.settings.from;
     await this.transport.sendMail({ envelope: { from: sender, to }, raw: message.raw });
     return { messageId: message.messageId };

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { UpstreamSettings } from '../../config/settings.js';
 import type { DayLabel } from '../day-label.js';
-import { analyzeMessage } from '../mime/analyze.js';
+import { analyzeMessage } from '../../mail/analyze.js';
 import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
 import { sha256 } from '../store/blob-store.js';
 import type { Store } from '../store/store.js';

@@ -4,8 +4,8 @@
  */
 import { Readable } from 'node:stream';
 import type { MessageRef, OpenMailbox } from '../../proxy/ports.js';
-import { analyzeMessage } from '../mime/analyze.js';
-import { STRUCTURE_VERSION, type MessageStructure } from '../mime/structure.js';
+import { analyzeMessage } from '../../mail/analyze.js';
+import { STRUCTURE_VERSION, type MessageStructure } from '../../mail/structure.js';
 import type { FolderRecord, MessageRecord } from '../store/catalog.js';
 import type { Store } from '../store/store.js';
 import { cacheKey, type FolderContent, type ServingCache } from './serving-cache.js';

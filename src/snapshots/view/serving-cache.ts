@@ -5,7 +5,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import type { MessageRef } from '../../proxy/ports.js';
-import type { MessageStructure } from '../mime/structure.js';
+import type { MessageStructure } from '../../mail/structure.js';
 import type { Store } from '../store/store.js';
 import type { CaptureFolders } from '../walk/index.js';
 

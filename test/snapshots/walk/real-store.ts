@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import type { FolderRecord, MessageRecord, NewBlob } from '../../../src/snapshots/store/catalog.js';
 import { openStore, type Store } from '../../../src/snapshots/store/store.js';
 
