@@ -31,7 +31,7 @@ function loginService(): LoginService {
 }
 
 beforeAll(async () => {
-  real = openRealStore();
+  real = await openRealStore();
   await captureDay(real.store, ACCOUNT, '2026-11-22', { INBOX: 1 });
   await captureDay(real.store, ACCOUNT, DAY, { INBOX: 3, 'Archive/2025': 1, Café: 0, 'Entwürfe': 2, 'INBOX/Receipts': 1 });
   const started = await startTestServer({ loginService: loginService() });

@@ -14,9 +14,9 @@ export interface RealStore {
   close(): Promise<void>;
 }
 
-export function openRealStore(): RealStore {
+export async function openRealStore(): Promise<RealStore> {
   const dir = mkdtempSync(join(tmpdir(), 'mtm-walk-test-'));
-  const store = openStore(join(dir, 'store'));
+  const store = await openStore({ path: join(dir, 'store') });
   return {
     store,
     async close() {

@@ -13,7 +13,7 @@ let real: RealStore;
 let walk: SnapshotWalk;
 
 beforeAll(async () => {
-  real = openRealStore();
+  real = await openRealStore();
   await captureDay(real.store, ACCOUNT, DAY, FOLDERS);
   await captureDay(real.store, 'walk-other', DAY, { INBOX: 5, Secret: 1 });
   walk = new SnapshotWalk(real.store.catalog, ACCOUNT);
