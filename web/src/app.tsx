@@ -46,7 +46,8 @@ function SignIn({ onSignedIn, notice }: { onSignedIn: (session: Session) => void
       setPassword('');
       onSignedIn(session);
     } catch (failure) {
-      setError((failure as Error).message);
+      const refusal = failure as ApiFailure;
+      setError(refusal.code === 'unauthorized' ? t.wrongCredentials : refusal.message);
       setPassword('');
     } finally {
       setBusy(false);

@@ -11,6 +11,7 @@ export const t = {
   password: 'Password',
   signIn: 'Sign in',
   signingIn: 'Signing in…',
+  wrongCredentials: 'Wrong username or password. Check them and try again.',
   signOut: 'Sign out',
   signedInAs: (account: string) => `Signed in as ${account}`,
   sessionEnded: 'Your session has ended; sign in again.',

@@ -46,9 +46,11 @@ const TYPES: Record<string, string> = {
   '.webmanifest': 'application/manifest+json',
 };
 
-/** dist/web beside the compiled server (dist/http/web/ → dist/web). */
+/** dist/web: beside the compiled server (dist/http/web/ → dist/web), or built from src/ (tests run the sources). */
 export function defaultWebRoot(): string {
-  return resolve(dirname(fileURLToPath(import.meta.url)), '../../web');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const candidates = [resolve(here, '../../web'), resolve(here, '../../../dist/web')];
+  return candidates.find((candidate) => existsSync(join(candidate, 'index.html'))) ?? candidates[0];
 }
 
 export function staticRoute(root: string = defaultWebRoot()): HttpRoute {
