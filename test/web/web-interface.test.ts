@@ -318,6 +318,41 @@ test('cid: images show inline and attachments download', async () => {
   await context.close();
 });
 
+test('search within the day: sender, subject and body through the SEARCH engine; sort and pages', async () => {
+  const { context, page } = await signedInAs(ANN);
+  await openFolder(page, TODAY, 'INBOX');
+  const subjects = () => page.locator('table.messages tbody td.subject a').allTextContents();
+  const search = async (text: string) => {
+    await page.getByLabel('Search this folder').fill(text);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByRole('button', { name: 'Clear search' }).waitFor();
+    await page.locator('table.messages').or(page.getByText('No messages.')).waitFor();
+  };
+  await search('body number 4');
+  expect(await subjects()).toEqual(['Plain note 4']);
+  await search('hostile newsLETTER');
+  expect(await subjects()).toEqual(['Hostile newsletter']);
+  await search('no such words anywhere');
+  expect(await page.getByText('No messages.').count()).toBe(1);
+  await page.getByRole('button', { name: 'Clear search' }).click();
+
+  await page.getByLabel('Sort by').selectOption('subject');
+  await page.getByLabel('Order').selectOption('asc');
+  await page.waitForFunction(() => document.querySelectorAll('table.messages tbody tr').length === 7);
+  const sorted = await subjects();
+  expect(sorted).toEqual(['Arrived today', 'Hostile newsletter', 'Plain note 1', 'Plain note 2', 'Plain note 3', 'Plain note 4', 'With picture']);
+
+  const page2 = await context.request.get(`${base}/api/v1/accounts/${ANN}/days/${TODAY}/folders/INBOX/messages?sort=size&order=asc&offset=2&limit=3`);
+  const json = await page2.json();
+  const all = await (await context.request.get(`${base}/api/v1/accounts/${ANN}/days/${TODAY}/folders/INBOX/messages?sort=size&order=asc`)).json();
+  expect(all.total).toBe(7);
+  const sizes = all.messages.map((entry: { size: number }) => entry.size);
+  expect(sizes).toEqual([...sizes].sort((a, b) => a - b));
+  expect(json.messages.map((entry: { uid: number }) => entry.uid)).toEqual(all.messages.slice(2, 5).map((entry: { uid: number }) => entry.uid));
+  expect((await context.request.get(`${base}/api/v1/accounts/${ANN}/days/${TODAY}/folders/INBOX/messages?sort=colour`)).status()).toBe(400);
+  await context.close();
+});
+
 test('"What changed" lists exactly the messages deleted on the live server since that day', async () => {
   const { context, page } = await signedInAs(ANN);
   await openFolder(page, TODAY, 'INBOX');
