@@ -314,7 +314,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
         throw new ApiError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}`, { allow });
       }
       const params = chosen.params!;
-      const sessionAccount = options.sessions?.accountFor(req) ?? null;
+      const sessionAccount = (await options.sessions?.accountFor(req)) ?? null;
       const principal: Principal = sessionAccount !== null ? { kind: 'account', account: sessionAccount } : await authenticate(req, config, loginService);
       account = params.account;
       // Checked before anything of the account is read: a refusal reveals nothing about it.

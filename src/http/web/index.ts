@@ -6,7 +6,7 @@ import type { HttpRoute } from '../server.js';
 import { staticRoute } from './static-files.js';
 import { webApiRoutes, type WebApiOptions } from './web-api.js';
 
-export { WebSessions } from './sessions.js';
+export { WebSessions, webSessionsFor } from './sessions.js';
 
 export function webRoutes(options: WebApiOptions & { webRoot?: string }): HttpRoute[] {
   return [staticRoute(options.webRoot), ...webApiRoutes(options)];

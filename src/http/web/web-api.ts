@@ -200,22 +200,22 @@ export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
   ];
 
   async function principalOf(req: IncomingMessage): Promise<Principal> {
-    const account = sessions.accountFor(req);
+    const account = await sessions.accountFor(req);
     return account !== null ? { kind: 'account', account } : authenticate(req, config, loginService);
   }
 
   async function sessionRoute(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method === 'GET' || req.method === 'HEAD') {
-      const session = sessions.current(req);
+      const session = await sessions.current(req);
       if (!session) throw new ApiError(401, 'signed-out', 'not signed in');
       sendJson(res, 200, { account: session.account, csrfToken: session.csrfToken });
       return;
     }
     if (req.method === 'DELETE') {
       // Checks the CSRF token: another site must not be able to sign the user out either.
-      sessions.accountFor(req);
-      const session = sessions.current(req);
-      if (session) sessions.end(session);
+      await sessions.accountFor(req);
+      const session = await sessions.current(req);
+      if (session) await sessions.end(session);
       res.setHeader('set-cookie', sessions.cookie(req, null));
       res.writeHead(204, { 'cache-control': 'no-store' }).end();
       return;
@@ -235,7 +235,7 @@ export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
       if (result.code === 'UNAVAILABLE') throw new ApiError(503, 'unavailable', result.text, { 'retry-after': '60' });
       throw new ApiError(401, 'unauthorized', result.text);
     }
-    const session = sessions.create(result.account);
+    const session = await sessions.create(result.account);
     res.setHeader('set-cookie', sessions.cookie(req, session));
     logger.info({ account: result.account }, 'web sign-in');
     sendJson(res, 200, { account: session.account, csrfToken: session.csrfToken });
