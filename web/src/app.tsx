@@ -75,10 +75,23 @@ interface FolderEntry extends Folder { depth: number; leaf: string; deletedSince
 /** The day's folders in hierarchy order, each marked when the latest snapshot no longer has it. */
 function folderTree(folders: Folder[], latest: Folder[] | null): FolderEntry[] {
   const latestNames = latest ? new Set(latest.map((folder) => folder.name)) : null;
-  const sorted = [...folders].sort((a, b) => (a.name === 'INBOX' ? -1 : b.name === 'INBOX' ? 1 : a.name.localeCompare(b.name)));
+  // INBOX first, then level by level, so that a folder's children follow it directly.
+  const bySegments = (a: Folder, b: Folder): number => {
+    const left = a.name.split('/');
+    const right = b.name.split('/');
+    for (let i = 0; i < Math.min(left.length, right.length); i++) {
+      if (left[i] !== right[i]) return left[i] === 'INBOX' ? -1 : right[i] === 'INBOX' ? 1 : left[i].localeCompare(right[i]);
+    }
+    return left.length - right.length;
+  };
+  const sorted = [...folders].sort(bySegments);
+  const names = new Set(folders.map((folder) => folder.name));
   return sorted.map((folder) => {
     const parts = folder.name.split('/');
-    return { ...folder, depth: parts.length - 1, leaf: parts[parts.length - 1], deletedSince: latestNames !== null && !latestNames.has(folder.name) };
+    // Under its parent, a folder shows its own name; without a parent in the list, its whole path.
+    const parent = parts.slice(0, -1).join('/');
+    const nested = parts.length > 1 && names.has(parent);
+    return { ...folder, depth: nested ? parts.length - 1 : 0, leaf: nested ? parts[parts.length - 1] : folder.name, deletedSince: latestNames !== null && !latestNames.has(folder.name) };
   });
 }
 

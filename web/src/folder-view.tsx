@@ -41,7 +41,8 @@ export function FolderView({ account, day, folder }: Props) {
 }
 
 function MessageTable({ account, day, folder, selection, setSelection, onOpen }: Props & { selection: Set<number>; setSelection: (s: Set<number>) => void; onOpen: (uid: number) => void }) {
-  const [sort, setSort] = useState('date');
+  // Received (INTERNALDATE) needs no header reads: a 50,000-message folder opens at once.
+  const [sort, setSort] = useState('arrival');
   const [order, setOrder] = useState('desc');
   const [query, setQuery] = useState('');
   const [typed, setTyped] = useState('');
@@ -98,7 +99,8 @@ function MessageTable({ account, day, folder, selection, setSelection, onOpen }:
                   <td><input type="checkbox" aria-label={t.selectMessage(message.subject ?? t.noSubject)} checked={selection.has(message.uid)} onChange={() => toggle(message.uid)} /></td>
                   <td class="from">{sender(message)}</td>
                   <td class="subject">
-                    <a href="#" onClick={(e) => { e.preventDefault(); onOpen(message.uid); }}>{message.subject || t.noSubject}</a>
+                    {/* The link is the .eml: a click opens the message here, "Save link as…" downloads it. */}
+                    <a href={emlUrl(account, day, folder, message.uid)} title={t.saveHint} onClick={(e) => { e.preventDefault(); onOpen(message.uid); }}>{message.subject || t.noSubject}</a>
                     {message.attachment && <span class="clip" title={t.attachment} aria-label={t.attachment}>📎</span>}
                     {message.flags.filter((flag) => flag !== '\\Seen').map((flag) => <span key={flag} class="tag">{flag.replace(/^\\/, '')}</span>)}
                   </td>

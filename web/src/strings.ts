@@ -29,7 +29,8 @@ export const t = {
   pickFolder: 'Pick a folder to see its messages.',
   // List
   sortBy: 'Sort by',
-  sortKeys: { date: 'Date', sender: 'Sender', subject: 'Subject', size: 'Size' } as Record<string, string>,
+  sortKeys: { arrival: 'Received', date: 'Date', sender: 'Sender', subject: 'Subject', size: 'Size' } as Record<string, string>,
+  saveHint: 'Open; right-click to save as .eml',
   ascending: 'Oldest / smallest / A first',
   descending: 'Newest / largest / Z first',
   order: 'Order',
