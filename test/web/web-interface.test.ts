@@ -12,6 +12,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import type { ImapFlow } from 'imapflow';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { parseMboxrd } from '../../src/recovery/export.js';
@@ -52,6 +53,51 @@ function hostileMessage(remoteUrl: string): Buffer {
     `<img alt="tracker" src="${remoteUrl}/remote.png">` +
     `</body></html>`;
   return message('Hostile newsletter', `${html}\r\n`, 'MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n');
+}
+
+/**
+ * Ways mail HTML tries to run script or call a remote host: scripts, event handlers, javascript:
+ * URLs, frames and objects, style sheets, CSS url()/image-set()/escapes, srcset, protocol-relative
+ * and backslashed URLs, legacy background/poster attributes, meta refresh, forms, <base>, and the
+ * known DOMPurify mutation-XSS shapes. `R` is the remote base, `H` its host:port.
+ */
+const HOSTILE_VECTORS: Array<(r: string, h: string) => string> = [
+  (r) => `<script>fetch('${r}/v-script')</script>`,
+  (r) => `<img src=x onerror="fetch('${r}/v-onerror')">`,
+  (r) => `<svg onload="fetch('${r}/v-svg')"><circle r="1"/></svg>`,
+  (r) => `<body onload="fetch('${r}/v-body')">`,
+  (r) => `<a href="javascript:fetch('${r}/v-js')">js link</a>`,
+  (r) => `<a href="  JaVaScRiPt:fetch('${r}/v-js2')">js link 2</a>`,
+  (r) => `<iframe src="${r}/v-iframe"></iframe>`,
+  (r) => `<object data="${r}/v-object"></object><embed src="${r}/v-embed">`,
+  (r) => `<link rel="stylesheet" href="${r}/v-link.css">`,
+  (r) => `<style>@import url(${r}/v-import.css); div { background: url("${r}/v-style-bg.png") }</style>`,
+  (r) => `<div style="background-image: url(${r}/v-inline-bg.png)">bg</div>`,
+  (r) => `<div style="background: u\\72l(${r}/v-escaped.png)">escaped</div>`,
+  (r) => `<div style="background-image: image-set('${r}/v-image-set.png' 1x)">set</div>`,
+  (r) => `<img srcset="${r}/v-srcset1.png 1x, ${r}/v-srcset2.png 2x">`,
+  (_r, h) => `<img src="//${h}/v-protocol-relative.png">`,
+  (_r, h) => `<img src="http:\\\\${h}/v-backslash.png">`,
+  (r) => `<table background="${r}/v-table.png"><tr><td>cell</td></tr></table>`,
+  (r) => `<video poster="${r}/v-poster.png"></video><audio src="${r}/v-audio" autoplay></audio>`,
+  (r) => `<meta http-equiv="refresh" content="0;url=${r}/v-refresh">`,
+  (r) => `<form action="${r}/v-form"><input type="image" src="${r}/v-input.png"></form>`,
+  (r) => `<base href="${r}/"><img src="v-relative.png">`,
+  (r) => `<math><mtext><table><mglyph><style><img src=x onerror="fetch('${r}/v-mxss1')">`,
+  (r) => `<noscript><p title="</noscript><img src=x onerror=fetch('${r}/v-mxss2')>"></noscript>`,
+  (r) => `<IMG SRC="${r}/v-upper.png" LOADING="lazy">`,
+  (r) => `<div style="list-style-image: url('${r}/v-list.png'); cursor: url(${r}/v-cursor.cur), auto">list</div>`,
+];
+const GENERATED_HOSTILE = 12;
+
+/** Generated hostile messages: each a random choice of at least four vectors, in random order. */
+function generatedHostile(remoteUrl: string): Buffer[] {
+  const host = new URL(remoteUrl).host;
+  const choices = fc.sample(fc.shuffledSubarray(HOSTILE_VECTORS.map((_, index) => index), { minLength: 4 }), { numRuns: GENERATED_HOSTILE, seed: 15 });
+  return choices.map((picked, n) => {
+    const html = `<html><body><p>Readable sample ${n}</p>${picked.map((index) => HOSTILE_VECTORS[index](remoteUrl, host)).join('\r\n')}</body></html>`;
+    return message(`Hostile sample ${n}`, `${html}\r\n`, 'MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n');
+  });
 }
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
@@ -98,6 +144,8 @@ beforeAll(async () => {
     for (let i = 1; i <= 4; i++) await live.append('INBOX', message(`Plain note ${i}`, `Plain body number ${i}.\r\n`), ['\\Seen'], RECEIVED);
     await live.append('INBOX', hostileMessage(remoteBase), [], RECEIVED);
     await live.append('INBOX', pictureMessage(), [], RECEIVED);
+    await live.mailboxCreate('Hostile');
+    for (const raw of generatedHostile(remoteBase)) await live.append('Hostile', raw, [], RECEIVED);
     await live.mailboxCreate('Hidden Stuff');
     await live.mailboxUnsubscribe('Hidden Stuff');
     await live.append('Hidden Stuff', message('Secret unsubscribed note', 'From the start of a line\r\nnothing else\r\n'), ['\\Flagged'], RECEIVED);
@@ -162,7 +210,7 @@ async function openSession(viewport = { width: 1280, height: 800 }): Promise<Ses
   const context = await browser.newContext({ viewport, acceptDownloads: true });
   const requests: string[] = [];
   const dialogs: string[] = [];
-  context.on('request', (request) => requests.push(request.url()));
+  context.on('request', (request) => requests.push(`${request.url()} FROM ${request.frame().url().slice(0, 30)}`));
   const page = await context.newPage();
   page.on('dialog', (dialog) => {
     dialogs.push(dialog.message());
@@ -302,6 +350,25 @@ test('hostile HTML: no script runs, nothing is fetched from the remote host, the
   await page.waitForTimeout(1500);
   expect(remoteHits).toContain('/remote.png');
   expect(remoteHits.filter((hit) => /ran/.test(hit))).toEqual([]);
+  await context.close();
+});
+
+test('generated hostile HTML (scripts, handlers, frames, CSS tricks, mXSS shapes): nothing runs, nothing leaves', async () => {
+  const { context, page, requests, dialogs } = await signedInAs(ANN);
+  remoteHits.length = 0;
+  await openFolder(page, TODAY, 'Hostile');
+  for (let n = 0; n < GENERATED_HOSTILE; n++) {
+    await page.getByRole('link', { name: `Hostile sample ${n}`, exact: true }).click();
+    await bodyFrame(page).locator('body').filter({ hasText: `Readable sample ${n}` }).waitFor();
+    await page.waitForTimeout(250);
+    await page.getByRole('button', { name: 'Back to the list' }).click();
+  }
+  await page.waitForTimeout(1000);
+  const remoteHost = new URL(remoteBase).host;
+  expect(remoteHits).toEqual([]);
+  expect(requests.filter((url) => url.includes(remoteHost))).toEqual([]);
+  expect(dialogs).toEqual([]);
+  expect(page.url()).toBe(`${base}/`);
   await context.close();
 });
 

@@ -8,22 +8,59 @@
  */
 import DOMPurify from 'dompurify';
 
-const REMOTE = /^\s*(https?:)?\/\//i;
+/** An http(s) URL, also written protocol-relative or with backslashes (browsers read `http:\\host` as `http://host`). */
+const REMOTE = /^\s*(https?:)?[\\/]{2}/i;
+const INLINE_IMAGE = /^\s*data:image\//i;
 const CSS_URL = /url\(\s*(['"]?)(.*?)\1\s*\)/gi;
+
+/**
+ * What a reference to an image or background becomes: a `cid:` part as its data: URL, an inline
+ * data: image as is, a remote URL only when remote images are allowed; anything else (relative
+ * names, other schemes) is dropped. null = drop.
+ */
+function allowedReference(value: string, allowRemote: boolean, cid: Map<string, string>): string | null {
+  const trimmed = value.trim();
+  if (/^cid:/i.test(trimmed)) return cid.get(trimmed.slice(4)) ?? null;
+  if (INLINE_IMAGE.test(trimmed)) return trimmed;
+  if (allowRemote && REMOTE.test(trimmed)) return trimmed;
+  return null;
+}
 
 export interface SafeHtml {
   document: string;
   blockedRemote: number;
 }
 
+/** CSS with its escapes (`\\72` = "r", `\\(` = "(") written out, so `u\\72l(…)` cannot hide a url(). */
+function unescapeCss(css: string): string {
+  if (!css.includes('\\')) return css;
+  return css.replace(/\\([0-9a-f]{1,6})\s?|\\([^\n0-9a-f])/gi, (_match, hex: string | undefined, char: string | undefined) => {
+    if (hex === undefined) return char!;
+    const code = parseInt(hex, 16);
+    return code > 0 && code <= 0x10ffff && (code < 0xd800 || code > 0xdfff) ? String.fromCodePoint(code) : '\ufffd';
+  });
+}
+
+/** A quoted string that is a URL (as `image-set("…" 1x)` takes them): kept only as url() would be. */
+const CSS_URL_STRING = /(['"])\s*((?:https?:)?[\\/]{2}[^'"]*|[a-z][a-z0-9+.-]*:[^'"\s]*)\1/gi;
+
 function scrubCss(css: string, allowRemote: boolean, cid: Map<string, string>, count: () => void): string {
-  return css.replace(CSS_URL, (_match, _quote, target: string) => {
-    if (target.toLowerCase().startsWith('cid:')) return `url("${cid.get(target.slice(4)) ?? ''}")`;
-    if (target.toLowerCase().startsWith('data:image/')) return `url("${target}")`;
-    if (REMOTE.test(target) && allowRemote) return `url("${target}")`;
-    count();
-    return 'none';
-  }).replace(/@import[^;]*;?/gi, '');
+  const drop = (target: string): string | null => {
+    const kept = allowedReference(target, allowRemote, cid);
+    if (kept === null && REMOTE.test(target)) count();
+    return kept === null ? null : kept.replace(/["\\\n]/g, '');
+  };
+  return unescapeCss(css)
+    .replace(/@import[^;]*;?/gi, '')
+    .replace(CSS_URL, (_match, _quote, target: string) => {
+      const kept = drop(target);
+      return kept === null ? 'none' : `url("${kept}")`;
+    })
+    .replace(CSS_URL_STRING, (match, _quote, target: string) => {
+      if (/^data:image\//i.test(target)) return match;
+      const kept = drop(target);
+      return kept === null ? '""' : `"${kept}"`;
+    });
 }
 
 export function frameDocument(body: string, allowRemote: boolean): string {
@@ -50,11 +87,12 @@ export function sanitizeMail(html: string, options: { allowRemote: boolean; cid:
     for (const name of ['src', 'background', 'poster']) {
       const value = element.getAttribute(name);
       if (value === null) continue;
-      if (value.toLowerCase().startsWith('cid:')) {
-        element.setAttribute(name, options.cid.get(value.slice(4)) ?? '');
-      } else if (REMOTE.test(value) && !options.allowRemote) {
+      const kept = allowedReference(value, options.allowRemote, options.cid);
+      if (kept === null) {
         element.removeAttribute(name);
-        count();
+        if (REMOTE.test(value)) count();
+      } else {
+        element.setAttribute(name, kept);
       }
     }
     if (element.hasAttribute('srcset')) {
@@ -68,7 +106,7 @@ export function sanitizeMail(html: string, options: { allowRemote: boolean; cid:
     if ((node as Element).tagName === 'STYLE') node.textContent = scrubCss(node.textContent ?? '', options.allowRemote, options.cid, count);
   });
   const clean = purifier.sanitize(html, {
-    FORBID_TAGS: ['form', 'input', 'button', 'textarea', 'select', 'link', 'meta', 'base', 'iframe', 'frame', 'object', 'embed'],
+    FORBID_TAGS: ['form', 'input', 'button', 'textarea', 'select', 'link', 'meta', 'base', 'iframe', 'frame', 'object', 'embed', 'audio', 'video', 'source', 'track'],
     FORBID_ATTR: ['action', 'formaction', 'ping'],
     ADD_TAGS: ['style'],
     FORCE_BODY: true,
