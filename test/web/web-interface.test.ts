@@ -167,8 +167,16 @@ beforeAll(async () => {
     recovery: { maxPerDay: 1 },
     log: { level: 'warn' },
   });
+  await withLive(ANN, async (live) => {
+    await live.mailboxCreate('Old Plans');
+    await live.mailboxSubscribe('Old Plans');
+    await live.append('Old Plans', message('An old plan', 'plan\r\n'), [], RECEIVED);
+  });
   expect((await runMtm(['snapshot', '-c', config, '--label', YESTERDAY])).code).toBe(0);
-  await withLive(ANN, (live) => live.append('INBOX', message('Arrived today', 'new\r\n'), [], RECEIVED).then(() => undefined));
+  await withLive(ANN, async (live) => {
+    await live.append('INBOX', message('Arrived today', 'new\r\n'), [], RECEIVED);
+    await live.mailboxDelete('Old Plans');
+  });
   expect((await runMtm(['snapshot', '-c', config, '--label', TODAY])).code).toBe(0);
   // Since the snapshot: two notes deleted from INBOX, and Projects emptied (for the restore).
   await withLive(ANN, async (live) => {
@@ -305,7 +313,8 @@ test('days with counts and changes; an unsubscribed folder; a message opened', a
   const { context, page } = await signedInAs(ANN);
   const days = page.getByRole('navigation', { name: 'Days' }).getByRole('button');
   expect(await days.allTextContents()).toEqual([expect.stringContaining(TODAY), expect.stringContaining(YESTERDAY)]);
-  expect(await days.first().textContent()).toMatch(/\+1 new, −0 gone/);
+  // One message arrived, and the folder "Old Plans" (one message) was deleted.
+  expect(await days.first().textContent()).toMatch(/\+1 new, −1 gone/);
   await shoot(page, 'day-picker');
 
   await openFolder(page, TODAY, 'Hidden Stuff');
@@ -315,6 +324,16 @@ test('days with counts and changes; an unsubscribed folder; a message opened', a
   expect(await page.getByRole('row', { name: /Second hidden note/ }).count()).toBe(1);
   await shoot(page, 'folder-list');
 
+  await page.getByRole('link', { name: 'Secret unsubscribed note' }).click();
+  await bodyFrame(page).locator('body').filter({ hasText: 'From the start of a line' }).waitFor();
+  // Yesterday still has the folder deleted since, marked as such; today's tree does not.
+  await page.getByRole('button', { name: new RegExp(YESTERDAY) }).click();
+  const oldPlans = page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: /^Old Plans/ });
+  expect(await oldPlans.textContent()).toContain('deleted since');
+  await page.getByRole('button', { name: new RegExp(TODAY) }).click();
+  await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: /^INBOX/ }).waitFor();
+  expect(await page.getByRole('navigation', { name: 'Folders' }).getByRole('button', { name: /^Old Plans/ }).count()).toBe(0);
+  await openFolder(page, TODAY, 'Hidden Stuff');
   await page.getByRole('link', { name: 'Secret unsubscribed note' }).click();
   await bodyFrame(page).locator('body').filter({ hasText: 'From the start of a line' }).waitFor();
   const sandbox = await page.locator('iframe[title="Message body"]').getAttribute('sandbox');
@@ -450,6 +469,9 @@ test('Download .eml is Dovecot\'s BODY.PEEK[] byte for byte; Download mbox parse
   const live = await withLive(ANN, (client) => liveMessages(client, 'INBOX', true));
   const expected = live.find((entry) => entry.source!.includes('Subject: Plain note 4\r\n'))!.source!;
   expect(downloaded.equals(expected)).toBe(true);
+  await page.getByRole('button', { name: 'View source' }).click();
+  expect(await page.locator('pre.source').textContent()).toBe(expected.toString('utf8'));
+  await page.getByRole('button', { name: 'Hide source' }).click();
 
   await openFolder(page, TODAY, 'Hidden Stuff');
   const [mbox] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download mbox' }).click()]);
