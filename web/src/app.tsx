@@ -159,7 +159,7 @@ function Browser({ account, onSignOut }: { account: string; onSignOut: () => voi
           </nav>
         )}
         <main class="content">
-          {day && folder ? <FolderView key={`${day}/${folder}`} account={account} day={day} folder={folder} /> : day ? <p>{t.pickFolder}</p> : null}
+          {day && folder ? <FolderView key={`${day}/${folder}`} account={account} day={day} folder={folder} /> : <p class="hint">{day ? t.pickFolder : t.pickDay}</p>}
         </main>
       </div>
     </div>

@@ -21,6 +21,7 @@ export const t = {
   dayChange: (appeared: number | null, disappeared: number | null) =>
     appeared === null ? 'first snapshot' : `+${appeared} new, −${disappeared} gone since the day before`,
   noDays: 'There is no snapshot of your mailbox yet.',
+  pickDay: 'Pick a day: its folders and messages are your mailbox as it was that day. “What changed” in a folder shows what is gone since.',
   // Folders
   folders: 'Folders',
   unsubscribed: 'not subscribed',
