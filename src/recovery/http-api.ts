@@ -11,6 +11,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { sendJson, type HttpRoute } from '../http/server.js';
+import type { WebSessions } from '../http/web/sessions.js';
 import type { LoginService } from '../proxy/ports.js';
 import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
@@ -32,6 +33,8 @@ export interface RecoveryApiOptions {
   /** The same service IMAP logins use, so success cache and failure limits are shared. */
   loginService: LoginService;
   logger: Logger;
+  /** The web interface's sessions: a request carrying its cookie acts for that session's account. */
+  sessions?: WebSessions;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -314,7 +317,8 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
         throw new ApiError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}`, { allow });
       }
       const params = chosen.params!;
-      const principal = await authenticate(req, config, loginService);
+      const sessionAccount = (await options.sessions?.accountFor(req)) ?? null;
+      const principal: Principal = sessionAccount !== null ? { kind: 'account', account: sessionAccount } : await authenticate(req, config, loginService);
       account = params.account;
       // Checked before anything of the account is read: a refusal reveals nothing about it.
       if (!mayActFor(principal, account)) {

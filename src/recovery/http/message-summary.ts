@@ -25,12 +25,12 @@ export interface MessageSummary {
 }
 
 /** Header text as stored may be folded; unfold (RFC 5322 §2.2.3) before decoding. */
-function decodeText(raw: string | null): string | null {
+export function decodeText(raw: string | null): string | null {
   if (raw === null) return null;
   return decodeHeaderValue(raw.replace(/\r?\n(?=[ \t])/g, ''));
 }
 
-function addresses(list: EnvelopeAddress[] | null): MailboxAddress[] {
+export function addresses(list: EnvelopeAddress[] | null): MailboxAddress[] {
   // Group start/end markers carry no domain: they are not senders.
   return (list ?? [])
     .filter((entry) => entry.domain !== null)
