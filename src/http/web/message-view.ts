@@ -5,9 +5,10 @@
  * inline. Parts are numbered as IMAP numbers body sections (RFC 3501 §6.4.5), so "2.1" here is
  * BODY[2.1] there.
  */
-import type { Envelope, MessageStructure, MimePart } from '../../snapshots/mime/structure.js';
+import type { Envelope, MessageStructure, MimePart } from '../../mail/structure.js';
 import { addresses, decodeText, summarizeMessage, type MailboxAddress, type MessageSummary } from '../../recovery/http/message-summary.js';
-import { decodeCharset, decodeHeaderValue, decodeTransferEncoding } from '../../proxy/search/text.js';
+import { decodeCharset, decodeHeaderValue } from '../../mail/header-text.js';
+import { decodeTransferEncoding } from '../../mail/transfer-encoding.js';
 import type { MessageRecord } from '../../snapshots/store/catalog.js';
 
 /** Bodies larger than this are not put into the page; the .eml download still has them. */

@@ -18,8 +18,10 @@ import { authenticate, mayActFor, type Principal } from '../../recovery/http/aut
 import { summarizeMessage } from '../../recovery/http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from '../../recovery/http/router.js';
 import { isDayLabel } from '../../snapshots/day-label.js';
-import type { MimePart } from '../../snapshots/mime/structure.js';
+import type { MimePart } from '../../mail/structure.js';
 import type { Store } from '../../snapshots/store/store.js';
+import { LRUCache } from 'lru-cache';
+import { upstreamConnector } from '../../upstream/index.js';
 import { snapshotViewFactory, SNAPSHOTS_ROOT } from '../../snapshots/view/snapshot-view.js';
 import { sendJson, type HttpRoute } from '../server.js';
 import { dayTimeline } from './timeline.js';
@@ -96,7 +98,9 @@ function hasAttachment(parts: MimePart): boolean {
 export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
   const { config, store, loginService, sessions, logger } = options;
   const views = snapshotViewFactory(store);
-  const sortCache = new Map<string, number[]>();
+  const upstream = upstreamConnector(config.upstream, config.snapshot);
+  // Bounded by bytes: every user's sorted folder orders share ~64 MiB, the least recently used go first.
+  const sortCache = new LRUCache<string, number[]>({ maxSize: 64 * 1024 * 1024, sizeCalculation: (order) => 64 + order.length * 8 });
 
   async function viewOf(account: string): Promise<SnapshotView> {
     const view = await views(account, null);
@@ -111,7 +115,6 @@ export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
     if (known) return known;
     const order = await runSort([criterion], 'UTF-8', searchProgram(text), mailbox);
     sortCache.set(key, order);
-    if (sortCache.size > 50) sortCache.delete(sortCache.keys().next().value!);
     return order;
   }
 
@@ -194,7 +197,7 @@ export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
       pattern: new PathPattern(`${folderBase}/changes`),
       async handle({ res, account, params }) {
         if (!isDayLabel(params.day)) throw new ApiError(400, 'bad-day', 'not a day: write it YYYY-MM-DD');
-        sendJson(res, 200, await whatChanged({ config, store, logger }, account, params.day, params.folder));
+        sendJson(res, 200, await whatChanged({ upstream, store, logger }, account, params.day, params.folder));
       },
     },
   ];

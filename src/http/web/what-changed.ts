@@ -9,7 +9,6 @@
  * hash), so what is listed here is exactly what a merge restore of the folder would bring back.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
 import { summarizeMessage, type MessageSummary } from '../../recovery/http/message-summary.js';
 import { ApiError } from '../../recovery/http/router.js';
 import { LiveMailbox } from '../../recovery/live-mailbox.js';
@@ -17,6 +16,7 @@ import { splitByPresence } from '../../recovery/message-identity.js';
 import { planRestore, PlanError } from '../../recovery/plan.js';
 import type { DayLabel } from '../../snapshots/day-label.js';
 import type { Store } from '../../snapshots/store/store.js';
+import type { UpstreamConnector } from '../../upstream/index.js';
 
 export interface WhatChanged {
   account: string;
@@ -32,8 +32,8 @@ export interface WhatChanged {
   newSince: number;
 }
 
-export async function whatChanged(context: { config: Config; store: Store; logger: Logger }, account: string, day: DayLabel, folder: string): Promise<WhatChanged> {
-  const { config, store, logger } = context;
+export async function whatChanged(context: { upstream: UpstreamConnector; store: Store; logger: Logger }, account: string, day: DayLabel, folder: string): Promise<WhatChanged> {
+  const { upstream, store, logger } = context;
   let planned;
   try {
     planned = (await planRestore(store, account, day, { kind: 'folder', folder, subfolders: false }, 'merge')).folders[0];
@@ -43,7 +43,7 @@ export async function whatChanged(context: { config: Config; store: Store; logge
   }
   let live: LiveMailbox;
   try {
-    live = await LiveMailbox.open(config, account);
+    live = await LiveMailbox.open(upstream, account);
   } catch (error) {
     logger.warn({ account, error: (error as Error).message }, 'what changed: the live server did not answer');
     throw new ApiError(503, 'unavailable', 'the live mail server could not be reached to compare with; try again in a few minutes', { 'retry-after': '60' });

@@ -11,7 +11,7 @@ import { startHttpServer, type HttpServer } from '../../../src/http/server.js';
 import { webRoutes, WebSessions } from '../../../src/http/web/index.js';
 import { silentLogger } from '../../../src/log.js';
 import type { LoginService } from '../../../src/proxy/ports.js';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import type { MessageRecord } from '../../../src/snapshots/store/catalog.js';
 import { openStore, type Store } from '../../../src/snapshots/store/store.js';
 import { tempDir } from '../../fixtures/mtm.js';
@@ -30,7 +30,7 @@ const refuseAll: LoginService = { login: async () => ({ ok: false, code: 'AUTHEN
 
 beforeAll(async () => {
   dir = tempDir('web-big');
-  store = openStore(join(dir, 'store'));
+  store = await openStore({ path: join(dir, 'store') });
   const { capture } = await store.catalog.startCapture(ACCOUNT, DAY);
   const hashes: string[] = [];
   for (let i = 0; i < DISTINCT; i++) {

@@ -1,6 +1,6 @@
 /** The reading view of a message: bodies decoded, parts numbered as IMAP numbers them, hostile mail handled. */
 import fc from 'fast-check';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import { decodedPart, findPart, messageView, numberedParts } from '../../../src/http/web/message-view.js';
 import type { MessageRecord } from '../../../src/snapshots/store/catalog.js';
 import { hostileMessage } from '../../fixtures/hostile-mail.js';
