@@ -11,6 +11,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v thunderbird >/dev/null 2>&1 || need+=(thunderbird)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
+# The web interface tests drive Debian's Chromium through playwright-core (no downloaded browser).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${need[*]}" >&2
