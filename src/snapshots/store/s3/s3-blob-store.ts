@@ -11,7 +11,7 @@
  *   for only when an operation requires them. Recent SDKs default to chunked uploads with trailing
  *   CRC checksums, which several S3 implementations reject.
  * - Orphans (an object put by a run that died before the catalog referenced it) are told apart from
- *   objects a running snapshot is about to reference by age: see `listWithAge` and `put`.
+ *   objects a running snapshot is about to reference by age: see `removeOrphans` and `put`.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
