@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { LiveLoginService } from './auth/index.js';
 import type { Config } from './config/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
-import { metrics } from './metrics.js';
+import { metrics, servingMetrics, snapshotMetrics } from './metrics.js';
 import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
 import { recoveryRoutes } from './recovery/http-api.js';
@@ -54,6 +54,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     preAuthTimeoutSeconds: config.server.preAuthTimeoutSeconds,
     loginService: countedLogins,
     logger,
+    observer: servingMetrics,
   });
   const http = await startHttpServer({
     host: config.http.host,
@@ -64,7 +65,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     logger,
     extraRoutes: recoveryRoutes({ config, store, recovery, loginService, logger }),
   });
-  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger);
+  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics });
   return {
     imap,
     scheduler,

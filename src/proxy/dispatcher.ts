@@ -9,7 +9,6 @@ import { BlobDamagedError } from './ports.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
 import { commands } from './commands/index.js';
-import { metrics } from '../metrics.js';
 
 const registry = new Map<string, Command>(commands.map((command) => [command.name, command as Command]));
 
@@ -25,7 +24,7 @@ export async function dispatch(session: Session, parsed: ParsedCommand): Promise
   const result = await route(session, parsed);
   const name = registry.has(parsed.name) ? parsed.name : 'UNKNOWN';
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  metrics.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', seconds);
+  session.settings.observer.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', seconds);
   // Name and outcome only: arguments may be credentials (LOGIN, AUTHENTICATE).
   session.log.trace({ command: name, tag: parsed.tag, status: result.status, code: result.code?.split(' ')[0], seconds }, 'command');
   return result;

@@ -10,7 +10,8 @@ import zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { logContext } from '../log.js';
 import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
-import type { ResponsePiece } from './fetch/pieces.js';
+import type { ServingObserver } from './observer.js';
+import type { ResponsePiece } from './protocol/response-piece.js';
 import { CommandReader } from './protocol/command-reader.js';
 import { parseCommand } from './protocol/parser.js';
 import { ConnectionClosedError, ResponseWriter, continuationLine, statusLine } from './protocol/response-writer.js';
@@ -35,6 +36,8 @@ export interface SessionSettings {
   idleKeepAliveSeconds: number;
   /** Time from connecting to a completed login, however active the client is. */
   preAuthTimeoutSeconds: number;
+  /** Told of every command answered (metrics). */
+  observer: ServingObserver;
 }
 
 const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];

@@ -4,7 +4,7 @@
 import { arg, bad, defineCommand, no, ok } from '../command.js';
 import { BlobDamagedError } from '../ports.js';
 import { FetchRefusal, FetchSyntaxError, parseFetchItems, renderFetch, wantsHeaderBlock } from '../fetch/render.js';
-import type { ResponsePiece } from '../fetch/pieces.js';
+import type { ResponsePiece } from '../protocol/response-piece.js';
 import { changedSince } from '../protocol/modseq.js';
 import { messagesInSet } from './message-set.js';
 import { vanishedUids } from './vanished.js';

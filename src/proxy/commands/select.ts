@@ -4,7 +4,7 @@ import { arg, bad, defineCommand, no, ok } from '../command.js';
 import { renderFetch } from '../fetch/render.js';
 import type { FetchRequest } from '../fetch/request.js';
 import type { MessageRef, OpenMailbox } from '../ports.js';
-import type { ResponsePiece } from '../fetch/pieces.js';
+import type { ResponsePiece } from '../protocol/response-piece.js';
 import { changedSince, folderModseq } from '../protocol/modseq.js';
 import type { SequenceSet } from '../protocol/sequence-set.js';
 import type { Token } from '../protocol/tokens.js';

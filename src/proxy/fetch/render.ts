@@ -8,7 +8,7 @@ import type { MessageRef, OpenMailbox } from '../ports.js';
 import type { MessageStructure, MimePart } from '../../snapshots/mime/structure.js';
 import { FetchRefusal, type FetchItem, type FetchRequest, type SectionItem } from './request.js';
 import { folderModseq } from '../protocol/modseq.js';
-import type { ResponsePiece } from './pieces.js';
+import type { ResponsePiece } from '../protocol/response-piece.js';
 import { renderBodyStructure, renderEnvelope } from './structure-render.js';
 
 export { renderBodyStructure, renderEnvelope } from './structure-render.js';
