@@ -6,7 +6,7 @@
 import type { ParsedCommand, Token } from './protocol/tokens.js';
 import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.js';
 import { mailboxNameFromWire } from './protocol/mailbox-name.js';
-import type { Session, SessionState } from './session.js';
+import type { Session, SessionIn, SessionState } from './session.js';
 
 export interface CommandResult {
   status: 'OK' | 'NO' | 'BAD';
@@ -26,16 +26,20 @@ export interface ArgSpec<T> {
   take(tokens: Token[], at: number, session: Session): { value: T; next: number } | null;
 }
 
-export interface Command<A extends unknown[] = unknown[]> {
+/**
+ * `run` gets the session narrowed to the declared states (the dispatcher checked them): a command
+ * valid only in `selected` reads `session.phase.mailbox`, with no way to forget that check.
+ */
+export interface Command<A extends unknown[] = unknown[], S extends SessionState = SessionState> {
   /** Upper case; UID variants are `UID FETCH` etc. */
   name: string;
-  states: SessionState[];
+  states: S[];
   args: { [K in keyof A]: ArgSpec<A[K]> };
-  run(session: Session, args: A, command: ParsedCommand): Promise<CommandResult>;
+  run(session: SessionIn<S>, args: A, command: ParsedCommand): Promise<CommandResult>;
 }
 
-/** Declares a command with its argument types inferred from its specs. */
-export function defineCommand<A extends unknown[]>(command: Command<A>): Command<A> {
+/** Declares a command with its argument types and states inferred from its declaration. */
+export function defineCommand<A extends unknown[], S extends SessionState>(command: Command<A, S>): Command<A, S> {
   return command;
 }
 

@@ -20,7 +20,22 @@ import { dispatch } from './dispatcher.js';
 import { EventLoopTurns } from './event-loop-turns.js';
 import type { CommandResult } from './command.js';
 
-export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+/**
+ * Where a session is (RFC 3501 §3), with what it has there: an account and its view once logged
+ * in, an open mailbox once selected. A type per state, so "selected without a mailbox" cannot be
+ * written; commands receive the session narrowed to the states they declare (SessionIn).
+ */
+export type SessionPhase =
+  | { state: 'not-authenticated' }
+  | { state: 'authenticated'; account: string; view: SnapshotView }
+  | { state: 'selected'; account: string; view: SnapshotView; mailbox: OpenMailbox }
+  | { state: 'logout' };
+
+export type SessionState = SessionPhase['state'];
+
+/** A session known to be in one of the states S: `session.phase` has what those states have. */
+export type SessionIn<S extends SessionState> = Session & { readonly phase: Extract<SessionPhase, { state: S }> };
+export type LoggedInSession = SessionIn<'authenticated' | 'selected'>;
 
 /** What every session of one server shares. */
 export interface SessionSettings {
@@ -55,7 +70,7 @@ const AUTHENTICATED_CAPABILITIES = [
 export type EnabledExtension = 'CONDSTORE' | 'QRESYNC';
 
 export class Session {
-  state: SessionState = 'not-authenticated';
+  private current: SessionPhase = { state: 'not-authenticated' };
   secure: boolean;
   compressed = false;
   utf8Enabled = false;
@@ -66,9 +81,6 @@ export class Session {
    * §4.2). A snapshot never changes, so no update is ever sent; CANCELUPDATE needs the tags.
    */
   readonly searchUpdates = new Set<string>();
-  view: SnapshotView | null = null;
-  account: string | null = null;
-  selected: OpenMailbox | null = null;
   /** Bound to the session id and client address; every line about this connection goes here. */
   log: Logger;
   readonly id: string;
@@ -100,6 +112,14 @@ export class Session {
       () => this.continuation('Ready for literal data'),
     );
     socket.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
+  }
+
+  get phase(): SessionPhase {
+    return this.current;
+  }
+
+  get state(): SessionState {
+    return this.current.state;
   }
 
   get remoteAddress(): string {
@@ -180,22 +200,27 @@ export class Session {
   }
 
   loggedIn(account: string, view: SnapshotView): void {
-    this.account = account;
-    this.view = view;
-    this.state = 'authenticated';
+    this.current = { state: 'authenticated', account, view };
     this.clearPreAuthTimer();
     this.log = this.log.child({ account });
   }
 
-  select(mailbox: OpenMailbox): void {
-    this.selected = mailbox;
-    this.state = 'selected';
+  /** Only a logged-in session can select: the type asks for one. */
+  select(this: LoggedInSession, mailbox: OpenMailbox): void {
+    const { account, view } = this.phase;
+    (this as Session).current = { state: 'selected', account, view, mailbox };
   }
 
   deselect(): void {
-    this.selected = null;
     this.searchUpdates.clear();
-    if (this.state === 'selected') this.state = 'authenticated';
+    const phase = this.current;
+    if (phase.state === 'selected') this.current = { state: 'authenticated', account: phase.account, view: phase.view };
+  }
+
+  /** LOGOUT: the command loop ends after the tagged answer. */
+  logout(): void {
+    this.searchUpdates.clear();
+    this.current = { state: 'logout' };
   }
 
   /** Sends `* BYE text` (between responses, never inside one) and closes the connection. */
@@ -323,8 +348,8 @@ export class Session {
     if (this.autologoutTimer) clearTimeout(this.autologoutTimer);
     this.autologoutTimer = null;
     this.clearPreAuthTimer();
-    this.selected = null;
-    this.view = null;
+    // Drop the view and mailbox (and what they hold) with the connection.
+    this.current = { state: 'logout' };
     if (!this.transport.destroyed) this.endTransport();
   }
 }

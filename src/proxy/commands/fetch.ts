@@ -23,7 +23,7 @@ function fetchLike(name: string, uid: boolean) {
     states: ['selected'],
     args: [arg.sequenceSet, arg.rest],
     async run(session, [set, attributes]) {
-      const mailbox = session.selected!;
+      const mailbox = session.phase.mailbox;
       let request;
       try {
         request = parseFetchItems(attributes, { uid, qresyncEnabled: session.enabled.has('QRESYNC') });

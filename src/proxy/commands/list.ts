@@ -6,7 +6,7 @@ import type { Token } from '../protocol/tokens.js';
 import { quoteString } from '../protocol/format.js';
 import { joinReference, listPatternMatcher } from '../protocol/list-pattern.js';
 import { mailboxNameFromWire, mailboxNameToWire } from '../protocol/mailbox-name.js';
-import type { Session } from '../session.js';
+import type { LoggedInSession, Session } from '../session.js';
 import { parseStatusItems, sendStatus } from './status.js';
 
 const DELIMITER = '/';
@@ -72,8 +72,8 @@ function parseRequest(session: Session, tokens: Token[]): ListRequest | string {
 }
 
 /** The view's mailboxes plus any missing ancestors, so `%` finds every level of the hierarchy. */
-async function allMailboxes(session: Session): Promise<Array<MailboxInfo & { implied?: boolean }>> {
-  const listed = await session.view!.listMailboxes();
+async function allMailboxes(session: LoggedInSession): Promise<Array<MailboxInfo & { implied?: boolean }>> {
+  const listed = await session.phase.view.listMailboxes();
   const byName = new Map<string, MailboxInfo & { implied?: boolean }>(listed.map((info) => [info.name, info]));
   for (const info of listed) {
     const parts = info.name.split(DELIMITER);
@@ -89,7 +89,7 @@ function wireName(session: Session, name: string): string {
   return quoteString(mailboxNameToWire(name, session.utf8Enabled));
 }
 
-async function runList(session: Session, tokens: Token[], lsub: boolean): Promise<CommandResult> {
+async function runList(session: LoggedInSession, tokens: Token[], lsub: boolean): Promise<CommandResult> {
   const request = parseRequest(session, tokens);
   if (typeof request === 'string') return bad(request);
   if (lsub && (request.selection.size > 0 || request.returns.size > 0 || request.statusItems || request.patterns.length > 1)) {
@@ -111,7 +111,7 @@ async function runList(session: Session, tokens: Token[], lsub: boolean): Promis
     if (subscribed && !info.implied && !lsub) attributes.push('\\Subscribed');
     session.untagged(`${verb} (${attributes.join(' ')}) "${DELIMITER}" ${wireName(session, info.name)}`);
     if (request.statusItems && info.selectable) {
-      const mailbox = await session.view!.openMailbox(info.name);
+      const mailbox = await session.phase.view.openMailbox(info.name);
       if (mailbox) sendStatus(session, mailbox, request.statusItems);
     }
   }

@@ -33,7 +33,7 @@ function searchLike(name: string, uid: boolean) {
     states: ['selected'],
     args: [arg.rest],
     async run(session, [tokens], command) {
-      const mailbox = session.selected!;
+      const mailbox = session.phase.mailbox;
       try {
         const program = parseSearchProgram(tokens, { uid, esearchAllowed: true });
         noteExtensions(session, program, command.tag);

@@ -9,7 +9,7 @@ function sortLike(name: string, uid: boolean) {
     states: ['selected'],
     args: [arg.rest],
     async run(session, [tokens], command) {
-      const mailbox = session.selected!;
+      const mailbox = session.phase.mailbox;
       try {
         const { criteria, program } = parseSortArguments(tokens, { uid });
         noteExtensions(session, program, command.tag);

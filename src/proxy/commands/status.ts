@@ -54,7 +54,7 @@ export const status = defineCommand({
     const items = parseStatusItems(itemTokens);
     if (!items) return bad(`STATUS items must be some of ${ITEMS.join(' ')}`);
     if (items.includes('HIGHESTMODSEQ')) session.enabled.add('CONDSTORE'); // RFC 7162 §3.1
-    const mailbox = await session.view!.openMailbox(name);
+    const mailbox = await session.phase.view.openMailbox(name);
     if (!mailbox) return no('NONEXISTENT', 'No such snapshot folder');
     sendStatus(session, mailbox, items);
     return ok('STATUS completed');

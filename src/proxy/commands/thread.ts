@@ -18,7 +18,7 @@ function threadLike(name: string, uid: boolean) {
       try {
         const charset: Token = { type: 'atom', value: 'CHARSET' };
         const program = parseSearchProgram([charset, ...tokens], { uid, esearchAllowed: false });
-        session.untagged((await runThread(known, program, session.selected!)).replace(/^\* /, ''));
+        session.untagged((await runThread(known, program, session.phase.mailbox)).replace(/^\* /, ''));
       } catch (error) {
         return searchFailure(error);
       }
