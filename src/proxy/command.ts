@@ -20,10 +20,23 @@ export const ok = (text: string, code?: string): CommandResult => ({ status: 'OK
 export const no = (code: string | undefined, text: string): CommandResult => ({ status: 'NO', code, text });
 export const bad = (text: string, code?: string): CommandResult => ({ status: 'BAD', code, text });
 
-/** One argument position: consumes tokens from `at`, or null when they do not fit. */
+/**
+ * An argument its grammar refuses with an answer of its own (the grammar's BAD text, or NO with a
+ * code such as BADCHARSET), which the dispatcher sends as it sends every other argument BAD.
+ */
+export class ArgRefusal {
+  constructor(readonly result: CommandResult) {}
+}
+
+export const refuseArg = (text: string): ArgRefusal => new ArgRefusal(bad(text));
+
+/**
+ * One argument position: consumes tokens from `at`, or null when they do not fit (the dispatcher
+ * answers `BAD <command>: invalid or missing <label>`), or a refusal with the grammar's own answer.
+ */
 export interface ArgSpec<T> {
   label: string;
-  take(tokens: Token[], at: number, session: Session): { value: T; next: number } | null;
+  take(tokens: Token[], at: number, session: Session): { value: T; next: number } | ArgRefusal | null;
 }
 
 /**
@@ -76,7 +89,20 @@ export const arg = {
     token.type === 'atom' && !token.section ? parseSequenceSet(token.value) : null,
   ),
   list: single<Token[]>('parenthesised list', (token) => (token.type === 'list' ? token.items : null)),
-  /** Everything that is left (possibly nothing); the command module interprets it. */
+  /**
+   * Everything that is left, read by a grammar of its own (FETCH items, a SEARCH program,
+   * LIST-EXTENDED options): a value, or a refusal the dispatcher answers.
+   */
+  grammar<T>(label: string, parse: (tokens: Token[], session: Session) => T | ArgRefusal): ArgSpec<T> {
+    return {
+      label,
+      take(tokens, at, session) {
+        const parsed = parse(tokens.slice(at), session);
+        return parsed instanceof ArgRefusal ? parsed : { value: parsed, next: tokens.length };
+      },
+    };
+  },
+  /** Everything that is left (possibly nothing), unread: for commands that refuse whatever it is. */
   rest: { label: 'arguments', take: (tokens: Token[], at: number) => ({ value: tokens.slice(at), next: tokens.length }) } as ArgSpec<Token[]>,
   optional<T>(spec: ArgSpec<T>): ArgSpec<T | undefined> {
     return {

@@ -1,10 +1,10 @@
 /**
  * Routes a parsed command to its module after checking what every module declares: the session
- * state it is valid in and the shape of its arguments. Wrong state or arguments get `BAD` here, so
- * no module repeats those checks. A module that throws is logged and answered, never fatal.
+ * state it is valid in and the shape of its arguments (grammars included: FETCH items, SEARCH
+ * programs, LIST options). Wrong state or arguments get `BAD` here, so no module repeats those checks. A module that throws is logged and answered, never fatal.
  */
 import type { ParsedCommand } from './protocol/tokens.js';
-import { bad, no, type Command, type CommandResult } from './command.js';
+import { ArgRefusal, bad, no, type Command, type CommandResult } from './command.js';
 import { BlobDamagedError } from './ports.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
@@ -42,6 +42,7 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
   for (const spec of command.args as Command['args']) {
     const taken = spec.take(parsed.args, at, session);
     if (!taken) return bad(`${command.name}: invalid or missing ${spec.label}`);
+    if (taken instanceof ArgRefusal) return taken.result;
     values.push(taken.value);
     at = taken.next;
   }
