@@ -6,19 +6,10 @@
 import type { ParsedCommand, Token } from './protocol/tokens.js';
 import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.js';
 import { mailboxNameFromWire } from './protocol/mailbox-name.js';
+import { bad, type CommandResult } from './protocol/command-result.js';
 import type { Session, SessionIn, SessionState } from './session.js';
 
-export interface CommandResult {
-  status: 'OK' | 'NO' | 'BAD';
-  code?: string;
-  text: string;
-  /** Runs after the tagged response is on the wire (STARTTLS, COMPRESS switch the transport here). */
-  after?: () => Promise<void>;
-}
-
-export const ok = (text: string, code?: string): CommandResult => ({ status: 'OK', code, text });
-export const no = (code: string | undefined, text: string): CommandResult => ({ status: 'NO', code, text });
-export const bad = (text: string, code?: string): CommandResult => ({ status: 'BAD', code, text });
+export { ok, no, bad, type CommandResult } from './protocol/command-result.js';
 
 /**
  * An argument its grammar refuses with an answer of its own (the grammar's BAD text, or NO with a

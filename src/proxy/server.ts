@@ -9,6 +9,7 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConnectionLimits } from './connection-limits.js';
+import { dispatch } from './dispatcher.js';
 import type { LoginService } from './ports.js';
 import { unobserved, type ServingObserver } from './observer.js';
 import { Session, type SessionSettings } from './session.js';
@@ -66,6 +67,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     idleKeepAliveSeconds: options.idleKeepAliveSeconds ?? 120,
     preAuthTimeoutSeconds: options.preAuthTimeoutSeconds ?? 60,
     observer,
+    dispatch,
   };
   const limits = new ConnectionLimits(options.maxConnectionsPerIp ?? 50, options.maxConnections ?? 5000);
   const sessions = new Set<Session>();

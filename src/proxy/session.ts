@@ -16,9 +16,9 @@ import { CommandReader } from './protocol/command-reader.js';
 import { parseCommand } from './protocol/parser.js';
 import { ConnectionClosedError, ResponseWriter, continuationLine, statusLine } from './protocol/response-writer.js';
 import { line } from './protocol/format.js';
-import { dispatch } from './dispatcher.js';
 import { EventLoopTurns } from './event-loop-turns.js';
-import type { CommandResult } from './command.js';
+import type { CommandResult } from './protocol/command-result.js';
+import type { ParsedCommand } from './protocol/tokens.js';
 
 /**
  * Where a session is (RFC 3501 §3), with what it has there: an account and its view once logged
@@ -53,6 +53,11 @@ export interface SessionSettings {
   preAuthTimeoutSeconds: number;
   /** Told of every command answered (metrics). */
   observer: ServingObserver;
+  /**
+   * Runs one parsed command (the dispatcher): given rather than imported, so the connection's
+   * state machine does not depend on the command modules, which depend on it.
+   */
+  dispatch(session: Session, command: ParsedCommand): Promise<CommandResult>;
 }
 
 const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
@@ -302,7 +307,7 @@ export class Session {
         continue;
       }
       this.busy = true;
-      const result = await dispatch(this, parsed.command).finally(() => {
+      const result = await this.settings.dispatch(this, parsed.command).finally(() => {
         this.busy = false;
       });
       await this.answer(parsed.command.tag, result);
