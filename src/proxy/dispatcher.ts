@@ -1,7 +1,8 @@
 /**
  * Routes a parsed command to its module after checking what every module declares: the session
  * state it is valid in and the shape of its arguments (grammars included: FETCH items, SEARCH
- * programs, LIST options). Wrong state or arguments get `BAD` here, so no module repeats those checks. A module that throws is logged and answered, never fatal.
+ * programs, LIST options). Wrong state or arguments get `BAD` here, so no module repeats those
+ * checks. A module that throws is logged and answered, never fatal.
  */
 import type { ParsedCommand } from './protocol/tokens.js';
 import { ArgRefusal, bad, no, type Command, type CommandResult } from './command.js';
