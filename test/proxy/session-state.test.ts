@@ -9,7 +9,7 @@ describe('session state types', () => {
   it('gives the mailbox only to commands valid with a mailbox selected', () => {
     const afterLogin = defineCommand({
       name: 'AFTER-LOGIN',
-      states: ['authenticated', 'selected'] as ('authenticated' | 'selected')[],
+      states: ['authenticated', 'selected'],
       args: [],
       async run(session) {
         // @ts-expect-error: authenticated has no mailbox
