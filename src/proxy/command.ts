@@ -93,6 +93,18 @@ export const arg = {
       },
     };
   },
+  /** `spec`, then a check of its value: a value of the refined kind, or a refusal the dispatcher answers. */
+  refine<T, U>(spec: ArgSpec<T>, check: (value: T) => U | ArgRefusal): ArgSpec<U> {
+    return {
+      label: spec.label,
+      take(tokens, at, session) {
+        const taken = spec.take(tokens, at, session);
+        if (!taken || taken instanceof ArgRefusal) return taken;
+        const value = check(taken.value);
+        return value instanceof ArgRefusal ? value : { value, next: taken.next };
+      },
+    };
+  },
   /** Everything that is left (possibly nothing), unread: for commands that refuse whatever it is. */
   rest: { label: 'arguments', take: (tokens: Token[], at: number) => ({ value: tokens.slice(at), next: tokens.length }) } as ArgSpec<Token[]>,
   optional<T>(spec: ArgSpec<T>): ArgSpec<T | undefined> {

@@ -8,15 +8,10 @@ const ALGORITHMS = ['REFERENCES', 'ORDEREDSUBJECT'] as const;
 type ThreadAlgorithm = (typeof ALGORITHMS)[number];
 
 /** A keyword naming a supported algorithm; any other keyword is refused with the list. */
-const threadAlgorithm: ArgSpec<ThreadAlgorithm> = {
-  label: arg.keyword.label,
-  take(tokens, at, session) {
-    const taken = arg.keyword.take(tokens, at, session);
-    if (!taken || !('value' in taken)) return taken;
-    const known = ALGORITHMS.find((candidate) => candidate === taken.value);
-    return known ? { value: known, next: taken.next } : refuseArg(`Unknown thread algorithm; use ${ALGORITHMS.join(' or ')}`);
-  },
-};
+const threadAlgorithm: ArgSpec<ThreadAlgorithm> = arg.refine(
+  arg.keyword,
+  (word) => ALGORITHMS.find((candidate) => candidate === word) ?? refuseArg(`Unknown thread algorithm; use ${ALGORITHMS.join(' or ')}`),
+);
 
 const CHARSET: Token = { type: 'atom', value: 'CHARSET' };
 
