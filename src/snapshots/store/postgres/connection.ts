@@ -1,0 +1,128 @@
+/**
+ * One way to reach PostgreSQL for the store: a pool, the schema brought up to date at open (the SQL
+ * files in ./migrations, run by node-pg-migrate), and failures told as one sentence naming the
+ * server and the cause, never the URL's password.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+
+/**
+ * int8 columns (sizes, dates in ms, UIDs, sequence numbers) as numbers: every value the store
+ * keeps is far below 2^53, and the catalog's callers compare them as numbers.
+ */
+const INT8_OID = 20;
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === INT8_OID && format !== 'binary' ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+/** Where a PostgreSQL URL points, for messages and logs: `host:port`, without user, password or database. */
+export function describePostgresTarget(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const host = parsed.hostname || parsed.searchParams.get('host') || 'localhost';
+    return `${host}:${parsed.port || '5432'}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/** The URL for logs: the password, if any, is replaced. */
+export function redactPostgresUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = 'redacted';
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', 'redacted');
+    return parsed.toString();
+  } catch {
+    return 'postgres (unparsable URL)';
+  }
+}
+
+/** PostgreSQL could not do what the store asked: unreachable, refusing us, full or read-only. */
+export class PostgresUnavailable extends Error {
+  constructor(message: string, readonly reason: 'unreachable' | 'refused' | 'full' | 'read-only') {
+    super(message);
+    this.name = 'PostgresUnavailable';
+  }
+}
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT']);
+
+/**
+ * A failure of the server or the way to it as one sentence naming both; null for anything else
+ * (a bug of ours: a constraint, a syntax error), which keeps its own message.
+ */
+export function describePostgresFailure(url: string, error: unknown): PostgresUnavailable | null {
+  const at = `PostgreSQL at ${describePostgresTarget(url)}`;
+  const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
+  // pg reports its own timeouts and a socket closed under it without a code.
+  if (NETWORK_CODES.has(code)) return new PostgresUnavailable(`${at} is unreachable: ${code}`, 'unreachable');
+  if (/timeout exceeded when trying to connect|Connection terminated/i.test(message)) return new PostgresUnavailable(`${at} is unreachable: ${message}`, 'unreachable');
+  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') {
+    return new PostgresUnavailable(`${at} is unreachable: ${message} (${code})`, 'unreachable');
+  }
+  // Authentication (28xxx), a missing database (3D000), missing rights (42501): the server's words
+  // name the user or database, never a password.
+  if (code.startsWith('28') || code === '3D000' || code === '42501') return new PostgresUnavailable(`${at} refused the store: ${message} (${code})`, 'refused');
+  if (code === '53100') return new PostgresUnavailable(`${at} is full: ${message} (${code})`, 'full');
+  if (code === '25006') return new PostgresUnavailable(`${at} is read-only: ${message} (${code})`, 'read-only');
+  return null;
+}
+
+export function openPool(url: string, options: { max?: number } = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    types,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    // A peer that vanished (power loss) is noticed instead of holding a connection forever.
+    keepAlive: true,
+    application_name: 'mtm',
+  });
+  // An idle connection the server closes (restart, failover) is dropped and replaced on next use;
+  // without a listener it would take the process down.
+  pool.on('error', () => {});
+  return pool;
+}
+
+/** A single connection outside the pool, for what must outlive one query (session advisory locks). */
+export function openClient(url: string): pg.Client {
+  return new pg.Client({ connectionString: url, types, keepAlive: true, connectionTimeoutMillis: 10_000, application_name: 'mtm' });
+}
+
+/** The migration files: beside this module in src (tests) and in dist (the build copies them). */
+export const MIGRATIONS_DIRECTORY = join(dirname(fileURLToPath(import.meta.url)), 'migrations');
+
+/** Session lock key (pg_advisory_lock(int, int)) so instances starting together migrate one after another. */
+const MIGRATION_LOCK: [number, number] = [0x6d746d00, 1];
+
+/**
+ * Brings the schema up to date (idempotent). Several instances may start at once: they queue on a
+ * lock instead of failing like node-pg-migrate's own try-lock would.
+ */
+export async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
+    try {
+      await runner({
+        dbClient: client,
+        dir: MIGRATIONS_DIRECTORY,
+        direction: 'up',
+        migrationsTable: 'mtm_migrations',
+        noLock: true,
+        checkOrder: true,
+        singleTransaction: true,
+        log: () => {},
+      });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', MIGRATION_LOCK);
+    }
+  } finally {
+    client.release();
+  }
+}
