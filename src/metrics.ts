@@ -11,8 +11,6 @@
  * Store: metrics.blobDamaged() — from the store's damage observer (cli/context.ts).
  * Snapshots (wired in run.ts / scheduler.ts): snapshotAccount, snapshotRun, refreshStore.
  */
-import { statSync } from 'node:fs';
-import { join } from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AccountOutcome } from './snapshots/snapshotter/run.js';
 import type { Store } from './snapshots/store/store.js';
@@ -82,14 +80,6 @@ export interface SnapshotRunSummary {
   bytes: number;
 }
 
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 export const metrics = {
   connectionOpened(): void {
     openConnections.inc();
@@ -136,23 +126,17 @@ export const metrics = {
   },
   /** Recomputes the store gauges; called after runs and retention, not on every scrape (it reads the whole catalog). */
   async refreshStore(store: Store): Promise<void> {
-    let blobs = 0;
-    let blobBytes = 0;
     let withDays = 0;
     const histogram = new Map<number, number>();
     for (const account of await store.catalog.accounts()) {
       const days = (await store.catalog.days(account)).length;
       if (days > 0) withDays += 1;
       histogram.set(days, (histogram.get(days) ?? 0) + 1);
-      for (const blob of await store.catalog.referencedBlobs(account)) {
-        blobs += 1;
-        blobBytes += blob.storedBytes;
-      }
     }
-    const catalogFile = join(store.path, 'catalog.sqlite');
-    storeBytes.set({ part: 'blobs' }, blobBytes);
-    storeBytes.set({ part: 'catalog' }, fileSize(catalogFile) + fileSize(`${catalogFile}-wal`));
-    storeBlobs.set(blobs);
+    const sizes = await store.sizes();
+    storeBytes.set({ part: 'blobs' }, sizes.blobBytes);
+    storeBytes.set({ part: 'catalog' }, sizes.catalogBytes);
+    storeBlobs.set(sizes.blobCount);
     storeAccounts.set(withDays);
     accountsByDays.reset();
     for (const [days, count] of histogram) accountsByDays.set({ days: String(days) }, count);

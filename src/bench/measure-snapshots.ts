@@ -33,7 +33,7 @@ export interface MbsyncRun {
 /** One snapshot of the bench account through the counting relay, in this process. */
 export async function snapshotThroughProxy(storePath: string, day: DayLabel, proxy: CountingProxy): Promise<SnapshotRun> {
   const config = validateConfig({ upstream: { host: '127.0.0.1', port: proxy.port, tls: 'none' }, store: { path: storePath }, log: { level: 'silent' } });
-  const store = openStore(storePath);
+  const store = await openStore(config.store);
   try {
     proxy.reset();
     const started = process.hrtime.bigint();

@@ -15,7 +15,7 @@ export type ChildReply =
 
 // Port 0: several bench servers (and the tests) must not fight over the health/metrics port.
 const config = validateConfig({ ...JSON.parse(readFileSync(process.argv[2], 'utf8')), http: { host: '127.0.0.1', port: 0 } }, process.argv[2]);
-const store = openStore(config.store.path);
+const store = await openStore(config.store);
 const service = await startService(config, store, silentLogger, { scheduler: false });
 const reply = (message: ChildReply) => process.send?.(message);
 reply({ type: 'listening', port: service.imap.port });

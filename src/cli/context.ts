@@ -14,14 +14,16 @@ export interface CliContext {
 }
 
 /** `access`: 'read' for commands that never write (they then work from a read-only or full store). */
-export function openContext(configPath: string | undefined, access: StoreAccess = 'write'): CliContext {
+export async function openContext(configPath: string | undefined, access: StoreAccess = 'write'): Promise<CliContext> {
   const config = loadConfig(configPath);
   const interactive = Boolean(process.stderr.isTTY);
   // On a terminal the commands print their own progress; logs would only interleave with it.
   const logger = createLogger(interactive ? 'warn' : config.log.level);
-  const store = openStore(config.store.path, access, (damage) => {
-    metrics.blobDamaged();
-    logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');
+  const store = await openStore(config.store, access, {
+    blobDamaged(damage) {
+      metrics.blobDamaged();
+      logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');
+    },
   });
   return { config, logger, store, interactive };
 }

@@ -156,7 +156,7 @@ export async function setupDemo(options: DemoOptions): Promise<Demo> {
     const config = validateConfig(raw, 'demo config');
     const configFile = join(root, 'mtm.yaml');
     writeFileSync(configFile, stringify(raw));
-    const store = openStore(config.store.path);
+    const store = await openStore(config.store);
     const today = dayIn(config.snapshot.timezone);
     const days = [addDays(today, -2), addDays(today, -1), today];
     for (const [step, day] of days.entries()) {

@@ -10,8 +10,8 @@ import type { Config } from '../config/schema.js';
 import { describeRedisUrl } from '../coordination/redis-connection.js';
 import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
 import { connectUpstream } from '../snapshots/snapshotter/upstream.js';
-import { freeBytes, probeLiveServer, probeRedis, probeStoreWritable } from './probes.js';
-import { checkCatalog, describeCatalogHealth } from '../snapshots/store/store.js';
+import { probeLiveServer, probeRedis } from './probes.js';
+import { checkStoreIntegrity, probeStore } from '../snapshots/store/store.js';
 
 export type CheckStatus = 'pass' | 'fail' | 'skip';
 
@@ -113,28 +113,23 @@ export async function runDoctor(configPath?: string, env: NodeJS.ProcessEnv = pr
   );
   checks.push(await checkImpersonation(config, live.ok));
 
-  const store = await probeStoreWritable(config.store.path);
-  checks.push(
-    store.ok
-      ? pass('store permissions', store.detail)
-      : fail('store permissions', store.detail, 'set store.path to a directory on a writable disk owned by the user mtm runs as'),
-  );
-  if (store.ok) {
-    try {
-      const { free, total } = await freeBytes(config.store.path);
+  // The store's own probes (its directory; remote backends when configured), then its catalog.
+  for (const probe of await probeStore(config.store)) {
+    const name = probe.part === 'store' ? 'store permissions' : probe.part;
+    checks.push(probe.ok ? pass(name, probe.detail) : fail(name, probe.detail, probe.fix ?? 'see docs/deployment.md'));
+    if (probe.part !== 'store') continue;
+    if (!probe.ok) checks.push(skip('store free space', 'skipped: the store is not writable'));
+    else if (probe.space) {
+      const { free, total } = probe.space;
       checks.push(
         free >= MIN_FREE_BYTES
           ? pass('store free space', `${gib(free)} free of ${gib(total)}`)
           : fail('store free space', `only ${gib(free)} free of ${gib(total)}`, `free space or grow the disk: keep at least ${gib(MIN_FREE_BYTES)} plus a night's new mail free (see docs/deployment.md, sizing)`),
       );
-    } catch (error) {
-      checks.push(fail('store free space', `cannot read free space: ${(error as Error).message}`, 'check store.path'));
-    }
-  } else {
-    checks.push(skip('store free space', 'skipped: the store is not writable'));
+    } else checks.push(fail('store free space', `cannot read free space: ${probe.spaceProblem}`, 'check store.path'));
   }
-  const catalog = describeCatalogHealth(config.store.path, checkCatalog(config.store.path, { thorough: false }));
-  checks.push(catalog.ok ? pass('store catalog', catalog.text) : fail('store catalog', catalog.text, 'stop mtm, put back catalog.sqlite from a backup (or rebuild it with sqlite3 .recover), then run mtm verify'));
+  const catalog = await checkStoreIntegrity(config.store, { thorough: false });
+  checks.push(catalog.ok ? pass('store catalog', catalog.text) : fail('store catalog', catalog.text, catalog.repair ?? 'stop mtm, repair the catalog, then run mtm verify'));
 
   if (config.redis.url) {
     const redis = await probeRedis(config.redis.url, 3000);

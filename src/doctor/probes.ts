@@ -2,10 +2,7 @@
  * Small probes of the things mtm depends on, shared by `/readyz` and `mtm doctor`. Each answers
  * with a verdict and a sentence; none throws, and none ever puts a password in its sentence.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdir, stat, statfs, unlink, writeFile } from 'node:fs/promises';
 import net, { type Socket } from 'node:net';
-import { dirname, join } from 'node:path';
 import tls from 'node:tls';
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
@@ -61,49 +58,6 @@ export function probeLiveServer(upstream: Config['upstream'], timeoutMs = 5000):
       else finish({ ok: false, detail: `${where} answered "${line.slice(0, 80)}" instead of an IMAP greeting` });
     });
   });
-}
-
-/**
- * mkdir -p, one level at a time: Node's recursive mkdir spins forever on some paths (e.g. under
- * /proc, where mkdir answers ENOENT although the parent exists).
- */
-async function ensureDirectory(path: string): Promise<void> {
-  try {
-    if ((await stat(path)).isDirectory()) return;
-    throw Object.assign(new Error(`${path} is not a directory`), { code: 'ENOTDIR' });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const parent = dirname(path);
-  if (parent !== path) await ensureDirectory(parent);
-  await mkdir(path);
-}
-
-/** Creates the store directory if needed and writes, then removes, a file in it. */
-export async function probeStoreWritable(path: string): Promise<ProbeResult> {
-  const probe = join(path, `.mtm-write-probe-${process.pid}-${randomUUID()}`);
-  try {
-    await ensureDirectory(path);
-    await writeFile(probe, 'probe\n');
-    await unlink(probe);
-    return { ok: true, detail: `${path} is writable` };
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reasons: Record<string, string> = {
-      EACCES: 'permission denied',
-      EPERM: 'operation not permitted',
-      EROFS: 'read-only file system',
-      ENOTDIR: 'a part of the path is a file, not a directory',
-      ENOSPC: 'no space left on the device',
-      ENOENT: 'the path cannot be created',
-    };
-    return { ok: false, detail: `cannot write in ${path} (${(code && reasons[code]) || (error as Error).message})` };
-  }
-}
-
-export async function freeBytes(path: string): Promise<{ free: number; total: number }> {
-  const stats = await statfs(path);
-  return { free: stats.bavail * stats.bsize, total: stats.blocks * stats.bsize };
 }
 
 /** PING over an existing connection (readiness) or a fresh one (doctor). */

@@ -6,7 +6,8 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { closeRedis, openRedis } from '../coordination/redis-connection.js';
-import { probeLiveServer, probeRedis, probeStoreWritable } from '../doctor/probes.js';
+import { probeLiveServer, probeRedis } from '../doctor/probes.js';
+import type { Store } from '../snapshots/store/store.js';
 
 export interface ReadinessCheck {
   name: string;
@@ -19,7 +20,7 @@ export interface Readiness {
   close(): Promise<void>;
 }
 
-export function createReadiness(config: Config, storePath: string): Readiness {
+export function createReadiness(config: Config, store: Pick<Store, 'probe'>): Readiness {
   // One long-lived connection: a probe every few seconds should not open and close one each time.
   // Commands queue while it (re)connects; the probe gives up after its own timeout either way.
   let redis: Redis | null = null;
@@ -30,12 +31,12 @@ export function createReadiness(config: Config, storePath: string): Readiness {
   const timeoutMs = Math.min(config.upstream.timeoutSeconds * 1000, 5000);
   return {
     async check() {
-      const pending: Promise<ReadinessCheck>[] = [
-        probeStoreWritable(storePath).then((result) => ({ name: 'store', ...result })),
+      const pending: Promise<ReadinessCheck | ReadinessCheck[]>[] = [
+        store.probe().then((probes) => probes.map(({ part, ok, detail }) => ({ name: part, ok, detail }))),
         probeLiveServer(config.upstream, timeoutMs).then((result) => ({ name: 'live server', ...result })),
       ];
       if (redis) pending.push(probeRedis(redis, 2000).then((result) => ({ name: 'redis', ...result })));
-      const checks = await Promise.all(pending);
+      const checks = (await Promise.all(pending)).flat();
       return { ready: checks.every((check) => check.ok), checks };
     },
     async close() {

@@ -59,7 +59,7 @@ export function route(method: string, path: string, handler: (req: IncomingMessa
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, store, logger } = options;
-  const readiness = createReadiness(config, store.path);
+  const readiness = createReadiness(config, store);
   const routes: HttpRoute[] = [
     route('GET', '/healthz', (_req, res) => sendJson(res, 200, { status: 'ok' })),
     route('GET', '/readyz', async (_req, res) => {

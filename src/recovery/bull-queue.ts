@@ -5,10 +5,10 @@
  * waiting by BullMQ's stalled-job check and run again by whichever worker is alive — a restarted
  * instance included. Restores are idempotent, so running one again is safe.
  *
- * Only job ids travel through Redis; the job records (status, progress, result) stay in
- * <store.path>/recovery/jobs.sqlite. Instances sharing a queue are therefore expected to share the
- * store path too (same machine, or a shared volume): a worker must find the record of a job
- * another instance accepted. A record left `running` by a dead process is recognised as
+ * Only job ids travel through Redis; the job records (status, progress, result) stay in the
+ * store's JobStore (embedded: <store.path>/recovery/jobs.sqlite). Instances sharing a queue are
+ * therefore expected to share the store too (same machine, or a shared volume for the embedded
+ * one): a worker must find the record of a job another instance accepted. A record left `running` by a dead process is recognised as
  * abandoned only on the machine that ran it (JobStore checks the process id), so a job resumed on
  * another machine waits until that machine's instance reaps it, or until someone reruns it.
  */
@@ -201,10 +201,10 @@ export class BullRestoreQueue implements RestoreQueue {
  * unless the account meanwhile has another active restore. Records in any other state are left
  * alone, and the service's runner skips whatever is not queued.
  */
-export function reclaimAbandoned(jobs: JobStore, jobId: string, logger: Logger = silentLogger): void {
-  jobs.reapAbandoned();
-  if (jobs.get(jobId)?.status !== 'interrupted') return;
-  const claim = jobs.requeue(jobId);
+export async function reclaimAbandoned(jobs: JobStore, jobId: string, logger: Logger = silentLogger): Promise<void> {
+  await jobs.reapAbandoned();
+  if ((await jobs.get(jobId))?.status !== 'interrupted') return;
+  const claim = await jobs.requeue(jobId);
   if (claim.claimed) logger.info({ jobId, account: claim.job.account }, 'resuming an interrupted restore');
   else logger.warn({ jobId }, 'interrupted restore not resumed: the account has another active restore');
 }

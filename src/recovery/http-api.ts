@@ -282,14 +282,14 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
       method: 'GET',
       pattern: new PathPattern(`${base}/restores`),
       async handle({ res, account }) {
-        sendJson(res, 200, { account, restores: recovery.jobs.list(account).map(jobView) });
+        sendJson(res, 200, { account, restores: (await recovery.jobs.list(account)).map(jobView) });
       },
     },
     {
       method: 'GET',
       pattern: new PathPattern(`${base}/restores/:id`),
       async handle({ res, account, params }) {
-        const job = recovery.job(params.id);
+        const job = await recovery.job(params.id);
         // Another account's job id answers exactly like an unknown one.
         if (!job || job.account !== account) throw new ApiError(404, 'no-restore', `there is no restore ${params.id} for ${account}`);
         sendJson(res, 200, jobView(job));

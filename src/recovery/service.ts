@@ -11,7 +11,7 @@ import type { Store } from '../snapshots/store/store.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
-import { JobStore, JobStoreUnavailable, type RestoreJob } from './jobs.js';
+import { JobStoreUnavailable, type JobStore, type RestoreJob } from './jobs.js';
 import { LiveMailbox } from './live-mailbox.js';
 import type { RestoreNotice } from './notice.js';
 import { PlanError, planRestore, planTotals, type RestorePlan } from './plan.js';
@@ -94,7 +94,7 @@ export class RecoveryService {
     this.logger = options.logger ?? silentLogger;
     this.delivery = options.delivery ?? noticeDeliveryFor(options.config);
     this.now = options.now ?? (() => new Date());
-    this.jobs = new JobStore(options.store.path);
+    this.jobs = options.store.jobs;
     const runner: JobRunner = (jobId) => this.run(jobId);
     this.queue = (options.queue ?? restoreQueueFor(options.config, { logger: this.logger }))(runner, this.jobs);
   }
@@ -184,14 +184,14 @@ export class RecoveryService {
     if (this.jobs.unavailable) return unrecordable(this.jobs.unavailable);
     try {
       const plan = await this.checkRequest(request);
-      const claim = this.jobs.claim(request, requestedOn, this.config.recovery.maxPerDay);
+      const claim = await this.jobs.claim(request, requestedOn, this.config.recovery.maxPerDay);
       if (!claim.claimed) {
         if (claim.conflict === 'busy') deny('busy', `another restore for ${request.account} is in progress (requested ${claim.active.createdAt})`, 'wait for its confirmation email, then ask again');
         deny('daily-limit', `${request.account} has already made ${claim.count} restore requests today, the most allowed per day`, 'try again tomorrow, or ask an administrator');
       }
       job = claim.job;
       const preview = await this.checkLive(plan);
-      this.jobs.update(job.id, { status: 'queued', preview, progress: { done: 0, total: planTotals(plan).messages } });
+      await this.jobs.update(job.id, { status: 'queued', preview, progress: { done: 0, total: planTotals(plan).messages } });
       try {
         await this.queue.enqueue(job.id);
       } catch (error) {
@@ -203,7 +203,7 @@ export class RecoveryService {
     } catch (error) {
       if (error instanceof JobStoreUnavailable) return unrecordable(error.message);
       if (!(error instanceof Denied)) {
-        if (job) this.jobs.update(job.id, { status: 'failed', reason: (error as Error).message });
+        if (job) await this.jobs.update(job.id, { status: 'failed', reason: (error as Error).message });
         throw error;
       }
       const { denial } = error;
@@ -211,7 +211,7 @@ export class RecoveryService {
       // Someone else's account: record nothing there and send it no mail.
       if (denial.code === 'not-allowed') return { accepted: false, jobId: null, denial, notified: false };
       // At most one denial email (and record) per reason, account and day: repeats are only counted.
-      const { job: denied, first } = this.jobs.recordDenial(job?.id ?? null, request, requestedOn, denial.code, denial.reason);
+      const { job: denied, first } = await this.jobs.recordDenial(job?.id ?? null, request, requestedOn, denial.code, denial.reason);
       const notified = first ? await this.notify({ kind: 'denied', request, jobId: denied.id, reason: denial.reason, advice: denial.advice }) : false;
       return { accepted: false, jobId: denied.id, denial, notified, ...(!first && { alreadyNotified: true }) };
     }
@@ -231,26 +231,26 @@ export class RecoveryService {
 
   /** Runs an interrupted or failed job again; the restore's idempotence makes this safe. */
   async rerun(jobId: string): Promise<RestoreJob> {
-    const previous = this.jobs.get(jobId)?.status;
-    const claim = this.jobs.requeue(jobId);
+    const previous = (await this.jobs.get(jobId))?.status;
+    const claim = await this.jobs.requeue(jobId);
     if (!claim.claimed) throw new Error(claim.conflict === 'busy' ? `another restore for this account is in progress (${claim.active.id})` : 'daily limit reached');
     try {
       await this.queue.enqueue(jobId);
     } catch (error) {
       // Not queued after all: left as it was, so it can be run again later.
-      this.jobs.update(jobId, { status: previous ?? 'interrupted' });
+      await this.jobs.update(jobId, { status: previous ?? 'interrupted' });
       throw error;
     }
     return claim.job;
   }
 
-  job(jobId: string): RestoreJob | null {
+  job(jobId: string): Promise<RestoreJob | null> {
     return this.jobs.get(jobId);
   }
 
   async whenDone(jobId: string): Promise<RestoreJob> {
     await this.queue.whenDone(jobId);
-    const job = this.jobs.get(jobId);
+    const job = await this.jobs.get(jobId);
     if (!job) throw new Error(`no restore job ${jobId}`);
     return job;
   }
@@ -266,10 +266,10 @@ export class RecoveryService {
   }
 
   private async run(jobId: string): Promise<void> {
-    const queued = this.jobs.get(jobId);
+    const queued = await this.jobs.get(jobId);
     if (!queued || queued.status !== 'queued') return;
     const { request } = queued;
-    let job = this.jobs.update(jobId, { status: 'running' });
+    let job = await this.jobs.update(jobId, { status: 'running' });
     let lastWrite = 0;
     try {
       const plan = await planRestore(this.store, request.account, request.day, request.scope, request.mode);
@@ -279,9 +279,9 @@ export class RecoveryService {
         const result = await runRestore(live, this.store, plan, (progress) => {
           if (Date.now() - lastWrite < PROGRESS_WRITE_MS && progress.done < progress.total) return;
           lastWrite = Date.now();
-          this.jobs.update(jobId, { progress });
+          void this.jobs.update(jobId, { progress }).catch(() => undefined);
         });
-        job = this.jobs.update(jobId, { status: 'done', result, progress: { done: job.progress.total || result.restored + result.alreadyPresent + result.failed, total: job.progress.total } });
+        job = await this.jobs.update(jobId, { status: 'done', result, progress: { done: job.progress.total || result.restored + result.alreadyPresent + result.failed, total: job.progress.total } });
         this.logger.info({ account: request.account, jobId, restored: result.restored, alreadyPresent: result.alreadyPresent, failed: result.failed }, 'restore done');
         await this.notifyFor(job);
       } finally {
@@ -291,7 +291,7 @@ export class RecoveryService {
       // An interrupted restore is recorded as such, with what it had done: never as "done".
       const interrupted = error instanceof RestoreInterrupted ? error : null;
       const reason = (error as Error).message;
-      job = this.jobs.update(jobId, { status: interrupted?.connectionLost ? 'interrupted' : 'failed', reason, ...(interrupted && { result: interrupted.result }) });
+      job = await this.jobs.update(jobId, { status: interrupted?.connectionLost ? 'interrupted' : 'failed', reason, ...(interrupted && { result: interrupted.result }) });
       this.logger.error({ account: request.account, jobId, status: job.status, error: reason, restored: interrupted?.result.restored }, 'restore did not finish');
       await this.notifyFor(job);
     }
@@ -302,7 +302,7 @@ export class RecoveryService {
     const notice = noticeOf(job);
     if (!notice) return;
     const delivered = await this.notify(notice);
-    if (!delivered) this.jobs.update(job.id, { noticePending: true });
+    if (!delivered) await this.jobs.update(job.id, { noticePending: true });
   }
 
   /**
@@ -311,15 +311,14 @@ export class RecoveryService {
    * been reached for the account.
    */
   private async deliverPendingNotices(account: string): Promise<void> {
-    for (const job of this.jobs.list(account)) {
+    for (const job of await this.jobs.list(account)) {
       if (!job.noticePending) continue;
       const notice = noticeOf(job);
-      if (!notice || (await this.notify(notice))) this.jobs.update(job.id, { noticePending: false });
+      if (!notice || (await this.notify(notice))) await this.jobs.update(job.id, { noticePending: false });
     }
   }
 
   async close(): Promise<void> {
     await this.queue.close();
-    this.jobs.close();
   }
 }

@@ -4,10 +4,7 @@
  * and temporaries of a writer killed mid-put, are removed once they are old enough not to belong
  * to a run in progress.
  */
-import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
 import { addDays, type DayLabel } from './day-label.js';
-import { accountDirectoryName } from './store/blob-store.js';
 import type { Store } from './store/store.js';
 
 export interface PruneResult {
@@ -26,16 +23,7 @@ export async function pruneAccount(store: Store, account: string, today: DayLabe
   const unreferenced = await store.catalog.collectGarbage(account);
   for (const hash of unreferenced) await store.blobs.remove(account, hash);
   const referenced = new Set((await store.catalog.referencedBlobs(account)).map((blob) => blob.hash));
-  let orphans = 0;
-  for await (const hash of store.blobs.list(account)) {
-    if (referenced.has(hash) || (await store.catalog.hasBlob(account, hash))) continue;
-    const path = join(store.path, 'blobs', accountDirectoryName(account), hash.slice(0, 2), hash);
-    const stat = await fs.stat(path).catch(() => null);
-    if (stat && Date.now() - stat.mtimeMs > ORPHAN_AGE_MS) {
-      await store.blobs.remove(account, hash);
-      orphans += 1;
-    }
-  }
+  const orphans = await store.blobs.removeOrphans(account, ORPHAN_AGE_MS, async (hash) => referenced.has(hash) || (await store.catalog.hasBlob(account, hash)));
   await store.blobs.sweepTemporaries(account, ORPHAN_AGE_MS);
   return { account, droppedDays, deletedBlobs: unreferenced.length + orphans };
 }

@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { accountDirectoryName } from '../../src/snapshots/store/blob-store.js';
+import { accountDirectoryName } from '../../src/snapshots/store/embedded/file-blob-store.js';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
 import { RawImap } from '../fixtures/raw-imap.js';

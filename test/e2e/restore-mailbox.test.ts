@@ -153,7 +153,7 @@ describe.each([
     } finally {
       await client.close();
     }
-    const jobs = redisServer.service.recovery.jobs.list(user);
+    const jobs = await redisServer.service.recovery.jobs.list(user);
     expect(jobs.map((job) => job.status)).toEqual(['denied']);
   });
 });

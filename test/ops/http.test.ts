@@ -52,7 +52,7 @@ beforeAll(async () => {
   await appendAll(live, 'INBOX', Array.from({ length: MESSAGES }, (_, i) => generateMessage(i, 61)), () => ['\\Seen'], () => new Date(Date.UTC(2025, 5, 1)));
   await live.logout();
   dir = tempDir('ops-http');
-  store = openStore(join(dir, 'store'));
+  store = await openStore({ path: join(dir, 'store') });
 });
 
 afterAll(async () => {

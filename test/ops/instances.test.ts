@@ -65,7 +65,7 @@ describe('two instances sharing Redis', () => {
     });
     const today = dayIn(config.snapshot.timezone);
     // Two instances: each its own store connection and scheduler, one store and one Redis.
-    const stores = [openStore(config.store.path), openStore(config.store.path)];
+    const stores = [await openStore(config.store), await openStore(config.store)];
     const schedulers = stores.map((store) => startScheduler(config, store, silentLogger, { redisClaims: { keyPrefix } }));
     // Both start-up catch-ups find all 20 accounts missing for today and go for them at once.
     await Promise.all(schedulers.map((scheduler) => scheduler.ready));

@@ -69,7 +69,7 @@ beforeAll(async () => {
   await appendAll(live, 'INBOX', [0, 1, 2].map((i) => generateMessage(i, 83)), () => ['\\Seen'], () => new Date(Date.UTC(2025, 2, 3)));
   await live.logout();
   dir = tempDir('ops-log-secrets');
-  store = openStore(join(dir, 'store'));
+  store = await openStore({ path: join(dir, 'store') });
   config = validateConfig({
     upstream: { host: testbed.host, port: testbed.port, tls: 'none', timeoutSeconds: 5 },
     snapshot: { accounts: [ACCOUNT], auth: { mode: 'master', masterUser: testbed.masterUser, masterPassword: testbed.masterPassword }, schedule: '0 0 1 1 *' },

@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { BullRestoreQueue, reclaimAbandoned, restoreQueueFor } from '../../src/recovery/bull-queue.js';
-import { JobStore } from '../../src/recovery/jobs.js';
+import { SqliteJobStore } from '../../src/snapshots/store/embedded/sqlite-jobs.js';
 import { InProcessQueue } from '../../src/recovery/queue.js';
 import type { RestoreRequest } from '../../src/recovery/request.js';
 import { RecoveryService } from '../../src/recovery/service.js';
@@ -56,7 +56,7 @@ test('with redis.url, a restore accepted by one instance is run by another insta
   const configFile = writeConfig(dir, [ACCOUNT]);
   const withoutRedis = loadConfig(configFile);
   const config: Config = { ...withoutRedis, redis: { url: REDIS_URL } };
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store);
   const prefix = freshPrefix();
   // A accepts but never runs anything itself; B runs what A queued.
   const a = new RecoveryService({ config, store, queue: restoreQueueFor(config, { prefix, autostart: false }) });
@@ -140,12 +140,12 @@ test('a job whose worker process was killed mid-run is resumed by a new instance
   // The child claims a job, marks it running the way the service does, then hangs until killed.
   const script = `
     const { BullRestoreQueue } = await import(${JSON.stringify(resolve('dist/recovery/bull-queue.js'))});
-    const { JobStore } = await import(${JSON.stringify(resolve('dist/recovery/jobs.js'))});
-    const jobs = new JobStore(${JSON.stringify(dir)});
-    const claim = jobs.claim(${JSON.stringify(request)}, ${JSON.stringify(TODAY)}, 5);
-    jobs.update(claim.job.id, { status: 'queued' });
+    const { SqliteJobStore } = await import(${JSON.stringify(resolve('dist/snapshots/store/embedded/sqlite-jobs.js'))});
+    const jobs = new SqliteJobStore(${JSON.stringify(dir)});
+    const claim = await jobs.claim(${JSON.stringify(request)}, ${JSON.stringify(TODAY)}, 5);
+    await jobs.update(claim.job.id, { status: 'queued' });
     const queue = new BullRestoreQueue(async (id) => {
-      jobs.update(id, { status: 'running' });
+      await jobs.update(id, { status: 'running' });
       process.stdout.write('running ' + id + '\\n');
       await new Promise(() => undefined);
     }, { url: ${JSON.stringify(REDIS_URL)}, prefix: ${JSON.stringify(prefix)}, lockMs: 1000, stalledCheckMs: 500 });
@@ -164,26 +164,26 @@ test('a job whose worker process was killed mid-run is resumed by a new instance
   child.kill('SIGKILL');
   await exited;
 
-  const jobs = new JobStore(dir);
+  const jobs = new SqliteJobStore(dir);
   const runs: string[] = [];
   // What the service's runner does: run only a queued record, and finish it.
   const queue = new BullRestoreQueue(
     async (id) => {
-      if (jobs.get(id)?.status !== 'queued') return;
-      jobs.update(id, { status: 'running' });
+      if ((await jobs.get(id))?.status !== 'queued') return;
+      await jobs.update(id, { status: 'running' });
       runs.push(id);
-      jobs.update(id, { status: 'done' });
+      await jobs.update(id, { status: 'done' });
     },
     { url: REDIS_URL, prefix, lockMs: 1000, stalledCheckMs: 500, reclaim: (id) => reclaimAbandoned(jobs, id) },
   );
   try {
-    expect(jobs.get(jobId)?.status).toBe('running');
+    expect((await jobs.get(jobId))?.status).toBe('running');
     await queue.whenDone(jobId);
     expect(runs).toEqual([jobId]);
-    expect(jobs.get(jobId)?.status).toBe('done');
+    expect((await jobs.get(jobId))?.status).toBe('done');
     await queue.idle();
   } finally {
     await queue.close();
-    jobs.close();
+    await jobs.close();
   }
 });

@@ -56,7 +56,7 @@ test('a whole-account restore into an emptied mailbox brings every folder, messa
   await live.mailboxClose();
   expect([...(await liveState(live)).keys()]).toEqual(['INBOX']);
 
-  const { service, store } = serviceFor(config);
+  const { service, store } = await serviceFor(config);
   try {
     const decision = await service.submit(request());
     expect(decision.accepted).toBe(true);
@@ -74,7 +74,7 @@ test('a whole-account restore into an emptied mailbox brings every folder, messa
 test('a day outside retention is denied: nothing written, a denial email says why', async () => {
   const before = await liveState(live);
   const count = (await notices(live)).length;
-  const { service, store } = serviceFor(config);
+  const { service, store } = await serviceFor(config);
   try {
     const decision = await service.submit(request({ day: OLD_DAY }));
     expect(decision.accepted).toBe(false);
@@ -89,7 +89,7 @@ test('a day outside retention is denied: nothing written, a denial email says wh
 });
 
 test('a second restore while one is pending is denied; the first then runs', async () => {
-  const { service, store } = serviceFor(config, (runner) => new InProcessQueue(runner, { autostart: false }));
+  const { service, store } = await serviceFor(config, (runner) => new InProcessQueue(runner, { autostart: false }));
   try {
     await live.mailboxDelete('Projects');
     const first = await service.submit(request({ scope: { kind: 'folder', folder: 'Projects', subfolders: false } }));
@@ -115,7 +115,7 @@ test('a restore larger than recovery.maxBytes is denied and writes nothing', asy
   await live.mailboxDelete('Archive/Old');
   const before = await liveState(live);
   const count = (await notices(live)).length;
-  const { service, store } = serviceFor(small);
+  const { service, store } = await serviceFor(small);
   try {
     const decision = await service.submit(request({ scope: { kind: 'folder', folder: 'Archive', subfolders: true } }));
     expect(decision.accepted).toBe(false);
@@ -157,7 +157,7 @@ describe('with a 1 MB live quota (a Dovecot of its own)', () => {
       const inboxCount = async () => ((await client.status('INBOX', { messages: true })) || { messages: -1 }).messages;
       const inboxBefore = await inboxCount();
 
-      const { service, store } = serviceFor(quotaConfig);
+      const { service, store } = await serviceFor(quotaConfig);
       try {
         const decision = await service.submit({ account: QUOTA_ACCOUNT, day: TODAY, scope: { kind: 'folder', folder: 'Big', subfolders: false }, mode: 'merge', requester: { kind: 'admin', name: 't' }, origin: 'cli' });
         expect(decision.accepted).toBe(false);

@@ -21,7 +21,7 @@ let dir: string;
 let config: string;
 
 async function snapshotMessages(folder: string): Promise<{ uid: number; raw: Buffer }[]> {
-  const store = openStore(join(dir, 'store'));
+  const store = await openStore({ path: join(dir, 'store') });
   try {
     const seq = (await store.catalog.captureForDay(ACCOUNT, TODAY))!;
     const record = (await store.catalog.folders(ACCOUNT, seq)).find((f) => f.name === folder)!;

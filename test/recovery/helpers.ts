@@ -102,8 +102,8 @@ export async function notices(live: ImapFlow): Promise<{ subject: string; text: 
   return out;
 }
 
-export function serviceFor(configPath: string, queue?: (runner: JobRunner) => RestoreQueue): { service: RecoveryService; store: Store } {
+export async function serviceFor(configPath: string, queue?: (runner: JobRunner) => RestoreQueue): Promise<{ service: RecoveryService; store: Store }> {
   const config = loadConfig(configPath);
-  const store = openStore(config.store.path);
+  const store = await openStore(config.store);
   return { service: new RecoveryService({ config, store, queue }), store };
 }

@@ -15,7 +15,7 @@ import { snapshotViewFactory } from '../../dist/snapshots/view/snapshot-view.js'
 
 const config = loadConfig(process.argv[2]);
 const logger = createLogger('warn');
-const store = openStore(config.store.path);
+const store = await openStore(config.store);
 const recovery = new RecoveryService({ config, store, logger });
 const { host, port, tls, rejectUnauthorized } = config.upstream;
 const loginService = new LiveLoginService(snapshotViewFactory(store), { upstream: { host, port, tls, rejectUnauthorized }, failureDelayMs: 50, logger });

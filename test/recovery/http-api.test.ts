@@ -117,7 +117,7 @@ beforeAll(async () => {
   expect((await runMtm(['snapshot', '-c', configPath, '--label', TODAY])).code).toBe(0);
 
   config = loadConfig(configPath);
-  store = openStore(config.store.path);
+  store = await openStore(config.store);
   recovery = new RecoveryService({ config, store });
   const { host, port, tls, rejectUnauthorized } = config.upstream;
   loginService = new LiveLoginService(snapshotViewFactory(store), { upstream: { host, port, tls, rejectUnauthorized }, failureDelayMs: 20 });
@@ -299,10 +299,10 @@ test('one account can neither read nor restore into another; the admin token can
     expect(reply.body.toString()).not.toContain('ben private');
   }
   // Ann's own job, asked for under Ben's name with Ben's credentials, is not found.
-  const [annJob] = recovery.jobs.list(ANN);
+  const [annJob] = await recovery.jobs.list(ANN);
   expect((await call(api(BEN, `/restores/${annJob.id}`), { as: BEN })).status).toBe(404);
   expect((await call(api(ANN, `/restores/${annJob.id}`), { as: BEN })).status).toBe(403);
-  expect(recovery.jobs.list(BEN)).toEqual([]);
+  expect(await recovery.jobs.list(BEN)).toEqual([]);
   expect(await liveEntries(benLive, 'INBOX', { withNotices: true })).toEqual(benInboxBefore);
 
   const admin = await call(folderPath(BEN, 'INBOX', '/messages'), { auth: `Bearer ${ADMIN_TOKEN}` });

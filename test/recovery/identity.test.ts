@@ -169,7 +169,7 @@ describe('restores against the real Dovecot', () => {
     await live.mailboxOpen('Gen');
     await live.messageDelete('1:*');
     await live.mailboxClose();
-    const { service, store } = serviceFor(directConfig);
+    const { service, store } = await serviceFor(directConfig);
     try {
       for (const mode of ['merge', 'separate'] as const) {
         const target = mode === 'merge' ? 'Gen' : `Restored/${TODAY}/Gen`;
@@ -191,7 +191,7 @@ describe('restores against the real Dovecot', () => {
     const snapshot = await hashes('Bulk');
     await live.mailboxDelete('Bulk');
     const noticesBefore = (await notices(live)).length;
-    const { service, store } = serviceFor(relayConfig);
+    const { service, store } = await serviceFor(relayConfig);
     try {
       // Cut once the restore has pushed a good part of the folder through the relay.
       relay.upstreamBytes = 0;
@@ -228,7 +228,7 @@ describe('restores against the real Dovecot', () => {
       expect(interrupted?.text).toContain(`Before it stopped: ${job.result!.restored} restored`);
       expect(interrupted?.text).toContain('not written twice');
       expect(mails.find((mail) => mail.raw.includes(retry.id))?.subject).toBe(`Restore completed: ${snapshot.length - partial.length} messages from ${TODAY}`);
-      expect(service.job(decision.jobId!)?.noticePending).toBe(false);
+      expect((await service.job(decision.jobId!))?.noticePending).toBe(false);
 
       // Cut while the decision reads the folder: denied as unavailable, nothing recorded as running.
       const cutAtPresenceCheck = (nth: number): void => {

@@ -1,44 +1,44 @@
 /** Job records survive their process (an abandoned job becomes interrupted and blocks nobody), and the notice email is proper MIME. */
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { JobStore } from '../../src/recovery/jobs.js';
+import { SqliteJobStore } from '../../src/snapshots/store/embedded/sqlite-jobs.js';
 import { buildNotice } from '../../src/recovery/notice.js';
 import type { RestoreRequest } from '../../src/recovery/request.js';
 import { tempDir } from '../fixtures/mtm.js';
 
 const request: RestoreRequest = { account: 'jobs-eve', day: '2026-11-20', scope: { kind: 'folder', folder: 'Entwürfe', subfolders: false }, mode: 'merge', requester: { kind: 'account', account: 'jobs-eve' }, origin: 'imap' };
 
-test('a job left active by a process that died is marked interrupted, frees the account, and can be queued again', () => {
+test('a job left active by a process that died is marked interrupted, frees the account, and can be queued again', async () => {
   const dir = tempDir('jobs');
-  const jobsModule = resolve('dist/recovery/jobs.js');
-  const script = `import('${jobsModule}').then(({ JobStore }) => { const s = new JobStore(${JSON.stringify(dir)}); const c = s.claim(${JSON.stringify(request)}, '2026-11-24', 5); s.update(c.job.id, { status: 'running' }); process.stdout.write(c.job.id); process.exit(0); })`;
+  const jobsModule = resolve('dist/snapshots/store/embedded/sqlite-jobs.js');
+  const script = `import('${jobsModule}').then(async ({ SqliteJobStore }) => { const s = new SqliteJobStore(${JSON.stringify(dir)}); const c = await s.claim(${JSON.stringify(request)}, '2026-11-24', 5); await s.update(c.job.id, { status: 'running' }); process.stdout.write(c.job.id); process.exit(0); })`;
   const abandonedId = execFileSync(process.execPath, ['-e', script]).toString();
-  const jobs = new JobStore(dir);
+  const jobs = new SqliteJobStore(dir);
   try {
-    expect(jobs.get(abandonedId)?.status).toBe('running');
-    const claim = jobs.claim(request, '2026-11-24', 5);
+    expect((await jobs.get(abandonedId))?.status).toBe('running');
+    const claim = await jobs.claim(request, '2026-11-24', 5);
     expect(claim.claimed).toBe(true);
-    expect(jobs.get(abandonedId)?.status).toBe('interrupted');
+    expect((await jobs.get(abandonedId))?.status).toBe('interrupted');
     // While the new claim is active, the interrupted one cannot run again; afterwards it can.
-    expect(jobs.requeue(abandonedId)).toMatchObject({ claimed: false, conflict: 'busy' });
-    if (claim.claimed) jobs.update(claim.job.id, { status: 'done' });
-    expect(jobs.requeue(abandonedId)).toMatchObject({ claimed: true, job: { status: 'queued' } });
+    expect(await jobs.requeue(abandonedId)).toMatchObject({ claimed: false, conflict: 'busy' });
+    if (claim.claimed) await jobs.update(claim.job.id, { status: 'done' });
+    expect(await jobs.requeue(abandonedId)).toMatchObject({ claimed: true, job: { status: 'queued' } });
   } finally {
-    jobs.close();
+    await jobs.close();
   }
 });
 
-test('the daily limit counts accepted requests, not denials', () => {
-  const jobs = new JobStore(tempDir('jobs-limit'));
+test('the daily limit counts accepted requests, not denials', async () => {
+  const jobs = new SqliteJobStore(tempDir('jobs-limit'));
   try {
-    jobs.recordDenied(request, '2026-11-24', 'no');
-    const first = jobs.claim(request, '2026-11-24', 1);
+    await jobs.recordDenied(request, '2026-11-24', 'no');
+    const first = await jobs.claim(request, '2026-11-24', 1);
     expect(first.claimed).toBe(true);
-    if (first.claimed) jobs.update(first.job.id, { status: 'done' });
-    expect(jobs.claim(request, '2026-11-24', 1)).toMatchObject({ claimed: false, conflict: 'limit', count: 1 });
-    expect(jobs.claim(request, '2026-11-25', 1).claimed).toBe(true);
+    if (first.claimed) await jobs.update(first.job.id, { status: 'done' });
+    expect(await jobs.claim(request, '2026-11-24', 1)).toMatchObject({ claimed: false, conflict: 'limit', count: 1 });
+    expect((await jobs.claim(request, '2026-11-25', 1)).claimed).toBe(true);
   } finally {
-    jobs.close();
+    await jobs.close();
   }
 });
 
@@ -66,30 +66,30 @@ test('a notice is UTF-8 MIME with plain and HTML alternatives, Date, Message-ID 
   expect(decode(parts[2])).toContain('<td>Entwürfe</td><td>Entwürfe</td><td>2</td><td>1</td><td>0</td>');
 });
 
-test('denials are recorded once per reason, account and day; repeats are counted and leave no record behind', () => {
-  const jobs = new JobStore(tempDir('jobs-denials'));
+test('denials are recorded once per reason, account and day; repeats are counted and leave no record behind', async () => {
+  const jobs = new SqliteJobStore(tempDir('jobs-denials'));
   try {
-    const first = jobs.recordDenial(null, request, '2026-11-24', 'daily-limit', 'limit reached');
+    const first = await jobs.recordDenial(null, request, '2026-11-24', 'daily-limit', 'limit reached');
     expect(first.first).toBe(true);
     for (let i = 0; i < 30; i++) {
       // Denied before a job was claimed (null), or after (the claimed record must go).
       let claimedId: string | null = null;
       if (i % 2) {
-        const claim = jobs.claim(request, '2026-11-24', 100);
+        const claim = await jobs.claim(request, '2026-11-24', 100);
         if (!claim.claimed) throw new Error('not claimed');
         claimedId = claim.job.id;
       }
-      const again = jobs.recordDenial(claimedId, request, '2026-11-24', 'daily-limit', 'limit reached');
+      const again = await jobs.recordDenial(claimedId, request, '2026-11-24', 'daily-limit', 'limit reached');
       expect(again).toMatchObject({ first: false, job: { id: first.job.id } });
     }
-    expect(jobs.list(request.account)).toHaveLength(1);
-    expect(jobs.denialRepeats(request.account, '2026-11-24', 'daily-limit')).toBe(30);
+    expect(await jobs.list(request.account)).toHaveLength(1);
+    expect(await jobs.denialRepeats(request.account, '2026-11-24', 'daily-limit')).toBe(30);
     // Another reason, or another day, is news again.
-    expect(jobs.recordDenial(null, request, '2026-11-24', 'over-quota', 'full').first).toBe(true);
-    expect(jobs.recordDenial(null, request, '2026-11-25', 'daily-limit', 'limit reached').first).toBe(true);
-    expect(jobs.list(request.account)).toHaveLength(3);
+    expect((await jobs.recordDenial(null, request, '2026-11-24', 'over-quota', 'full')).first).toBe(true);
+    expect((await jobs.recordDenial(null, request, '2026-11-25', 'daily-limit', 'limit reached')).first).toBe(true);
+    expect(await jobs.list(request.account)).toHaveLength(3);
   } finally {
-    jobs.close();
+    await jobs.close();
   }
 });
 

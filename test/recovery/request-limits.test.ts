@@ -87,7 +87,7 @@ const invalidBody = fc.oneof(
 
 test('a restore request with any malformed or oversized field gets a 400 that quotes none of it; nothing is recorded or emailed', async () => {
   const subjectsBefore = await noticeSubjects();
-  const jobsBefore = server.service.recovery.jobs.list(ACCOUNT).length;
+  const jobsBefore = (await server.service.recovery.jobs.list(ACCOUNT)).length;
   await fc.assert(
     fc.asyncProperty(invalidBody, async (body) => {
       const { status, json } = await post(body);
@@ -100,7 +100,7 @@ test('a restore request with any malformed or oversized field gets a 400 that qu
     }),
     { numRuns: 80, seed: 410 },
   );
-  expect(server.service.recovery.jobs.list(ACCOUNT)).toHaveLength(jobsBefore);
+  expect(await server.service.recovery.jobs.list(ACCOUNT)).toHaveLength(jobsBefore);
   expect(await noticeSubjects()).toEqual(subjectsBefore);
 });
 
@@ -116,7 +116,7 @@ test('the service itself refuses a 60,000-character day from any caller without 
   });
   expect(decision).toMatchObject({ accepted: false, jobId: null, notified: false, denial: { code: 'bad-request' } });
   if (!decision.accepted) expect(decision.denial.reason.length).toBeLessThan(200);
-  expect(server.service.recovery.jobs.list(ACCOUNT)).toHaveLength(0);
+  expect(await server.service.recovery.jobs.list(ACCOUNT)).toHaveLength(0);
   expect(await noticeSubjects()).toEqual(subjectsBefore);
 });
 
@@ -139,9 +139,9 @@ test('after the daily limit, 40 COPYs to Restore and 40 HTTP requests send one d
     }
     const newSubjects = (await noticeSubjects()).slice(subjectsBefore.length);
     expect(newSubjects).toEqual(['Restore denied: 1 message of folder "Projects" from ' + server.day]);
-    const jobs = server.service.recovery.jobs.list(ACCOUNT);
+    const jobs = await server.service.recovery.jobs.list(ACCOUNT);
     expect(jobs.map((job) => job.status).sort()).toEqual(['denied', 'done']);
-    expect(server.service.recovery.jobs.denialRepeats(ACCOUNT, dayIn('UTC'), 'daily-limit')).toBe(79);
+    expect(await server.service.recovery.jobs.denialRepeats(ACCOUNT, dayIn('UTC'), 'daily-limit')).toBe(79);
   } finally {
     await client.close();
   }

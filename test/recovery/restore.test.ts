@@ -27,7 +27,7 @@ beforeAll(async () => {
   config = writeConfig(dir, [ACCOUNT]);
   const run = await runMtm(['snapshot', '-c', config, '--label', TODAY]);
   expect(run.code).toBe(0);
-  ({ service, store } = serviceFor(config));
+  ({ service, store } = await serviceFor(config));
 }, 120000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
-import { accountDirectoryName } from '../../src/snapshots/store/blob-store.js';
+import { accountDirectoryName } from '../../src/snapshots/store/embedded/file-blob-store.js';
 import { liveClient, mtmJson, runMtm, startMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
 import { freezeOutsideWrite } from './freeze-snapshot.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
-import { accountDirectoryName, FileBlobStore } from '../../src/snapshots/store/blob-store.js';
+import { accountDirectoryName, FileBlobStore } from '../../src/snapshots/store/embedded/file-blob-store.js';
 import { openStore } from '../../src/snapshots/store/store.js';
 import { liveClient, liveMessages, mtmJson, runMtm, startMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
 import { freezeOutsideWrite } from './freeze-snapshot.js';
@@ -36,7 +36,7 @@ function blobsOnDisk(): Set<string> {
 
 /** What a day references, read from the catalog the CLI wrote (cheaper than one `mtm list` per folder). */
 async function dayHashes(day: string): Promise<Set<string>> {
-  const store = openStore(join(dir, 'store'));
+  const store = await openStore({ path: join(dir, 'store') });
   try {
     const seq = await store.catalog.captureForDay(ACCOUNT, day);
     if (seq === null) throw new Error(`no capture for ${day}`);

@@ -101,7 +101,7 @@ test('subscription and special-use are recorded, unsubscribed folders and INBOX 
 });
 
 test("every blob is byte-identical to Dovecot's BODY.PEEK[]", async () => {
-  const store = openStore(`${dir}/store`);
+  const store = await openStore({ path: `${dir}/store` });
   try {
     const seq = (await store.catalog.captureForDay(ACCOUNT, DAY1))!;
     let compared = 0;

@@ -35,7 +35,7 @@ export function registerExport(program: Command): void {
     .option('-o, --output <path>', 'file (mbox, one eml) or directory (several eml); default: stdout where possible')
     .action((options: ExportOptions) =>
       runCommand(async () => {
-        const { store } = openContext(options.config, 'read');
+        const { store } = await openContext(options.config, 'read');
         try {
           if (options.format !== 'eml' && options.format !== 'mbox') throw new Error(`--format must be eml or mbox, not "${options.format}"`);
           const day = parseDayLabel(options.day);

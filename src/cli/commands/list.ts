@@ -14,7 +14,7 @@ export function registerList(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((options: { config?: string; account: string; day?: string; folder?: string; json?: boolean }) =>
       runCommand(async () => {
-        const { store } = openContext(options.config, 'read');
+        const { store } = await openContext(options.config, 'read');
         try {
           const print = (rows: unknown[], lines: () => string[]): void => void
             process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${lines().join('\n')}\n`);

@@ -12,7 +12,7 @@ export function registerPrune(program: Command): void {
     .option('--today <YYYY-MM-DD>', 'the day retention counts back from (default: today in snapshot.timezone)')
     .action((options: { config?: string; today?: string }) =>
       runCommand(async () => {
-        const { config, store } = openContext(options.config);
+        const { config, store } = await openContext(options.config);
         try {
           const today = options.today ? parseDayLabel(options.today) : dayIn(config.snapshot.timezone);
           const results = await pruneAll(store, today, config.snapshot.retentionDays);

@@ -57,7 +57,7 @@ export function registerRestore(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((options: RestoreOptions) =>
       runCommand(async () => {
-        const { config, store, logger, interactive } = openContext(options.config);
+        const { config, store, logger, interactive } = await openContext(options.config);
         const service = new RecoveryService({ config, store, logger });
         const print = (value: unknown, lines: string[]): void => void process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${lines.join('\n')}\n`);
         try {
@@ -91,8 +91,8 @@ export function registerRestore(program: Command): void {
           }
           if (!options.json) process.stdout.write(['accepted:', ...previewLines(decision.preview)].join('\n') + '\n');
           let shown = -1;
-          const timer = setInterval(() => {
-            const job = service.job(decision.jobId);
+          const timer = setInterval(async () => {
+            const job = await service.job(decision.jobId).catch(() => null);
             if (!job || job.progress.done === shown) return;
             shown = job.progress.done;
             if (interactive) process.stderr.write(`\r${job.progress.done}/${job.progress.total} messages${job.progress.folder ? `  ${job.progress.folder}` : ''}\u001b[K`);

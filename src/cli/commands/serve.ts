@@ -10,9 +10,9 @@ export function registerServe(program: Command): void {
     .option('-c, --config <file>', 'config file')
     .action((options: { config?: string }) =>
       runCommand(async () => {
-        const { config, store, logger } = openContext(options.config, 'serve');
+        const { config, store, logger } = await openContext(options.config, 'serve');
         if (store.readOnly) {
-          logger.warn({ store: config.store.path, reason: store.readOnly }, 'store not writable: serving the snapshots it holds; snapshots and restores fail until it is writable and mtm serve restarts');
+          logger.warn({ store: store.description, reason: store.readOnly }, 'store not writable: serving the snapshots it holds; snapshots and restores fail until it is writable and mtm serve restarts');
           process.stderr.write(`mtm: ${store.readOnly}: serving read-only; snapshots and restores are refused until it is writable and mtm serve restarts\n`);
         }
         const service = await startService(config, store, logger, { scheduler: store.readOnly === null });

@@ -24,7 +24,7 @@ export function registerSnapshot(program: Command): void {
     .option('--label <YYYY-MM-DD>', 'day to file the snapshot under (default: today in snapshot.timezone)')
     .action((options: { config?: string; account: string[]; label?: string }) =>
       runCommand(async () => {
-        const context = openContext(options.config);
+        const context = await openContext(options.config);
         const { config, store, logger, interactive } = context;
         try {
           const day = options.label ? parseDayLabel(options.label) : dayIn(config.snapshot.timezone);

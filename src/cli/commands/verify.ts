@@ -1,7 +1,7 @@
 /** `mtm verify [--account <user>]` — exit ≠ 0 on any damage, naming it. */
 import type { Command } from 'commander';
 import { loadConfig } from '../../config/load.js';
-import { checkCatalog, describeCatalogHealth } from '../../snapshots/store/store.js';
+import { checkStoreIntegrity } from '../../snapshots/store/store.js';
 import { verifyAccount } from '../../snapshots/verify.js';
 import { openContext, runCommand } from '../context.js';
 
@@ -15,11 +15,10 @@ export function registerVerify(program: Command): void {
       runCommand(async () => {
         // The catalog first, before opening the store: a damaged one may not even open, and every
         // other answer below comes from it.
-        const storePath = loadConfig(options.config).store.path;
-        const catalog = describeCatalogHealth(storePath, checkCatalog(storePath, { thorough: true }));
+        const catalog = await checkStoreIntegrity(loadConfig(options.config).store, { thorough: true });
         process.stdout.write(`${catalog.ok ? '✓' : '✗'} catalog: ${catalog.text}\n`);
         if (!catalog.ok) return 1;
-        const { store } = openContext(options.config, 'read');
+        const { store } = await openContext(options.config, 'read');
         try {
           const accounts = options.account ? [options.account] : await store.catalog.accounts();
           let damaged = 0;

@@ -119,9 +119,9 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     client.close();
     await store.catalog.abandonCapture(capture).catch(() => undefined);
     if (error instanceof UpstreamError) throw error;
+    // The store's own failures name the store, not the live server.
     const storeFailure = store.describeFailure(error);
     if (storeFailure) throw storeFailure;
-    if ((error as { code?: string })?.code?.startsWith?.('SQLITE') || (error as { syscall?: string })?.syscall) throw error;
     throw describeClientError(client, error, options.upstream, account);
   }
 }

@@ -1,21 +1,40 @@
-/** The embedded store: blobs under <path>/blobs, the catalog in <path>/catalog.sqlite. */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { FileBlobStore, type BlobDamageObserver, type BlobStore } from './blob-store.js';
+/**
+ * The store as the rest of mtm sees it: a Catalog, a BlobStore and a JobStore, opened together
+ * from the `store` settings, plus what operators ask of it (sizes, a probe, an integrity check).
+ * Nothing outside src/snapshots/store knows which backend holds the data: failures arrive as
+ * StorageError, never as SQLite codes, errno values or file paths to stat.
+ *
+ * Backends: embedded/ (SQLite catalog and jobs + blob files under `path`, the default). A backend
+ * provides a CatalogBackend and/or a BlobBackend (backend.ts); open.ts picks them from the settings.
+ * test/snapshots/store/contract/ is what every implementation must pass.
+ */
+import type { JobStore } from '../../recovery/jobs.js';
+import type { BlobDamagedError, BlobStore } from './blob-store.js';
 import type { Catalog } from './catalog.js';
-import { checkCatalogFile, SqliteCatalog, type CatalogHealth } from './sqlite-catalog.js';
+import type { StorageError } from './storage-error.js';
 
-export type { CatalogHealth } from './sqlite-catalog.js';
+export { openStore, probeStore, checkStoreIntegrity } from './open.js';
+export { StorageError, type StorageErrorKind } from './storage-error.js';
 
-export interface Store {
+/** S3-compatible object storage for blobs (issue 14). */
+export interface S3StoreSettings {
+  endpoint?: string;
+  region?: string;
+  bucket: string;
+  prefix?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle?: boolean;
+}
+
+/** The `store` config section. */
+export interface StoreSettings {
+  /** The embedded store's directory; with postgres and s3 both set, only local scratch and caches. */
   path: string;
-  blobs: BlobStore;
-  catalog: Catalog;
-  /** Why the store was opened read-only (nothing can be written through it), or null. */
-  readOnly: string | null;
-  /** A store failure (full, read-only) as a sentence naming the store; null for other errors. */
-  describeFailure(error: unknown): Error | null;
-  close(): Promise<void>;
+  /** When set: the catalog and restore jobs live in PostgreSQL. */
+  postgres?: { url: string } | undefined;
+  /** When set: blobs live in S3-compatible object storage. */
+  s3?: S3StoreSettings | undefined;
 }
 
 /**
@@ -26,84 +45,63 @@ export interface Store {
  */
 export type StoreAccess = 'write' | 'read' | 'serve';
 
-const FULL_CODES = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
-const READ_ONLY_CODES = new Set(['EROFS', 'EACCES', 'EPERM', 'SQLITE_READONLY', 'SQLITE_READONLY_DBMOVED', 'SQLITE_READONLY_DIRECTORY', 'SQLITE_READONLY_CANTINIT', 'SQLITE_READONLY_RECOVERY', 'SQLITE_READONLY_CANTLOCK']);
-
-/** A full or unwritable store as one sentence that names it and the cause; null for anything else. */
-export function describeStoreFailure(path: string, error: unknown): Error | null {
-  const code = String((error as { code?: unknown })?.code ?? '');
-  if (FULL_CODES.has(code)) return new Error(`the store ${path} is full (ENOSPC: no space left on device; ${code})`);
-  if (READ_ONLY_CODES.has(code)) return new Error(`the store ${path} is read-only (${code})`);
-  return null;
+/** What the store tells whoever opened it (to log and count); every member optional. */
+export interface StoreObserver {
+  /** A read found a stored message damaged, once per detection. */
+  blobDamaged?(damage: BlobDamagedError): void;
+  /** A call to a remote backend finished (latency and errors for /metrics). */
+  backendCall?(call: { backend: string; operation: string; seconds: number; ok: boolean }): void;
 }
 
-/** `onDamage` hears of every read that finds a stored message damaged (to log and count it). */
-export function openStore(path: string, access: StoreAccess = 'write', onDamage?: BlobDamageObserver): Store {
-  const assemble = (catalog: SqliteCatalog, readOnly: string | null): Store => ({
-    path,
-    blobs: new FileBlobStore(path, onDamage),
-    catalog,
-    readOnly,
-    describeFailure: (error) => describeStoreFailure(path, error),
-    close: () => catalog.close(),
-  });
-  const openReadOnly = (): SqliteCatalog => {
-    const file = join(path, 'catalog.sqlite');
-    if (!existsSync(file)) throw new Error(`no store at ${path} (no catalog.sqlite: has a snapshot run yet?)`);
-    return new SqliteCatalog(file, { readOnly: true });
-  };
-  if (access === 'read') {
-    // No snapshot has run yet: an empty store, without creating one just to read it.
-    if (!existsSync(join(path, 'catalog.sqlite'))) return assemble(new SqliteCatalog(':memory:'), 'opened for reading');
-    return assemble(openReadOnly(), 'opened for reading');
-  }
-  try {
-    mkdirSync(join(path, 'blobs'), { recursive: true });
-    return assemble(new SqliteCatalog(join(path, 'catalog.sqlite')), null);
-  } catch (error) {
-    const failure = describeStoreFailure(path, error) ?? cannotWrite(path, error);
-    if (access !== 'serve' || !failure) throw failure ?? error;
-    try {
-      return assemble(openReadOnly(), failure.message);
-    } catch {
-      throw failure;
-    }
-  }
+export interface StoreSizes {
+  /** Bytes the catalog takes in its backend (SQLite: the file and its WAL; PostgreSQL: the database). */
+  catalogBytes: number;
+  /** Stored (compressed) bytes of the blobs the catalog references, over all accounts. */
+  blobBytes: number;
+  /** Blobs the catalog references, over all accounts. */
+  blobCount: number;
 }
 
-/**
- * What opening for writing meets on a store it cannot write besides describeStoreFailure's codes:
- * SQLite's when it cannot create its -wal/-shm files beside a catalog it could read, and a failed
- * mkdir (a recursive mkdir on a read-only mount reports ENOENT).
- */
-export function cannotWrite(path: string, error: unknown): Error | null {
-  const { code = '', syscall } = (error ?? {}) as { code?: string; syscall?: string };
-  const unwritable = code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR') || syscall === 'mkdir';
-  return unwritable ? new Error(`the store ${path} cannot be written (${code})`) : null;
+/** One backend's answer to "can you take writes?", for /readyz and mtm doctor. Never throws, never holds a password. */
+export interface StoreProbe {
+  /** What was probed: "store" for the embedded store; e.g. "postgres", "s3" for remote ones. */
+  part: string;
+  ok: boolean;
+  /** One sentence naming the backend and the finding: "./data is writable", "cannot reach S3 bucket mtm at … (connection refused)". */
+  detail: string;
+  /** For a failure: what the operator should do. */
+  fix?: string;
+  /** Free and total bytes where the backend sits on a local disk. */
+  space?: { free: number; total: number };
+  /** Why the free space of a local disk could not be read. */
+  spaceProblem?: string;
 }
 
-/**
- * Checks the store's catalog without opening the store (so without creating or changing anything):
- * for `mtm verify` (thorough) and `mtm doctor` (quick). A damaged catalog may not even open.
- */
-export function checkCatalog(path: string, options: { thorough: boolean }): CatalogHealth {
-  return checkCatalogFile(join(path, 'catalog.sqlite'), options);
+/** The catalog's own consistency check (mtm verify: thorough; mtm doctor: quick). */
+export interface IntegrityReport {
+  ok: boolean;
+  /** One line for operators: what was checked and what it found. */
+  text: string;
+  /** For a failure: how to repair it. */
+  repair?: string;
 }
 
-/** One line for operators about a catalog check, and whether it is a failure. */
-export function describeCatalogHealth(path: string, health: CatalogHealth): { ok: boolean; text: string } {
-  const file = join(path, 'catalog.sqlite');
-  switch (health.state) {
-    case 'absent':
-      return { ok: true, text: `no catalog yet at ${file} (no snapshot taken)` };
-    case 'intact':
-      return { ok: true, text: `${file} passes SQLite's integrity check` };
-    case 'damaged': {
-      const shown = health.problems.slice(0, 5).join('; ');
-      const more = health.problems.length > 5 ? ` (and ${health.problems.length - 5} more findings)` : '';
-      return { ok: false, text: `${file} is damaged: ${shown}${more}. Logins and reads that touch the damage fail until it is repaired: restore catalog.sqlite (with its -wal file) from a backup taken with mtm stopped, or rebuild it with sqlite3's .recover` };
-    }
-    default:
-      return { ok: false, text: `cannot check ${file}: ${health.problem}` };
-  }
+export interface Store {
+  /** The backends in words for messages and logs ("./data", "PostgreSQL mtm@db:5432/mtm + S3 bucket mtm"), never a password. */
+  readonly description: string;
+  readonly blobs: BlobStore;
+  readonly catalog: Catalog;
+  readonly jobs: JobStore;
+  /** Why the store was opened read-only (nothing can be written through it), or null. */
+  readonly readOnly: string | null;
+  /**
+   * An error met while using the store as a StorageError naming the backend and the cause; null
+   * for errors that did not come from the store (they pass on unchanged).
+   */
+  describeFailure(error: unknown): StorageError | null;
+  sizes(): Promise<StoreSizes>;
+  /** Reachable and writable? One probe per backend. */
+  probe(): Promise<StoreProbe[]>;
+  checkIntegrity(options: { thorough: boolean }): Promise<IntegrityReport>;
+  close(): Promise<void>;
 }

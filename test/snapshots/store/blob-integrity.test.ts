@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync } from 'node:zlib';
 import { CHUNK_SIZE } from '../../../src/snapshots/store/blob-codec.js';
-import { accountDirectoryName, BlobDamagedError, FileBlobStore, sha256 } from '../../../src/snapshots/store/blob-store.js';
+import { BlobDamagedError, sha256 } from '../../../src/snapshots/store/blob-store.js';
+import { accountDirectoryName, FileBlobStore } from '../../../src/snapshots/store/embedded/file-blob-store.js';
 import { generateMessage } from '../../../src/testbed/corpus.js';
 
 const ACCOUNT = 'integrity-alice';

@@ -7,7 +7,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CHUNK_SIZE } from '../../../src/snapshots/store/blob-codec.js';
-import { accountDirectoryName, FileBlobStore, sha256 } from '../../../src/snapshots/store/blob-store.js';
+import { sha256 } from '../../../src/snapshots/store/blob-store.js';
+import { accountDirectoryName, FileBlobStore } from '../../../src/snapshots/store/embedded/file-blob-store.js';
 import { generateMessage, seededRandom } from '../../../src/testbed/corpus.js';
 
 function freshStore(): { root: string; blobs: FileBlobStore } {

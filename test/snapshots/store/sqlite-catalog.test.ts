@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
 import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
-import { SqliteCatalog } from '../../../src/snapshots/store/sqlite-catalog.js';
+import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 
 const ACCOUNT = 'catalog-jo';
 const STRUCTURE = {} as MessageStructure;

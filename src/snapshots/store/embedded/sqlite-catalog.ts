@@ -1,9 +1,9 @@
 /** The embedded catalog: one SQLite file (WAL) beside the blobs. See catalog.ts for the model. */
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import type { DayLabel } from '../day-label.js';
-import type { MessageStructure } from '../mime/structure.js';
-import type { BlobRecord, Capture, Catalog, NewBlob, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from './catalog.js';
+import type { DayLabel } from '../../day-label.js';
+import type { MessageStructure } from '../../mime/structure.js';
+import type { BlobRecord, Capture, Catalog, NewBlob, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from '../catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);

@@ -1,0 +1,338 @@
+/**
+ * The Catalog contract (src/snapshots/store/catalog.ts): what every catalog implementation must do,
+ * whatever holds it. A backend's test file calls catalogContract with a factory of fresh, empty
+ * catalogs. Accounts isolate everything, so generated runs share one catalog, an account each.
+ */
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import type { MessageStructure } from '../../../../src/snapshots/mime/structure.js';
+import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../../src/snapshots/store/catalog.js';
+import { withFresh, type Fresh } from './subject.js';
+
+const STRUCTURE = { contentType: 'text/plain', size: 5 } as unknown as MessageStructure;
+const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
+const hash = (n: number) => hashOf(`message ${n}`);
+
+function folder(name: string, messages: MessageRecord[], uidValidity = 7): FolderRecord {
+  return {
+    name, delimiter: '/', uidValidity, uidNext: Math.max(0, ...messages.map((m) => m.uid)) + 1, highestModseq: null,
+    subscribed: true, specialUse: null, messages: messages.length, bytes: messages.reduce((n, m) => n + m.size, 0),
+  };
+}
+
+function message(uid: number, flags: string[] = [], blobHash = hash(uid)): MessageRecord {
+  return { uid, flags, internalDate: new Date(Date.UTC(2026, 0, uid)), size: 100 + uid, blobHash };
+}
+
+function reusable(name: string, m: MessageRecord, uidValidity = 7): ReusableMessage {
+  return { folder: name, uidValidity, uid: m.uid, size: m.size, internalDate: m.internalDate.getTime(), blobHash: m.blobHash };
+}
+
+async function addBlobsFor(catalog: Catalog, account: string, capture: Capture, messages: MessageRecord[], header?: (m: MessageRecord) => Buffer | undefined): Promise<void> {
+  const fresh = [];
+  for (const m of messages) if (!(await catalog.hasBlob(account, m.blobHash))) fresh.push(m);
+  const unique = [...new Map(fresh.map((m) => [m.blobHash, m])).values()];
+  await catalog.addBlobs(account, unique.map((m) => ({ blob: { hash: m.blobHash, size: m.size, storedBytes: m.size - 10 }, structure: STRUCTURE, header: header?.(m) })), capture);
+}
+
+/** One complete capture of the folders given, committed unless told otherwise. */
+async function capture(catalog: Catalog, account: string, day: string, folders: Record<string, MessageRecord[]>, commit = true): Promise<Capture> {
+  const { capture: started } = await catalog.startCapture(account, day);
+  for (const [name, messages] of Object.entries(folders)) {
+    await addBlobsFor(catalog, account, started, messages);
+    await catalog.recordFolder(started, folder(name, messages), messages);
+  }
+  if (commit) await catalog.commitCapture(started);
+  return started;
+}
+
+async function seqOf(catalog: Catalog, account: string, day: string): Promise<number> {
+  const seq = await catalog.captureForDay(account, day);
+  if (seq === null) throw new Error(`no capture for ${day}`);
+  return seq;
+}
+
+const shape = (messages: MessageRecord[]) => messages.map((m) => ({ uid: m.uid, flags: [...m.flags].sort(), internalDate: m.internalDate.getTime(), size: m.size, blobHash: m.blobHash }));
+
+export function catalogContract(name: string, makeCatalog: () => Promise<Fresh<Catalog>>): void {
+  const each = <R>(body: (catalog: Catalog) => Promise<R>) => withFresh(makeCatalog, body);
+  const A = 'contract-ann';
+  const B = 'contract-bob';
+
+  describe(`Catalog contract: ${name}`, () => {
+    test('a fresh catalog is empty', () =>
+      each(async (catalog) => {
+        expect(await catalog.accounts()).toEqual([]);
+        expect(await catalog.days(A)).toEqual([]);
+        expect(await catalog.captureForDay(A, '2026-05-01')).toBeNull();
+        expect(await catalog.folders(A, 1)).toEqual([]);
+        expect(await catalog.messages(A, 1, 'INBOX', 7)).toEqual([]);
+        expect(await catalog.hasBlob(A, hash(1))).toBe(false);
+        expect(await catalog.blobStructure(A, hash(1))).toBeNull();
+        expect((await catalog.blobHeaders(A, [hash(1)])).size).toBe(0);
+        expect(await catalog.referencedBlobs(A)).toEqual([]);
+        expect(await catalog.dropDays(A, ['2026-05-01'])).toEqual([]);
+        expect(await catalog.collectGarbage(A)).toEqual([]);
+      }));
+
+    test('versioned rows: each day reads back exactly as it was recorded, however many days share a row', () =>
+      each(async (catalog) => {
+        const steady = [message(1), message(2, ['\\Seen']), message(3)];
+        for (let d = 1; d <= 5; d++) await capture(catalog, A, `2026-05-0${d}`, { INBOX: steady, 'Archiv/2026': [message(10)] });
+        // Day 6: message 2 loses \Seen, message 3 is gone, message 4 arrives with new flags.
+        const changed = [message(1), message(2), message(4, ['$Label1', '\\Flagged'])];
+        await capture(catalog, A, '2026-05-06', { INBOX: changed, 'Archiv/2026': [message(10)] });
+        expect(await catalog.accounts()).toEqual([A]);
+        const days = await catalog.days(A);
+        expect(days.map((d) => [d.day, d.folders, d.messages])).toEqual([
+          ...[1, 2, 3, 4, 5].map((d) => [`2026-05-0${d}`, 2, 4]),
+          ['2026-05-06', 2, 4],
+        ]);
+        expect(days[0].bytes).toBe([...steady, message(10)].reduce((n, m) => n + m.size, 0));
+        expect(new Set(days.map((d) => d.seq)).size).toBe(6);
+        for (const day of days) expect(await catalog.captureForDay(A, day.day)).toBe(day.seq);
+        for (let d = 1; d <= 5; d++) expect(shape(await catalog.messages(A, await seqOf(catalog, A, `2026-05-0${d}`), 'INBOX', 7))).toEqual(shape(steady));
+        const seq6 = await seqOf(catalog, A, '2026-05-06');
+        expect(shape(await catalog.messages(A, seq6, 'INBOX', 7))).toEqual(shape(changed));
+        expect((await catalog.folders(A, seq6)).map((f) => [f.name, f.messages, f.uidValidity, f.delimiter, f.subscribed])).toEqual([
+          ['Archiv/2026', 1, 7, '/', true],
+          ['INBOX', 3, 7, '/', true],
+        ]);
+        expect((await catalog.reusableMessages(A, seq6)).sort((x, y) => x.uid - y.uid)).toEqual(
+          [reusable('INBOX', changed[0]), reusable('INBOX', changed[1]), reusable('INBOX', changed[2]), reusable('Archiv/2026', message(10))].sort((x, y) => x.uid - y.uid),
+        );
+        // A folder's other uidValidity is another folder.
+        expect(await catalog.messages(A, seq6, 'INBOX', 8)).toEqual([]);
+      }));
+
+    test('folder attributes are versioned too', () =>
+      each(async (catalog) => {
+        const messages = [message(1)];
+        const { capture: first } = await catalog.startCapture(A, '2026-05-01');
+        await addBlobsFor(catalog, A, first, messages);
+        await catalog.recordFolder(first, { ...folder('Sent', messages), specialUse: '\\Sent', highestModseq: 12, subscribed: false, delimiter: '.' }, messages);
+        await catalog.commitCapture(first);
+        const { capture: second } = await catalog.startCapture(A, '2026-05-02');
+        await catalog.recordFolder(second, { ...folder('Sent', messages), specialUse: '\\Sent', highestModseq: 13, subscribed: true, delimiter: '.' }, messages);
+        await catalog.commitCapture(second);
+        const [one] = await catalog.folders(A, first.seq);
+        const [two] = await catalog.folders(A, second.seq);
+        expect([one.specialUse, one.highestModseq, one.subscribed, one.delimiter]).toEqual(['\\Sent', 12, false, '.']);
+        expect([two.specialUse, two.highestModseq, two.subscribed, two.delimiter]).toEqual(['\\Sent', 13, true, '.']);
+      }));
+
+    test('carrying a folder forward keeps its messages and attributes for the new day', () =>
+      each(async (catalog) => {
+        const messages = [message(1, ['\\Seen']), message(2)];
+        const first = await capture(catalog, A, '2026-05-01', { INBOX: messages, Other: [message(5)] });
+        const { capture: second } = await catalog.startCapture(A, '2026-05-02');
+        expect(second.previousSeq).toBe(first.seq);
+        await catalog.carryFolderForward(second, 'INBOX', 7);
+        await catalog.commitCapture(second);
+        expect(shape(await catalog.messages(A, second.seq, 'INBOX', 7))).toEqual(shape(messages));
+        // A folder neither recorded nor carried is not part of the new day.
+        expect((await catalog.folders(A, second.seq)).map((f) => f.name)).toEqual(['INBOX']);
+        expect((await catalog.folders(A, first.seq)).map((f) => f.name)).toEqual(['INBOX', 'Other']);
+      }));
+
+    test('a capture is invisible until committed; abandoning it leaves the earlier days as they were', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-05-01', { INBOX: [message(1), message(2)] });
+        const running = await capture(catalog, A, '2026-05-02', { INBOX: [message(1), message(3)] }, false);
+        expect((await catalog.days(A)).map((d) => d.day)).toEqual(['2026-05-01']);
+        expect(await catalog.captureForDay(A, '2026-05-02')).toBeNull();
+        await catalog.abandonCapture(running);
+        expect(shape(await catalog.messages(A, await seqOf(catalog, A, '2026-05-01'), 'INBOX', 7))).toEqual(shape([message(1), message(2)]));
+        expect(await catalog.collectGarbage(A)).toEqual([hash(3)]);
+        expect(await catalog.hasBlob(A, hash(3))).toBe(false);
+        await expect(catalog.commitCapture(running)).rejects.toThrow();
+      }));
+
+    test('taking a day again supersedes it: one entry, the newer content', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-05-01', { INBOX: [message(1)] });
+        const again = await capture(catalog, A, '2026-05-01', { INBOX: [message(1), message(2)] });
+        expect((await catalog.days(A)).map((d) => [d.day, d.messages, d.seq])).toEqual([['2026-05-01', 2, again.seq]]);
+        expect(await catalog.captureForDay(A, '2026-05-01')).toBe(again.seq);
+      }));
+
+    test('salvage: the next capture gets back what an interrupted one fetched and finished, and rolls the rest back', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-04-01', { INBOX: [message(1)] });
+        const committed = await seqOf(catalog, A, '2026-04-01');
+        // A run finishes one folder, notes two fetched bodies of another, and dies (never commits).
+        const { capture: dead } = await catalog.startCapture(A, '2026-04-02');
+        await addBlobsFor(catalog, A, dead, [message(2)]);
+        await catalog.recordFolder(dead, folder('Done', [message(2)]), [message(2)]);
+        await catalog.recordFetched(dead, reusable('Half', message(3)));
+        await addBlobsFor(catalog, A, dead, [message(3)]);
+        await catalog.recordFetched(dead, reusable('Half', message(4)));
+        const { capture: next, salvaged } = await catalog.startCapture(A, '2026-04-02');
+        expect(next.previousSeq).toBe(committed);
+        expect(next.seq).not.toBe(dead.seq);
+        expect(salvaged.map((m) => [m.folder, m.uid, m.blobHash]).sort()).toEqual([
+          ['Done', 2, hash(2)],
+          ['Half', 3, hash(3)],
+          ['Half', 4, hash(4)],
+        ]);
+        // Nothing of the dead run is visible, and while the new run goes on its blobs are in use.
+        expect((await catalog.days(A)).map((d) => d.day)).toEqual(['2026-04-01']);
+        expect(await catalog.collectGarbage(A)).toEqual([]);
+        expect(await catalog.hasBlob(A, hash(3))).toBe(true);
+        await catalog.recordFolder(next, folder('INBOX', [message(1), message(3)]), [message(1), message(3)]);
+        await catalog.commitCapture(next);
+        await expect(catalog.commitCapture(dead)).rejects.toThrow();
+        expect((await catalog.referencedBlobs(A)).map((b) => b.hash).sort()).toEqual([hash(1), hash(3)].sort());
+        // Committed: nothing is salvaged any more.
+        const { capture: after, salvaged: none } = await catalog.startCapture(A, '2026-04-03');
+        expect(none).toEqual([]);
+        await catalog.abandonCapture(after);
+      }));
+
+    test('bodies noted with recordFetched survive failed captures until a prune with no run gives them up', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-04-01', { INBOX: [message(1)] });
+        const { capture: first } = await catalog.startCapture(A, '2026-04-02');
+        await catalog.recordFetched(first, reusable('INBOX', message(2)));
+        await addBlobsFor(catalog, A, first, [message(2)]);
+        await catalog.recordFetched(first, reusable('INBOX', message(3)));
+        await catalog.abandonCapture(first);
+        const { capture: second, salvaged } = await catalog.startCapture(A, '2026-04-02');
+        expect(salvaged.map((m) => m.uid).sort()).toEqual([2, 3]);
+        await catalog.abandonCapture(second);
+        expect((await catalog.collectGarbage(A)).sort()).toEqual([hash(2), hash(3)].sort());
+        const { capture: third, salvaged: none } = await catalog.startCapture(A, '2026-04-03');
+        expect(none).toEqual([]);
+        await catalog.abandonCapture(third);
+      }));
+
+    test('dropDays and collectGarbage: expired days go; the day a running capture builds on stays until it is done', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-05-01', { INBOX: [message(1), message(2)] });
+        await capture(catalog, A, '2026-05-02', { INBOX: [message(2), message(3)] });
+        const { capture: running } = await catalog.startCapture(A, '2026-05-03');
+        expect(await catalog.dropDays(A, ['2026-05-01', '2026-05-02'])).toEqual(['2026-05-01']);
+        expect(await catalog.collectGarbage(A)).toEqual([hash(1)]);
+        expect(await catalog.hasBlob(A, hash(1))).toBe(false);
+        await catalog.carryFolderForward(running, 'INBOX', 7);
+        await catalog.commitCapture(running);
+        expect((await catalog.messages(A, running.seq, 'INBOX', 7)).map((m) => m.uid)).toEqual([2, 3]);
+        expect(await catalog.dropDays(A, ['2026-05-02'])).toEqual(['2026-05-02']);
+        expect(await catalog.collectGarbage(A)).toEqual([]);
+        expect((await catalog.days(A)).map((d) => d.day)).toEqual(['2026-05-03']);
+        expect((await catalog.referencedBlobs(A)).map((b) => [b.hash, b.size, b.storedBytes]).sort()).toEqual(
+          [[hash(2), 102, 92], [hash(3), 103, 93]].sort(),
+        );
+        expect(await catalog.dropDays(A, ['2026-04-01'])).toEqual([]);
+      }));
+
+    test('blob records: structure and header blocks come back per account; blobs added without a header are left out', () =>
+      each(async (catalog) => {
+        const structure = { contentType: 'multipart/mixed', parts: [{ contentType: 'text/plain' }], headerLength: 31 } as unknown as MessageStructure;
+        const { capture: started } = await catalog.startCapture(A, '2026-05-01');
+        const header = Buffer.from('Subject: =?UTF-8?B?w6TDtsO8?=\r\n\r\n', 'latin1');
+        const binary = Buffer.from([0, 255, 13, 10, 13, 10]);
+        await catalog.addBlobs(A, [
+          { blob: { hash: hash(1), size: 101, storedBytes: 90 }, structure, header },
+          { blob: { hash: hash(2), size: 102, storedBytes: 91 }, structure: STRUCTURE },
+          { blob: { hash: hash(3), size: 103, storedBytes: 92 }, structure: STRUCTURE, header: binary },
+        ], started);
+        // Adding a known hash again is skipped, not an error, and changes nothing.
+        await catalog.addBlobs(A, [{ blob: { hash: hash(1), size: 101, storedBytes: 90 }, structure: STRUCTURE }], started);
+        expect(await catalog.blobStructure(A, hash(1))).toEqual(structure);
+        const headers = await catalog.blobHeaders(A, [hash(1), hash(2), hash(3), hash(4)]);
+        expect([...headers.keys()].sort()).toEqual([hash(1), hash(3)].sort());
+        expect(headers.get(hash(1))!.equals(header)).toBe(true);
+        expect(headers.get(hash(3))!.equals(binary)).toBe(true);
+        expect((await catalog.blobHeaders(A, [])).size).toBe(0);
+        expect((await catalog.blobHeaders(B, [hash(1)])).size).toBe(0);
+        expect(await catalog.blobStructure(B, hash(1))).toBeNull();
+        expect(await catalog.hasBlob(B, hash(1))).toBe(false);
+        await catalog.abandonCapture(started);
+      }));
+
+    test('accounts are isolated: the same hashes and days in two accounts, and retention of one leaves the other', () =>
+      each(async (catalog) => {
+        await capture(catalog, A, '2026-05-01', { INBOX: [message(1), message(2)] });
+        await capture(catalog, B, '2026-05-01', { INBOX: [message(1)] });
+        await capture(catalog, B, '2026-05-02', { INBOX: [message(2)] });
+        expect(await catalog.accounts()).toEqual([A, B]);
+        expect(await catalog.dropDays(A, ['2026-05-01'])).toEqual(['2026-05-01']);
+        expect((await catalog.collectGarbage(A)).sort()).toEqual([hash(1), hash(2)].sort());
+        expect(await catalog.days(A)).toEqual([]);
+        expect((await catalog.days(B)).map((d) => d.day)).toEqual(['2026-05-01', '2026-05-02']);
+        expect(await catalog.hasBlob(B, hash(1))).toBe(true);
+        expect((await catalog.referencedBlobs(B)).map((b) => b.hash).sort()).toEqual([hash(1), hash(2)].sort());
+        expect(shape(await catalog.messages(B, await seqOf(catalog, B, '2026-05-01'), 'INBOX', 7))).toEqual(shape([message(1)]));
+      }));
+
+    test('generated histories: every committed day reads back as recorded; retention frees exactly the blobs no kept day references', () =>
+      each(async (catalog) => {
+        const FOLDERS = ['INBOX', 'Entwürfe', 'a/b.c', '日本語 📁'];
+        const FLAGS = ['\\Seen', '\\Flagged', '\\Answered', '$Label1', 'Junk'];
+        const dayArb = fc.record({
+          advance: fc.boolean(),
+          commit: fc.constantFrom('commit', 'commit', 'commit', 'abandon'),
+          folders: fc.dictionary(
+            fc.constantFrom(...FOLDERS),
+            fc.uniqueArray(fc.record({ uid: fc.integer({ min: 1, max: 12 }), variant: fc.integer({ min: 0, max: 1 }), flags: fc.subarray(FLAGS) }), { selector: (m) => m.uid, maxLength: 8 }),
+            { maxKeys: 3 },
+          ),
+        });
+        const accountArb = fc.string({ minLength: 1, maxLength: 12 }).map((s) => `gen ${s}`);
+        let run = 0;
+        await fc.assert(
+          fc.asyncProperty(accountArb, fc.array(dayArb, { minLength: 1, maxLength: 6 }), fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), async (base, history, dropMask) => {
+            const account = `${base}#${run++}`;
+            const model = new Map<string, Record<string, MessageRecord[]>>();
+            const added = new Set<string>();
+            let dayIndex = 1;
+            let previous: Record<string, MessageRecord[]> | null = null;
+            for (const step of history) {
+              if (step.advance) dayIndex += 1;
+              const label = `2026-06-${String(dayIndex).padStart(2, '0')}`;
+              const folders: Record<string, MessageRecord[]> = {};
+              for (const [name, messages] of Object.entries(step.folders)) {
+                folders[name] = messages.map((m) => message(m.uid, m.flags, hashOf(`${name}/${m.uid}/${m.variant}`))).sort((x, y) => x.uid - y.uid);
+              }
+              const { capture: started } = await catalog.startCapture(account, label);
+              for (const [name, messages] of Object.entries(folders)) {
+                await addBlobsFor(catalog, account, started, messages);
+                messages.forEach((m) => added.add(m.blobHash));
+                const same = previous?.[name] && JSON.stringify(shape(previous[name])) === JSON.stringify(shape(messages));
+                if (same) await catalog.carryFolderForward(started, name, 7);
+                else await catalog.recordFolder(started, folder(name, messages), messages);
+              }
+              if (step.commit === 'commit') {
+                await catalog.commitCapture(started);
+                model.set(label, folders);
+                previous = folders;
+              } else await catalog.abandonCapture(started);
+            }
+            const check = async () => {
+              const days = await catalog.days(account);
+              expect(days.map((d) => d.day)).toEqual([...model.keys()].sort());
+              for (const day of days) {
+                const expected = model.get(day.day)!;
+                expect(day.messages).toBe(Object.values(expected).reduce((n, list) => n + list.length, 0));
+                expect((await catalog.folders(account, day.seq)).map((f) => f.name)).toEqual(Object.keys(expected).sort());
+                for (const [name, messages] of Object.entries(expected)) expect(shape(await catalog.messages(account, day.seq, name, 7))).toEqual(shape(messages));
+              }
+            };
+            await check();
+            const labels = [...model.keys()].sort();
+            const drop = labels.filter((_, i) => dropMask[i % dropMask.length]);
+            expect((await catalog.dropDays(account, drop)).sort()).toEqual(drop);
+            drop.forEach((label) => model.delete(label));
+            const kept = new Set([...model.values()].flatMap((folders) => Object.values(folders).flat().map((m) => m.blobHash)));
+            const freed = await catalog.collectGarbage(account);
+            expect([...freed].sort()).toEqual([...added].filter((h) => !kept.has(h)).sort());
+            expect((await catalog.referencedBlobs(account)).map((b) => b.hash).sort()).toEqual([...kept].sort());
+            for (const h of kept) expect(await catalog.hasBlob(account, h)).toBe(true);
+            await check();
+          }),
+          { numRuns: 25 },
+        );
+      }));
+  });
+}
