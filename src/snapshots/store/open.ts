@@ -9,7 +9,8 @@ import { probeLocalDirectory } from './embedded/local-disk.js';
 import type { IntegrityReport, Store, StoreAccess, StoreObserver, StoreProbe, StoreSettings, StoreSizes } from './store.js';
 
 async function catalogBackendFor(settings: StoreSettings): Promise<CatalogBackendFactory> {
-  if (settings.postgres?.url) throw new Error('store.postgres is not supported by this build of mtm (remove it to use the embedded catalog)');
+  // Loaded only when configured: the embedded store never loads the PostgreSQL driver.
+  if (settings.postgres?.url) return (await import('./postgres/backend.js')).postgresCatalogBackend;
   return embeddedCatalogBackend;
 }
 

@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
 import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../src/snapshots/store/catalog.js';
 import { PostgresCatalog } from '../../../src/snapshots/store/postgres/catalog.js';
-import { SqliteCatalog } from '../../../src/snapshots/store/sqlite-catalog.js';
+import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/postgres.js';
 
 const ACCOUNT = 'catalog-jo';
@@ -259,7 +259,7 @@ test('the schema is migrated once, whoever starts first, and reopening changes n
   await client.connect();
   try {
     const { rows } = await client.query('SELECT name FROM mtm_migrations ORDER BY id');
-    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog']);
+    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog', '1764442800000_restore-jobs']);
   } finally {
     await client.end();
   }

@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../mime/structure.js';
 import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../catalog.js';
-import { describePostgresFailure, migrate, openClient, openPool, redactPostgresUrl } from './connection.js';
+import { describePostgresFailure, inTransaction, migrate, openClient, openPool, redactPostgresUrl } from './connection.js';
 
 /** First key of the advisory locks that mark running captures ("mtm" + 1); the second is the capture's seq. */
 const CAPTURE_LOCK_NAMESPACE = 0x6d746d01;
@@ -59,7 +59,7 @@ export class PostgresCatalog implements Catalog {
   /** The session whose advisory locks say this catalog's captures are alive; opened with the first capture. */
   private liveness: Promise<pg.Client> | null = null;
 
-  private constructor(private readonly url: string, private readonly pool: pg.Pool) {
+  private constructor(private readonly url: string, private readonly pool: pg.Pool, private readonly ownsPool: boolean) {
     let held = heldInThisProcess.get(url);
     if (!held) heldInThisProcess.set(url, (held = new Set()));
     this.held = held;
@@ -68,7 +68,7 @@ export class PostgresCatalog implements Catalog {
   /** Connects and brings the schema up to date; fails with the server and the cause named. */
   static async open(url: string, options: { poolSize?: number } = {}): Promise<PostgresCatalog> {
     const pool = openPool(url, { max: options.poolSize });
-    const catalog = new PostgresCatalog(url, pool);
+    const catalog = new PostgresCatalog(url, pool, true);
     try {
       await migrate(pool);
     } catch (error) {
@@ -76,6 +76,11 @@ export class PostgresCatalog implements Catalog {
       throw catalog.failure(error);
     }
     return catalog;
+  }
+
+  /** On a pool the caller migrated and closes (the PostgreSQL store shares one with its job store). */
+  static onPool(url: string, pool: pg.Pool): PostgresCatalog {
+    return new PostgresCatalog(url, pool, false);
   }
 
   /** For logs: where this catalog lives, without the password. */
@@ -95,32 +100,11 @@ export class PostgresCatalog implements Catalog {
     }
   }
 
-  /**
-   * Runs `work` in one transaction on one connection. A connection lost mid-way is discarded, not
-   * returned to the pool.
-   */
   private async transaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
-    let client: pg.PoolClient;
     try {
-      client = await this.pool.connect();
+      return await inTransaction(this.pool, work);
     } catch (error) {
       throw this.failure(error);
-    }
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
-      }
-      throw this.failure(error);
-    } finally {
-      client.release(broken);
     }
   }
 
@@ -552,6 +536,6 @@ export class PostgresCatalog implements Catalog {
     for (const seq of this.ownLocks) this.held.delete(seq);
     this.ownLocks.clear();
     if (liveness) await liveness.then((client) => client.end(), () => {}).catch(() => {});
-    await this.pool.end();
+    if (this.ownsPool) await this.pool.end();
   }
 }

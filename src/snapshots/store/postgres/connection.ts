@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
+import { StorageError, type StorageErrorKind } from '../storage-error.js';
 
 /**
  * int8 columns (sizes, dates in ms, UIDs, sequence numbers) as numbers: every value the store
@@ -41,34 +42,50 @@ export function redactPostgresUrl(url: string): string {
   }
 }
 
-/** PostgreSQL could not do what the store asked: unreachable, refusing us, full or read-only. */
-export class PostgresUnavailable extends Error {
-  constructor(message: string, readonly reason: 'unreachable' | 'refused' | 'full' | 'read-only') {
-    super(message);
-    this.name = 'PostgresUnavailable';
+/** The database in words for messages and logs: `PostgreSQL user@host:port/database`, never the password. */
+export function describePostgresStore(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const user = parsed.username ? `${decodeURIComponent(parsed.username)}@` : '';
+    return `PostgreSQL ${user}${describePostgresTarget(url)}${parsed.pathname.length > 1 ? parsed.pathname : ''}`;
+  } catch {
+    return 'PostgreSQL (unparsable URL)';
   }
 }
 
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOENT']);
 
+/** A StorageError whose sentence names the server first: "PostgreSQL at db:5432 is unreachable: ECONNREFUSED". */
+function failure(kind: StorageErrorKind, url: string, detail: string, sentence: string, cause: unknown): StorageError {
+  const error = new StorageError(kind, describePostgresStore(url), detail, { cause });
+  error.message = `PostgreSQL at ${describePostgresTarget(url)} ${sentence}`;
+  return error;
+}
+
 /**
- * A failure of the server or the way to it as one sentence naming both; null for anything else
+ * A failure of the server or the way to it as a StorageError naming both; null for anything else
  * (a bug of ours: a constraint, a syntax error), which keeps its own message.
  */
-export function describePostgresFailure(url: string, error: unknown): PostgresUnavailable | null {
-  const at = `PostgreSQL at ${describePostgresTarget(url)}`;
+export function describePostgresFailure(url: string, error: unknown): StorageError | null {
+  if (error instanceof StorageError) return error;
   const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
+  if (NETWORK_CODES.has(code)) return failure('unavailable', url, code, `is unreachable: ${code}`, error);
   // pg reports its own timeouts and a socket closed under it without a code.
-  if (NETWORK_CODES.has(code)) return new PostgresUnavailable(`${at} is unreachable: ${code}`, 'unreachable');
-  if (/timeout exceeded when trying to connect|Connection terminated/i.test(message)) return new PostgresUnavailable(`${at} is unreachable: ${message}`, 'unreachable');
-  if (code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03') {
-    return new PostgresUnavailable(`${at} is unreachable: ${message} (${code})`, 'unreachable');
+  if (/timeout exceeded when trying to connect|Connection terminated|Client has encountered a connection error/i.test(message)) {
+    return failure('unavailable', url, message, `is unreachable: ${message}`, error);
+  }
+  // Connection exceptions (08xxx), shutting down or starting up (57P01-57P03), too many connections (53300).
+  if (code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) {
+    return failure('unavailable', url, `${code}: ${message}`, `is unreachable: ${message} (${code})`, error);
   }
   // Authentication (28xxx), a missing database (3D000), missing rights (42501): the server's words
   // name the user or database, never a password.
-  if (code.startsWith('28') || code === '3D000' || code === '42501') return new PostgresUnavailable(`${at} refused the store: ${message} (${code})`, 'refused');
-  if (code === '53100') return new PostgresUnavailable(`${at} is full: ${message} (${code})`, 'full');
-  if (code === '25006') return new PostgresUnavailable(`${at} is read-only: ${message} (${code})`, 'read-only');
+  if (code.startsWith('28') || code === '3D000' || code === '42501') {
+    return failure('unavailable', url, `${code}: ${message}`, `refused the store: ${message} (${code})`, error);
+  }
+  if (code === '53100') return failure('full', url, `${code}: ${message}`, `is full: ${message} (${code})`, error);
+  if (code === '25006') return failure('read-only', url, `${code}: ${message}`, `is read-only: ${message} (${code})`, error);
+  if (code === 'XX001' || code === 'XX002') return failure('damaged', url, `${code}: ${message}`, `reports damaged data: ${message} (${code})`, error);
   return null;
 }
 
@@ -87,6 +104,30 @@ export function openPool(url: string, options: { max?: number } = {}): pg.Pool {
   // without a listener it would take the process down.
   pool.on('error', () => {});
   return pool;
+}
+
+/**
+ * Runs `work` in one transaction on one pooled connection (errors as thrown: callers describe them).
+ * A connection that fails even to roll back is discarded, not returned to the pool.
+ */
+export async function inTransaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch (rollbackError) {
+      broken = rollbackError as Error;
+    }
+    throw error;
+  } finally {
+    client.release(broken);
+  }
 }
 
 /** A single connection outside the pool, for what must outlive one query (session advisory locks). */
