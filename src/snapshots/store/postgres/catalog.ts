@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../mime/structure.js';
 import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../catalog.js';
-import { describePostgresFailure, inTransaction, migrate, openClient, openPool, redactPostgresUrl } from './connection.js';
+import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce, redactPostgresUrl } from './connection.js';
 
 /** First key of the advisory locks that mark running captures ("mtm" + 1); the second is the capture's seq. */
 const CAPTURE_LOCK_NAMESPACE = 0x6d746d01;
@@ -92,9 +92,10 @@ export class PostgresCatalog implements Catalog {
     return describePostgresFailure(this.url, error) ?? error;
   }
 
-  private async query<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<Row[]> {
+  /** One statement: a read or an idempotent write unless told otherwise (see queryOnce). */
+  private async query<Row extends pg.QueryResultRow>(sql: string, params: unknown[] = [], idempotent = true): Promise<Row[]> {
     try {
-      return (await this.pool.query<Row>(sql, params)).rows;
+      return await queryOnce<Row>(this.pool, sql, params, { idempotent });
     } catch (error) {
       throw this.failure(error);
     }
@@ -348,6 +349,7 @@ export class PostgresCatalog implements Catalog {
     await this.query(
       'INSERT INTO fetched_bodies (account_id, capture_seq, folder, uid_validity, uid, size, internal_date, blob_hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [accountId, capture.seq, message.folder, message.uidValidity, message.uid, message.size, message.internalDate, message.blobHash],
+      false,
     );
   }
 

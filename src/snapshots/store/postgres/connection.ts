@@ -106,15 +106,47 @@ export function openPool(url: string, options: { max?: number } = {}): pg.Pool {
   return pool;
 }
 
+/** The connection broke under the statement: a pooled connection that died while idle (a server restart, a failover). */
+function connectionLost(error: unknown): boolean {
+  const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
+  return code === 'ECONNRESET' || code === 'EPIPE' || code === '57P01' || /Connection terminated|connection error/i.test(message);
+}
+
+/**
+ * One statement; a read (or an idempotent write) is tried once more on a fresh connection when the
+ * one the pool handed out had died while idle, so a server restart costs no failed request.
+ */
+export async function queryOnce<Row extends pg.QueryResultRow>(pool: pg.Pool, sql: string, params: unknown[], options: { idempotent: boolean }): Promise<Row[]> {
+  try {
+    return (await pool.query<Row>(sql, params)).rows;
+  } catch (error) {
+    if (!options.idempotent || !connectionLost(error)) throw error;
+    return (await pool.query<Row>(sql, params)).rows;
+  }
+}
+
 /**
  * Runs `work` in one transaction on one pooled connection (errors as thrown: callers describe them).
  * A connection that fails even to roll back is discarded, not returned to the pool.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken: Error | undefined;
+  let client = await pool.connect();
   try {
     await client.query('BEGIN');
+  } catch (error) {
+    client.release(error as Error);
+    // Nothing was done yet: a connection that had died while idle is replaced once.
+    if (!connectionLost(error)) throw error;
+    client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+    } catch (again) {
+      client.release(again as Error);
+      throw again;
+    }
+  }
+  let broken: Error | undefined;
+  try {
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import { ACTIVE_JOB_STATUSES, JobStoreUnavailable, restoresUnavailableText, type ClaimOutcome, type JobChanges, type JobStatus, type JobStore, type RestoreJob } from '../../../recovery/jobs.js';
 import type { RestoreRequest } from '../../../recovery/request.js';
-import { describePostgresFailure, inTransaction, openClient } from './connection.js';
+import { describePostgresFailure, inTransaction, openClient, queryOnce } from './connection.js';
 
 /** First keys of the advisory locks: job owners ("mtm" + 2) and accounts deciding a restore ("mtm" + 3). */
 const OWNER_LOCK_NAMESPACE = 0x6d746d02;
@@ -177,9 +177,11 @@ export class PostgresJobStore implements JobStore {
 
   async denialRepeats(account: string, requestedOn: DayLabel, code: string): Promise<number> {
     return this.read(async () => {
-      const { rows: [row] } = await this.pool.query<{ repeats: number }>(
+      const [row] = await queryOnce<{ repeats: number }>(
+        this.pool,
         'SELECT repeats FROM restore_denials WHERE account = $1 AND requested_on = $2 AND code = $3',
         [account, requestedOn, code],
+        { idempotent: true },
       );
       return row?.repeats ?? 0;
     });
@@ -231,7 +233,10 @@ export class PostgresJobStore implements JobStore {
   }
 
   async get(id: string): Promise<RestoreJob | null> {
-    return this.read(() => this.getIn(this.pool, id));
+    return this.read(async () => {
+      const [row] = await queryOnce<JobRow>(this.pool, 'SELECT status, body FROM restore_jobs WHERE id = $1', [id], { idempotent: true });
+      return row ? toJob(row) : null;
+    });
   }
 
   private async getIn(db: Queryable, id: string): Promise<RestoreJob | null> {
@@ -241,7 +246,7 @@ export class PostgresJobStore implements JobStore {
 
   async list(account: string, limit = 50): Promise<RestoreJob[]> {
     return this.read(async () => {
-      const { rows } = await this.pool.query<JobRow>('SELECT status, body FROM restore_jobs WHERE account = $1 ORDER BY created_at DESC, n DESC LIMIT $2', [account, limit]);
+      const rows = await queryOnce<JobRow>(this.pool, 'SELECT status, body FROM restore_jobs WHERE account = $1 ORDER BY created_at DESC, n DESC LIMIT $2', [account, limit], { idempotent: true });
       return rows.map(toJob);
     });
   }
