@@ -137,6 +137,16 @@ export class PostgresCatalog implements Catalog {
     await db.query('SELECT 1 FROM accounts WHERE id = $1 FOR UPDATE', [accountId]);
   }
 
+  /**
+   * Retention reads the account's rows through the indexes led by account_id, never a whole table:
+   * where one account holds a sizeable share of a table (a few big accounts) the planner would
+   * otherwise pick a sequential scan and read every other account's rows too (measured in
+   * docs/deployment.md, "PostgreSQL catalog"). For this transaction only.
+   */
+  private async onlyThisAccount(db: Queryable): Promise<void> {
+    await db.query('SET LOCAL enable_seqscan = off');
+  }
+
   private livenessSession(): Promise<pg.Client> {
     if (!this.liveness) {
       const client = openClient(this.url);
@@ -458,6 +468,7 @@ export class PostgresCatalog implements Catalog {
     if (accountId === null || days.length === 0) return [];
     return this.transaction(async (db) => {
       await this.lockAccount(db, accountId);
+      await this.onlyThisAccount(db);
       // A running capture extends the rows of the capture it started from only as it reaches each
       // folder: dropping that base now would let garbage collection take rows and blobs it reuses.
       // A capture whose process died protects nothing (its next run rolls it back).
@@ -484,6 +495,7 @@ export class PostgresCatalog implements Catalog {
     if (accountId === null) return [];
     return this.transaction(async (db) => {
       await this.lockAccount(db, accountId);
+      await this.onlyThisAccount(db);
       // A capture whose process died protects nothing: it is rolled back here as its next run would.
       for (const { seq, ours, alive } of await this.runningCaptures(db, accountId)) if (!ours && !alive) await this.rollback(db, accountId, seq);
       await db.query("DELETE FROM captures WHERE account_id = $1 AND status = 'superseded'", [accountId]);
