@@ -8,6 +8,8 @@ import { embeddedBlobBackend, embeddedCatalogBackend } from './embedded/backend.
 import { probeLocalDirectory } from './embedded/local-disk.js';
 import type { IntegrityReport, Store, StoreAccess, StoreObserver, StoreProbe, StoreSettings, StoreSizes } from './store.js';
 
+// A remote backend is imported only when configured, so the embedded quick start loads none of
+// its client libraries: e.g. `return (await import('./postgres/backend.js')).postgresCatalogBackend;`
 async function catalogBackendFor(settings: StoreSettings): Promise<CatalogBackendFactory> {
   // Loaded only when configured: the embedded store never loads the PostgreSQL driver.
   if (settings.postgres?.url) return (await import('./postgres/backend.js')).postgresCatalogBackend;

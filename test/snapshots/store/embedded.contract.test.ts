@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/snapshots/store/store.js';
 import { accountDirectoryName } from '../../../src/snapshots/store/embedded/file-blob-store.js';
-import { blobStoreContract, catalogContract, jobStoreContract } from './contract/index.js';
+import { blobStoreContract, catalogContract, jobStoreContract, storeContract } from './contract/index.js';
 
 const freshDirectory = () => mkdtempSync(join(tmpdir(), 'mtm-contract-'));
 
@@ -45,4 +45,9 @@ blobStoreContract('embedded (files)', async (onDamage) => {
 jobStoreContract('embedded (SQLite)', async () => {
   const { store, cleanup } = await freshStore();
   return { subject: store.jobs, cleanup };
+});
+
+storeContract('embedded', async () => {
+  const { store, cleanup } = await freshStore();
+  return { subject: store, cleanup, secrets: [] };
 });

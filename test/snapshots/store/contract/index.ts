@@ -6,4 +6,5 @@
 export { blobStoreContract, type FreshBlobStore, type MakeBlobStore } from './blob-store.js';
 export { catalogContract } from './catalog.js';
 export { jobStoreContract } from './job-store.js';
+export { storeContract, type FreshStore } from './store.js';
 export { withFresh, type Fresh } from './subject.js';
