@@ -4,12 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../../src/snapshots/store/store.js';
 import { createTestDatabase } from '../../fixtures/postgres.js';
-import { catalogContract, jobStoreContract } from './contract/index.js';
+import { catalogContract, jobStoreContract, storeContract } from './contract/index.js';
 
-/** Each instance comes from openStore, as production opens it with store.postgres.url set. */
+const PASSWORD = 'contract-secret-pw';
+
+/** Each instance comes from openStore, as production opens it with store.postgres.url set (trust auth ignores the password). */
 async function freshStore() {
   const [database, path] = [await createTestDatabase(), mkdtempSync(join(tmpdir(), 'mtm-contract-pg-'))];
-  const store = await openStore({ path, postgres: { url: database.url } }, 'write');
+  const url = new URL(database.url);
+  url.password = PASSWORD;
+  const store = await openStore({ path, postgres: { url: url.toString() } }, 'write');
   const cleanup = async () => {
     await store.close();
     await database.drop();
@@ -26,4 +30,9 @@ catalogContract('PostgreSQL', async () => {
 jobStoreContract('PostgreSQL', async () => {
   const { store, cleanup } = await freshStore();
   return { subject: store.jobs, cleanup };
+});
+
+storeContract('PostgreSQL', async () => {
+  const { store, cleanup } = await freshStore();
+  return { subject: store, cleanup, secrets: [PASSWORD] };
 });
