@@ -166,3 +166,18 @@ test('a server lost while open: reads fail naming PostgreSQL, restores are refus
   expect(JSON.stringify(failure) + String((failure as Error).stack)).not.toContain('relay-secret-word');
   await relay.cut();
 });
+
+test('every catalog and job-store call is timed for /metrics, failures included', async () => {
+  const calls: { backend: string; operation: string; seconds: number; ok: boolean }[] = [];
+  const relay = await startRelay();
+  const url = new URL(database.url);
+  url.port = String(relay.port);
+  const store = await openStore({ path: mkdtempSync(join(tmpdir(), 'mtm-pg-timed-')), postgres: { url: url.toString() } }, 'write', { backendCall: (call) => calls.push(call) });
+  stores.push(store);
+  await store.catalog.days('timed-dee');
+  await store.jobs.list('timed-dee');
+  await relay.cut();
+  await expect(store.catalog.accounts()).rejects.toThrow(StorageError);
+  expect(calls.map(({ backend, operation, ok }) => [backend, operation, ok])).toEqual([['postgres', 'days', true], ['postgres', 'list', true], ['postgres', 'accounts', false]]);
+  for (const { seconds } of calls) expect(seconds).toBeGreaterThan(0);
+});

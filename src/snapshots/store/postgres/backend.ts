@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { restoresUnavailableText } from '../../../recovery/jobs.js';
 import type { CatalogBackend, CatalogBackendFactory } from '../backend.js';
-import type { IntegrityReport, StoreAccess, StoreProbe, StoreSettings } from '../store.js';
+import type { IntegrityReport, StoreAccess, StoreObserver, StoreProbe, StoreSettings } from '../store.js';
 import { PostgresCatalog } from './catalog.js';
 import { describePostgresFailure, describePostgresStore, describePostgresTarget, migrate, MIGRATIONS_DIRECTORY, openPool } from './connection.js';
 import { PostgresJobStore } from './jobs.js';
@@ -81,7 +81,28 @@ async function checkIntegrityOn(url: string, pool: pg.Pool): Promise<IntegrityRe
   }
 }
 
-async function open(settings: StoreSettings, access: StoreAccess): Promise<CatalogBackend> {
+/**
+ * The object with every method call timed for /metrics (StoreObserver.backendCall): one sample per
+ * catalog or job-store operation, as it waited on PostgreSQL.
+ */
+function timed<T extends object>(target: T, report: StoreObserver['backendCall']): T {
+  if (!report) return target;
+  return new Proxy(target, {
+    get(object, key, receiver) {
+      const value = Reflect.get(object, key, receiver) as unknown;
+      if (typeof value !== 'function' || typeof key !== 'string' || key === 'close') return value;
+      return (...args: unknown[]) => {
+        const started = performance.now();
+        const done = (ok: boolean) => report({ backend: 'postgres', operation: key, seconds: (performance.now() - started) / 1000, ok });
+        const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+        if (result instanceof Promise) return result.then((answer) => (done(true), answer), (error: unknown) => (done(false), Promise.reject(error)));
+        return result;
+      };
+    },
+  });
+}
+
+async function open(settings: StoreSettings, access: StoreAccess, observer: StoreObserver): Promise<CatalogBackend> {
   const url = urlOf(settings);
   const pool = openPool(url);
   let refused: string | null = null;
@@ -100,8 +121,8 @@ async function open(settings: StoreSettings, access: StoreAccess): Promise<Catal
   const jobs = new PostgresJobStore(url, pool, refused ? restoresUnavailableText('read-only') : null);
   return {
     description: describePostgresStore(url),
-    catalog,
-    jobs,
+    catalog: timed(catalog, observer.backendCall),
+    jobs: timed(jobs, observer.backendCall),
     readOnly: refused ?? (access === 'read' ? 'opened for reading' : null),
     describeFailure: (error) => describePostgresFailure(url, error),
     catalogBytes: async () => {
@@ -122,7 +143,7 @@ async function open(settings: StoreSettings, access: StoreAccess): Promise<Catal
 }
 
 export const postgresCatalogBackend: CatalogBackendFactory = {
-  open: (settings, access) => open(settings, access),
+  open: (settings, access, observer) => open(settings, access, observer),
   probe: (settings) => probeOnce(urlOf(settings)),
   async checkIntegrity(settings) {
     const url = urlOf(settings);
