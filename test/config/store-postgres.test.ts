@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { ConfigError, loadConfig } from '../../src/config/load.js';
-import { describePostgresFailure, describePostgresTarget, redactPostgresUrl } from '../../src/snapshots/store/postgres/connection.js';
+import { describePostgresFailure, describePostgresStore, describePostgresTarget } from '../../src/snapshots/store/postgres/connection.js';
 import { createLogger } from '../../src/log.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mtm-config-postgres-'));
@@ -64,7 +64,7 @@ test('the URL is logged and reported without its password', () => {
     fc.property(password, (secret) => {
       const encoded = encodeURIComponent(secret);
       const url = `postgres://mtm:${encoded}@db.example:6432/mtm?password=${encoded}`;
-      expect(redactPostgresUrl(url)).toBe('postgres://mtm:redacted@db.example:6432/mtm?password=redacted');
+      expect(describePostgresStore(url)).toBe('PostgreSQL mtm@db.example:6432/mtm');
       expect(describePostgresTarget(url)).toBe('db.example:6432');
       const failure = describePostgresFailure(url, Object.assign(new Error(`connect ECONNREFUSED`), { code: 'ECONNREFUSED' }));
       expect(failure?.message).toBe('PostgreSQL at db.example:6432 is unreachable: ECONNREFUSED');

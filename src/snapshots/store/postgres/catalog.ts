@@ -13,7 +13,7 @@ import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../mime/structure.js';
 import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../catalog.js';
-import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce, redactPostgresUrl } from './connection.js';
+import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce } from './connection.js';
 
 /** First key of the advisory locks that mark running captures ("mtm" + 1); the second is the capture's seq. */
 const CAPTURE_LOCK_NAMESPACE = 0x6d746d01;
@@ -81,11 +81,6 @@ export class PostgresCatalog implements Catalog {
   /** On a pool the caller migrated and closes (the PostgreSQL store shares one with its job store). */
   static onPool(url: string, pool: pg.Pool): PostgresCatalog {
     return new PostgresCatalog(url, pool, false);
-  }
-
-  /** For logs: where this catalog lives, without the password. */
-  get location(): string {
-    return redactPostgresUrl(this.url);
   }
 
   private failure(error: unknown): unknown {

@@ -30,18 +30,6 @@ export function describePostgresTarget(url: string): string {
   }
 }
 
-/** The URL for logs: the password, if any, is replaced. */
-export function redactPostgresUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = 'redacted';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', 'redacted');
-    return parsed.toString();
-  } catch {
-    return 'postgres (unparsable URL)';
-  }
-}
-
 /** The database in words for messages and logs: `PostgreSQL user@host:port/database`, never the password. */
 export function describePostgresStore(url: string): string {
   try {
