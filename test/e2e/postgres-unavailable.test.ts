@@ -1,7 +1,7 @@
 /**
  * The IMAP server on a store whose catalog is in PostgreSQL: while PostgreSQL cannot be reached,
  * reads that need it are refused `NO [UNAVAILABLE]` (not a BAD, not a crash, the connection lives
- * on), and the same commands succeed again once it is back.
+ * on), /readyz names PostgreSQL as failing, and all succeeds again once it is back.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { generateMessage, appendAll } from '../../src/testbed/corpus.js';
@@ -57,12 +57,17 @@ afterAll(async () => {
   await database?.drop();
 });
 
+async function readyz(): Promise<{ status: number; checks: { name: string; ok: boolean; detail: string }[] }> {
+  const response = await fetch(`http://127.0.0.1:${server.service.http.port}/readyz`);
+  return { status: response.status, checks: ((await response.json()) as { checks: { name: string; ok: boolean; detail: string }[] }).checks };
+}
+
 function tagged(reply: Buffer): string {
   const lines = reply.toString('latin1').split('\r\n');
   return `${lines[lines.length - 2]}\r\n`;
 }
 
-test('PostgreSQL gone: NO [UNAVAILABLE] for what needs the catalog, on a connection that lives on; back: the same commands succeed', async () => {
+test('PostgreSQL gone: NO [UNAVAILABLE] for what needs the catalog, on a connection that lives on, and /readyz says so; back: the same commands succeed', async () => {
   const imap = await RawImap.connect(server.host, server.port);
   try {
     await imap.login(ACCOUNT, PASSWORD);
@@ -73,7 +78,11 @@ test('PostgreSQL gone: NO [UNAVAILABLE] for what needs the catalog, on a connect
       expect(tagged(await imap.command(command))).toMatch(new RegExp(`^A\\d+ NO \\[UNAVAILABLE\\] ${verb}: the snapshot store is not answering; try again in a few minutes\r\n$`));
     }
     expect(tagged(await imap.command('NOOP'))).toMatch(/^A\d+ OK/);
+    const down = await readyz();
+    expect(down.status).toBe(503);
+    expect(down.checks.find((check) => check.name === 'postgres')).toEqual({ name: 'postgres', ok: false, detail: `PostgreSQL at 127.0.0.1:${relay.port} is unreachable: ECONNREFUSED` });
     await relay.mend();
+    expect((await readyz()).checks.find((check) => check.name === 'postgres')).toMatchObject({ ok: true });
     expect(tagged(await imap.command('EXAMINE "Snapshots/2026-11-21/INBOX"'))).toMatch(/^A\d+ OK \[READ-ONLY\]/);
     const fetched = (await imap.command('FETCH 1:* (UID RFC822.SIZE)')).toString('latin1');
     expect(fetched.match(/^\* \d+ FETCH/gm)).toHaveLength(3);
