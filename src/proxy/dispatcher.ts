@@ -57,9 +57,8 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
       return no('SERVERBUG', `${parsed.name} needs a message whose stored copy is damaged; the problem was logged for the administrator`);
     }
     if (error instanceof StorageError && error.kind === 'unavailable') {
-      // The store's server (PostgreSQL, S3) is down: the same request succeeds once it is back.
-      session.log.warn({ err: error, command: parsed.name }, 'command met an unavailable store');
-      return no('UNAVAILABLE', `${parsed.name}: the snapshot store is not answering; try again in a few minutes`);
+      session.log.warn({ command: parsed.name, problem: error.message }, 'the store is unavailable for a command');
+      return no('UNAVAILABLE', `${parsed.name} cannot be served now: the message store is not answering; try again in a few minutes`);
     }
     session.log.error({ err: error, command: parsed.name }, 'command failed');
     return bad(`${parsed.name} failed on the server; the problem was logged`, 'SERVERBUG');

@@ -75,7 +75,7 @@ test('PostgreSQL gone: NO [UNAVAILABLE] for what needs the catalog, on a connect
     await relay.cut();
     for (const command of ['EXAMINE "Snapshots/2026-11-21/INBOX"', 'STATUS "Snapshots/2026-11-21/INBOX" (MESSAGES)', 'LIST "" "Snapshots/2026-11-21/*"']) {
       const verb = command.split(' ')[0];
-      expect(tagged(await imap.command(command))).toMatch(new RegExp(`^A\\d+ NO \\[UNAVAILABLE\\] ${verb}: the snapshot store is not answering; try again in a few minutes\r\n$`));
+      expect(tagged(await imap.command(command))).toMatch(new RegExp(`^A\\d+ NO \\[UNAVAILABLE\\] ${verb} cannot be served now: the message store is not answering; try again in a few minutes\r\n$`));
     }
     expect(tagged(await imap.command('NOOP'))).toMatch(/^A\d+ OK/);
     const down = await readyz();
