@@ -14,6 +14,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The web interface's sources; Vite builds them into dist/web beside the server.
+COPY web ./web
 RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 FROM node:20-bookworm-slim AS runtime
@@ -34,7 +36,7 @@ COPY config ./config
 COPY config/default.yaml /etc/mtm/mtm.yaml
 USER mtm
 VOLUME ["/var/lib/mtm"]
-# 1143 IMAP (STARTTLS when server.tls is set), 1993 IMAP over TLS, 8025 /healthz /readyz /metrics.
+# 1143 IMAP (STARTTLS when server.tls is set), 1993 IMAP over TLS, 8025 web interface, API, /healthz /readyz /metrics.
 EXPOSE 1143 1993 8025
 # No curl in the slim image: Node's fetch does the probe. Liveness only — readiness is /readyz.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \

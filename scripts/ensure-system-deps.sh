@@ -11,6 +11,8 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v thunderbird >/dev/null 2>&1 || need+=(thunderbird)
 command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
+# The web interface tests drive Debian's Chromium through playwright-core (no downloaded browser).
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 # The PostgreSQL store's tests use the machine's server on 127.0.0.1:5432.
 fresh_postgresql=
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fresh_postgresql=1; fi

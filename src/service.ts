@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { LiveLoginService } from './auth/index.js';
 import type { Config } from './config/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
+import { webRoutes, webSessionsFor } from './http/web/index.js';
 import { metrics } from './metrics.js';
 import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
@@ -55,6 +56,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     loginService: countedLogins,
     logger,
   });
+  const sessions = webSessionsFor(config.redis.url || undefined);
   const http = await startHttpServer({
     host: config.http.host,
     port: config.http.port,
@@ -62,7 +64,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     store,
     config,
     logger,
-    extraRoutes: recoveryRoutes({ config, store, recovery, loginService, logger }),
+    extraRoutes: [...webRoutes({ config, store, loginService: countedLogins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
   });
   const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger);
   return {
@@ -73,6 +75,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     async stop() {
       await imap.close();
       await http.close();
+      await sessions.close();
       await scheduler?.stop();
       await recovery.close();
       await loginService.close();

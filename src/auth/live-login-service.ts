@@ -5,7 +5,7 @@
  */
 import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
 import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope } from './failure-limits.js';
-import { type ClientOrigin, type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from './live-verifier.js';
+import { type ClientOrigin, type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from '../upstream/index.js';
 import { parseLoginName } from './login-name.js';
 import { SuccessCache } from './success-cache.js';
 

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { metrics } from '../metrics.js';
 import { openStore, type Store, type StoreAccess } from '../snapshots/store/store.js';
+import { SnapshotWalkError } from '../snapshots/walk/index.js';
 
 export interface CliContext {
   config: Config;
@@ -28,13 +29,20 @@ export async function openContext(configPath: string | undefined, access: StoreA
   return { config, logger, store, interactive };
 }
 
+/** The `mtm list` that shows what there is instead, after a day or folder that isn't there. */
+function whereToLook(error: SnapshotWalkError): string {
+  const { account, day } = error.where;
+  if (error.problem === 'bad-day') return '';
+  return ` (see: mtm list --account ${account}${error.problem === 'no-folder' && day ? ` --day ${day}` : ''})`;
+}
+
 /** Runs a command body, turning any error into one line on stderr and exit code 1. */
 export async function runCommand(body: () => Promise<number | void>): Promise<void> {
   try {
     const code = await body();
     process.exitCode = code ?? 0;
   } catch (error) {
-    process.stderr.write(`mtm: ${(error as Error).message}\n`);
+    process.stderr.write(`mtm: ${(error as Error).message}${error instanceof SnapshotWalkError ? whereToLook(error) : ''}\n`);
     process.exitCode = 1;
   }
 }

@@ -51,6 +51,7 @@ Mail Time Machine demo is running.
   One day only:  ${DEMO_USER}#${day} / ${DEMO_PASSWORD}   (that day's folders at the top level; any day below works)
   Snapshot days: ${demo.days.join(', ')}
   Live server:   Dovecot on 127.0.0.1:${demo.testbed.port}, same login (files in ${demo.testbed.root})
+  Web interface: http://127.0.0.1:${service.http.port}/   (sign in with ${DEMO_USER} / ${DEMO_PASSWORD})
   HTTP:          http://127.0.0.1:${service.http.port}/healthz, /metrics, /api/v1/accounts/${DEMO_USER}/days (Basic ${DEMO_USER}:${DEMO_PASSWORD})
   Config:        ${demo.configFile}
 

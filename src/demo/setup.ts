@@ -12,7 +12,7 @@ import { stringify } from 'yaml';
 import { validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
-import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
+import { configuredAccounts } from '../upstream/index.js';
 import { runSnapshots } from '../snapshots/snapshotter/run.js';
 import { openStore, type Store } from '../snapshots/store/store.js';
 import { appendAll, buildCorpus, generateMessage } from '../testbed/corpus.js';
@@ -161,7 +161,7 @@ export async function setupDemo(options: DemoOptions): Promise<Demo> {
     const days = [addDays(today, -2), addDays(today, -1), today];
     for (const [step, day] of days.entries()) {
       await seed(testbed, step as 0 | 1 | 2);
-      const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config), day, logger: options.logger });
+      const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config.snapshot), day, logger: options.logger });
       const failed = outcomes.find((outcome) => !outcome.ok);
       if (failed && !failed.ok) throw new Error(`demo snapshot of ${day} failed: ${failed.error}`);
     }

@@ -6,10 +6,9 @@
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, loadConfig, resolveConfigPath } from '../config/load.js';
-import type { Config } from '../config/schema.js';
+import type { ServerSettings, SnapshotSettings, UpstreamSettings } from '../config/settings.js';
 import { describeRedisUrl } from '../coordination/redis-connection.js';
-import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
-import { connectUpstream } from '../snapshots/snapshotter/upstream.js';
+import { configuredAccounts, connectUpstream } from '../upstream/index.js';
 import { probeLiveServer, probeRedis } from './probes.js';
 import { checkStoreIntegrity, probeStore } from '../snapshots/store/store.js';
 
@@ -36,13 +35,13 @@ function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-async function checkImpersonation(config: Config, liveReachable: boolean): Promise<DoctorCheck> {
+async function checkImpersonation(config: { upstream: UpstreamSettings; snapshot: SnapshotSettings }, liveReachable: boolean): Promise<DoctorCheck> {
   const master = config.snapshot.auth.mode === 'master';
   const name = master ? 'master-user impersonation' : 'account login';
   if (!liveReachable) return skip(name, 'skipped: the live server is not reachable');
   let accounts;
   try {
-    accounts = configuredAccounts(config);
+    accounts = configuredAccounts(config.snapshot);
   } catch (error) {
     return fail(name, (error as Error).message, 'fix snapshot.accountsFile (readable, one account per line)');
   }
@@ -60,7 +59,7 @@ async function checkImpersonation(config: Config, liveReachable: boolean): Promi
   }
 }
 
-async function checkTls(config: Config): Promise<DoctorCheck> {
+async function checkTls(config: { server: ServerSettings }): Promise<DoctorCheck> {
   const files = config.server.tls;
   if (!files) return skip('tls', 'not configured (server.tls): clients can only use plain IMAP on server.port');
   let keyText: Buffer;
@@ -95,7 +94,7 @@ async function checkTls(config: Config): Promise<DoctorCheck> {
 export async function runDoctor(configPath?: string, env: NodeJS.ProcessEnv = process.env): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
   const file = resolveConfigPath(configPath, env);
-  let config: Config;
+  let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig(configPath, env);
     checks.push(pass('config', `${file} is valid`));

@@ -5,7 +5,7 @@
 import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
+import type { UpstreamSettings } from '../config/settings.js';
 import { closeRedis, describeRedisUrl, openRedis } from '../coordination/redis-connection.js';
 
 export interface ProbeResult {
@@ -29,7 +29,7 @@ function reasonOf(error: unknown): string {
 }
 
 /** Connects to the live IMAP server and reads its greeting (`* OK` or `* PREAUTH`). */
-export function probeLiveServer(upstream: Config['upstream'], timeoutMs = 5000): Promise<ProbeResult> {
+export function probeLiveServer(upstream: UpstreamSettings, timeoutMs = 5000): Promise<ProbeResult> {
   const where = `${upstream.host}:${upstream.port}`;
   return new Promise((resolve) => {
     let settled = false;

@@ -4,7 +4,7 @@
  * instance that is not ready; an orchestrator does not restart it for that (that is /healthz).
  */
 import type { Redis } from 'ioredis';
-import type { Config } from '../config/schema.js';
+import type { RedisSettings, UpstreamSettings } from '../config/settings.js';
 import { closeRedis, openRedis } from '../coordination/redis-connection.js';
 import { probeLiveServer, probeRedis } from '../doctor/probes.js';
 import type { Store } from '../snapshots/store/store.js';
@@ -20,7 +20,13 @@ export interface Readiness {
   close(): Promise<void>;
 }
 
-export function createReadiness(config: Config, store: Pick<Store, 'probe'>): Readiness {
+/** What readiness reads: the live server to probe, and Redis when configured. */
+export interface ReadinessSettings {
+  upstream: UpstreamSettings;
+  redis: RedisSettings;
+}
+
+export function createReadiness(config: ReadinessSettings, store: Pick<Store, 'probe'>): Readiness {
   // One long-lived connection: a probe every few seconds should not open and close one each time.
   // Commands queue while it (re)connects; the probe gives up after its own timeout either way.
   let redis: Redis | null = null;

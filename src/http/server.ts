@@ -8,10 +8,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
 import { metrics, renderMetrics } from '../metrics.js';
 import type { Store } from '../snapshots/store/store.js';
-import { createReadiness } from './readiness.js';
+import { createReadiness, type ReadinessSettings } from './readiness.js';
 
 /** Answers the request and resolves true, or resolves false to let the next route try. */
 export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -21,7 +20,7 @@ export interface HttpServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   store: Store;
-  config: Config;
+  config: ReadinessSettings;
   logger: Logger;
   /** Tried after the built-in routes, in order. */
   extraRoutes?: HttpRoute[];

@@ -4,7 +4,7 @@
  * is a new implementation of these types, not a change to the server.
  */
 import type { Readable } from 'node:stream';
-import type { MessageStructure } from '../snapshots/mime/structure.js';
+import type { MessageStructure } from '../mail/structure.js';
 
 /**
  * What every read below rejects with (a stream: fails with) when the stored copy of a message is

@@ -14,7 +14,7 @@
  */
 import { Queue, Worker, type Job } from 'bullmq';
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import type { RedisSettings } from '../config/settings.js';
 import { silentLogger } from '../log.js';
 import type { JobStore } from './jobs.js';
 import { InProcessQueue, type JobRunner, type RestoreQueue } from './queue.js';
@@ -212,7 +212,7 @@ export async function reclaimAbandoned(jobs: JobStore, jobId: string, logger: Lo
 export type RestoreQueueFactory = (runner: JobRunner, jobs: JobStore) => RestoreQueue;
 
 /** The queue a RecoveryService uses: shared through Redis when `redis.url` is set, in-process otherwise. */
-export function restoreQueueFor(config: Config, options: Partial<Omit<BullRestoreQueueOptions, 'url' | 'reclaim'>> = {}): RestoreQueueFactory {
+export function restoreQueueFor(config: { redis: RedisSettings }, options: Partial<Omit<BullRestoreQueueOptions, 'url' | 'reclaim'>> = {}): RestoreQueueFactory {
   const url = config.redis.url;
   if (!url) return (runner) => new InProcessQueue(runner, { concurrency: options.concurrency, autostart: options.autostart });
   return (runner, jobs) => new BullRestoreQueue(runner, { ...options, url, reclaim: (jobId) => reclaimAbandoned(jobs, jobId, options.logger) });

@@ -3,7 +3,8 @@
  * live server, which a restore talks to anyway) or SMTP through nodemailer when configured.
  */
 import nodemailer, { type Transporter } from 'nodemailer';
-import type { Config } from '../config/schema.js';
+import type { RecoverySettings } from '../config/settings.js';
+import type { UpstreamConnector } from '../upstream/index.js';
 import { LiveMailbox } from './live-mailbox.js';
 import { buildNotice, type RestoreNotice } from './notice.js';
 
@@ -12,11 +13,14 @@ export interface NoticeDelivery {
 }
 
 export class InboxAppendDelivery implements NoticeDelivery {
-  constructor(private readonly config: Config) {}
+  constructor(
+    private readonly settings: Pick<RecoverySettings, 'from'>,
+    private readonly upstream: UpstreamConnector,
+  ) {}
 
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
-    const message = buildNotice(notice, { from: this.config.recovery.from, to: notice.request.account });
-    const live = await LiveMailbox.open(this.config, notice.request.account);
+    const message = await buildNotice(notice, { from: this.settings.from, to: notice.request.account });
+    const live = await LiveMailbox.open(this.upstream, notice.request.account);
     try {
       const [stored] = await live.append('INBOX', [{ raw: message.raw, flags: [], internalDate: new Date() }]);
       if (!stored) throw new Error(`${notice.request.account}: the live server refused the confirmation email into INBOX`);
@@ -30,8 +34,8 @@ export class InboxAppendDelivery implements NoticeDelivery {
 export class SmtpDelivery implements NoticeDelivery {
   private readonly transport: Transporter;
 
-  constructor(private readonly config: Config) {
-    const smtp = config.recovery.smtp;
+  constructor(private readonly settings: Pick<RecoverySettings, 'from' | 'smtp'>) {
+    const smtp = settings.smtp;
     if (!smtp) throw new Error('recovery.deliver is smtp but recovery.smtp is not configured');
     this.transport = nodemailer.createTransport({
       host: smtp.host,
@@ -44,13 +48,13 @@ export class SmtpDelivery implements NoticeDelivery {
   async deliver(notice: RestoreNotice): Promise<{ messageId: string }> {
     const to = notice.request.account;
     if (!to.includes('@')) throw new Error(`cannot email ${to}: the account name is not an email address (use recovery.deliver: append)`);
-    const message = buildNotice(notice, { from: this.config.recovery.from, to });
-    const sender = /<([^>]+)>/.exec(this.config.recovery.from)?.[1] ?? this.config.recovery.from;
+    const message = await buildNotice(notice, { from: this.settings.from, to });
+    const sender = /<([^>]+)>/.exec(this.settings.from)?.[1] ?? this.settings.from;
     await this.transport.sendMail({ envelope: { from: sender, to }, raw: message.raw });
     return { messageId: message.messageId };
   }
 }
 
-export function noticeDeliveryFor(config: Config): NoticeDelivery {
-  return config.recovery.deliver === 'smtp' ? new SmtpDelivery(config) : new InboxAppendDelivery(config);
+export function noticeDeliveryFor(settings: RecoverySettings, upstream: UpstreamConnector): NoticeDelivery {
+  return settings.deliver === 'smtp' ? new SmtpDelivery(settings) : new InboxAppendDelivery(settings, upstream);
 }

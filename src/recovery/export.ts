@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { BlobDamagedError } from '../snapshots/store/blob-damage.js';
 import type { MessageRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
+import { formatAsctime } from '../mail/dates.js';
 
 const GT = Buffer.from('>');
 const FROM = Buffer.from('From ');
@@ -70,12 +71,8 @@ export function mboxrdUnquote(text: Buffer): Buffer {
 
 /** `From sender Thu Nov 24 21:34:15 2026` (asctime, UTC). */
 export function mboxSeparator(sender: string | null, date: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  const time = `${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())}`;
   const safeSender = sender && /^[^\s]+$/.test(sender) ? sender : 'MAILER-DAEMON';
-  return `From ${safeSender} ${days[date.getUTCDay()]} ${months[date.getUTCMonth()]} ${String(date.getUTCDate()).padStart(2, ' ')} ${time} ${date.getUTCFullYear()}\n`;
+  return `From ${safeSender} ${formatAsctime(date)}\n`;
 }
 
 async function senderOf(store: Store, account: string, hash: string): Promise<string | null> {

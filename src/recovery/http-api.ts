@@ -10,14 +10,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Config } from '../config/schema.js';
 import { sendJson, type HttpRoute } from '../http/server.js';
+import type { WebSessions } from '../http/web/sessions.js';
 import type { LoginService } from '../proxy/ports.js';
 import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
+import { leafName, SnapshotWalk, SnapshotWalkError, type SnapshotWalkProblem } from '../snapshots/walk/index.js';
 import { damagedAmong, describeUids, emlStream, mboxStream } from './export.js';
-import { authenticate, mayActFor, type Principal } from './http/authenticate.js';
+import { authenticate, mayActFor, type Principal, type SignInSettings } from './http/authenticate.js';
 import { summarizeMessage } from './http/message-summary.js';
 import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
 import type { RestoreJob } from './jobs.js';
@@ -26,12 +27,14 @@ import type { DenialCode, RecoveryService } from './service.js';
 import { resolveUidSet } from './snapshot-folder.js';
 
 export interface RecoveryApiOptions {
-  config: Config;
+  config: SignInSettings;
   store: Store;
   recovery: RecoveryService;
   /** The same service IMAP logins use, so success cache and failure limits are shared. */
   loginService: LoginService;
   logger: Logger;
+  /** The web interface's sessions: a request carrying its cookie acts for that session's account. */
+  sessions?: WebSessions;
 }
 
 export const API_PREFIX = '/api/v1';
@@ -67,6 +70,9 @@ const DENIAL_STATUS: Record<DenialCode, number> = {
   unavailable: 503,
 };
 
+/** How a day or folder the snapshot walk cannot find answers. */
+const WALK_STATUS: Record<SnapshotWalkProblem, number> = { 'bad-day': 400, 'no-snapshot': 404, 'no-folder': 404 };
+
 /** Every field bounded in shape and length (REQUEST_LIMITS): what fails here is a 400 and is recorded nowhere. */
 const restoreBody = z
   .object({
@@ -99,18 +105,18 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
   const { config, store, recovery, loginService, logger } = options;
   const { catalog } = store;
 
-  async function captureOf(account: string, day: string): Promise<number> {
-    if (!isDayLabel(day)) throw new ApiError(400, 'bad-day', 'not a day: write it YYYY-MM-DD');
-    const seq = await catalog.captureForDay(account, day);
-    if (seq === null) throw new ApiError(404, 'no-snapshot', `there is no snapshot of ${account} for ${day}`);
-    return seq;
+  /** The snapshot walk's refusals as API errors: its message, its problem as the code. */
+  async function walking<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (error instanceof SnapshotWalkError) throw new ApiError(WALK_STATUS[error.problem], error.problem, error.message);
+      throw error;
+    }
   }
 
-  async function folderOf(account: string, day: string, name: string): Promise<{ folder: FolderRecord; messages: MessageRecord[] }> {
-    const seq = await captureOf(account, day);
-    const folder = (await catalog.folders(account, seq)).find((candidate) => candidate.name === name);
-    if (!folder) throw new ApiError(404, 'no-folder', `there is no folder "${name}" in ${account}'s snapshot of ${day}`);
-    return { folder, messages: await catalog.messages(account, seq, folder.name, folder.uidValidity) };
+  function folderOf(account: string, day: string, name: string): Promise<{ folder: FolderRecord; messages: MessageRecord[] }> {
+    return walking(() => new SnapshotWalk(catalog, account).openFolder(day, name));
   }
 
   /** Damage found before the 200 goes out; found later, it aborts the transfer rather than send wrong bytes. */
@@ -167,7 +173,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
       method: 'GET',
       pattern: new PathPattern(`${base}/days`),
       async handle({ res, account }) {
-        const days = await catalog.days(account);
+        const days = await new SnapshotWalk(catalog, account).days();
         sendJson(res, 200, { account, days: days.map(({ day, folders, messages, bytes }) => ({ day, folders, messages, bytes })) });
       },
     },
@@ -175,8 +181,8 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
       method: 'GET',
       pattern: new PathPattern(`${base}/days/:day/folders`),
       async handle({ res, account, params }) {
-        const seq = await captureOf(account, params.day);
-        const folders = (await catalog.folders(account, seq)).map((folder) => ({
+        const walk = new SnapshotWalk(catalog, account);
+        const folders = (await walking(async () => walk.folders(await walk.capture(params.day)))).records.map((folder) => ({
           name: folder.name,
           messages: folder.messages,
           bytes: folder.bytes,
@@ -193,7 +199,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
       async handle(call) {
         const { account, params } = call;
         if (!/^\d{1,10}$/.test(params.uid)) throw new ApiError(400, 'bad-uid', `"${params.uid}" is not a UID`);
-        const { messages } = await folderOf(account, params.day, params.folder);
+        const { folder, messages } = await folderOf(account, params.day, params.folder);
         const message = messages.find((candidate) => candidate.uid === Number(params.uid));
         if (!message) throw new ApiError(404, 'no-message', `there is no message with UID ${params.uid} in "${params.folder}" of ${params.day}`);
         if (!(await store.blobs.has(account, message.blobHash))) {
@@ -203,7 +209,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
         await ensureIntact(account, [message]);
         // Content-Length is the stored blob's exact size (what is streamed), from its ingest record.
         const size = (await catalog.blobStructure(account, message.blobHash))?.size ?? message.size;
-        const leaf = params.folder.split('/').pop() ?? params.folder;
+        const leaf = leafName(folder.name);
         await streamDownload(call, {
           'content-type': 'message/rfc822',
           'content-length': size,
@@ -232,7 +238,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
       pattern: new PathPattern(`${base}/days/:day/folders/*folder.mbox`),
       async handle(call) {
         const { account, params, query } = call;
-        const { messages } = await folderOf(account, params.day, params.folder);
+        const { folder, messages } = await folderOf(account, params.day, params.folder);
         let chosen = messages;
         const uidSet = query.get('uids');
         if (uidSet) {
@@ -245,7 +251,7 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
           chosen = messages.filter((message) => wanted.has(message.uid));
         }
         await ensureIntact(account, chosen);
-        const leaf = params.folder.split('/').pop() ?? params.folder;
+        const leaf = leafName(folder.name);
         await streamDownload(call, {
           'content-type': 'application/mbox',
           'content-disposition': attachmentDisposition(`${leaf}-${params.day}.mbox`),
@@ -311,7 +317,8 @@ export function recoveryRoutes(options: RecoveryApiOptions): HttpRoute[] {
         throw new ApiError(405, 'method-not-allowed', `${req.method} is not allowed here; use ${allow}`, { allow });
       }
       const params = chosen.params!;
-      const principal = await authenticate(req, config, loginService);
+      const sessionAccount = (await options.sessions?.accountFor(req)) ?? null;
+      const principal: Principal = sessionAccount !== null ? { kind: 'account', account: sessionAccount } : await authenticate(req, config, loginService);
       account = params.account;
       // Checked before anything of the account is read: a refusal reveals nothing about it.
       if (!mayActFor(principal, account)) {

@@ -1,16 +1,10 @@
 /**
  * The account's live mailbox, as a restore sees it: folders, which messages a folder already holds,
  * creating folders, APPEND with flags and INTERNALDATE (MULTIAPPEND batches when offered) and quota.
- * Connects as the account through the snapshotter's upstream connection (master impersonation or
- * the account's own password).
+ * Connects as the account through src/upstream (master impersonation or the account's own password).
  */
 import { createHash } from 'node:crypto';
-import type { ImapFlow } from 'imapflow';
-import { encodePath, formatDateTime, formatFlag } from 'imapflow/lib/tools.js';
-import type { Config } from '../config/schema.js';
-import { configuredAccounts } from '../snapshots/snapshotter/accounts.js';
-import { liveFolderPath } from '../snapshots/snapshotter/folder-names.js';
-import { connectUpstream, describeUpstreamError, type AccountCredentials } from '../snapshots/snapshotter/upstream.js';
+import { liveFolderPath, type AppendItem, type Quota, type UpstreamConnector, type UpstreamSession } from '../upstream/index.js';
 import { liveIdentity, needsHash, shaKeyOf, splitByPresence, wantedOf, type LiveIdentity } from './message-identity.js';
 import type { PlannedMessage } from './plan.js';
 
@@ -32,51 +26,29 @@ export interface LiveFolder {
   subscribed: boolean;
 }
 
-export interface Quota {
-  usedBytes: number;
-  limitBytes: number;
-}
-
-export interface AppendItem {
-  raw: Buffer;
-  flags: string[];
-  internalDate: Date;
-}
+export type { AppendItem, Quota };
 
 const BATCH_MESSAGES = 50;
 const BATCH_BYTES = 4 * 1024 * 1024;
 
-export function credentialsFor(config: Config, account: string): AccountCredentials {
-  const known = configuredAccounts(config).find((entry) => entry.user === account);
-  if (known) return known.credentials;
-  const auth = config.snapshot.auth;
-  if (auth.mode === 'master') return { mode: 'master', masterUser: auth.masterUser, masterPassword: auth.masterPassword };
-  throw new Error(`${account}: no credentials for the live server (add the account to snapshot.accountsFile)`);
-}
-
-/** imapflow's command executor: public at run time, not in its type declarations; needed for MULTIAPPEND. */
-type Executor = { exec(command: string, attributes: unknown[], options?: unknown): Promise<{ next(): void }> };
-
 export class LiveMailbox {
   private constructor(
-    private readonly client: ImapFlow,
-    private readonly upstream: Config['upstream'],
+    private readonly session: UpstreamSession,
     readonly account: string,
   ) {}
 
-  static async open(config: Config, account: string): Promise<LiveMailbox> {
-    const client = await connectUpstream(config.upstream, account, credentialsFor(config, account));
-    return new LiveMailbox(client, config.upstream, account);
+  static async open(upstream: UpstreamConnector, account: string): Promise<LiveMailbox> {
+    return new LiveMailbox(await upstream.connect(account), account);
   }
 
   /** False once the connection has broken: what failed then says nothing about the request. */
   get connected(): boolean {
-    return this.client.usable;
+    return this.session.usable;
   }
 
   /** The live server's hierarchy delimiter (from NAMESPACE, else "/"). */
   get delimiter(): string {
-    return this.client.namespace?.delimiter || '/';
+    return this.session.delimiter;
   }
 
   livePath(storeName: string): string {
@@ -85,8 +57,8 @@ export class LiveMailbox {
 
   async folders(): Promise<Map<string, LiveFolder>> {
     const folders = new Map<string, LiveFolder>();
-    for (const entry of await this.client.list()) {
-      if (entry.flags.has('\\Noselect') || entry.flags.has('\\NonExistent')) continue;
+    for (const entry of await this.session.listFolders()) {
+      if (!entry.selectable) continue;
       folders.set(entry.path, { path: entry.path, subscribed: entry.subscribed });
     }
     return folders;
@@ -96,22 +68,14 @@ export class LiveMailbox {
   async ensureFolder(path: string, known?: Map<string, LiveFolder>): Promise<boolean> {
     const folders = known ?? (await this.folders());
     if (folders.has(path)) return false;
-    if (path.toUpperCase() !== 'INBOX') {
-      try {
-        await this.client.mailboxCreate(path);
-      } catch (error) {
-        // ALREADYEXISTS after a race with another client is fine; anything else is not.
-        const code = (error as { serverResponseCode?: string }).serverResponseCode;
-        if (code !== 'ALREADYEXISTS') throw describeUpstreamError(error, this.upstream, this.account);
-      }
-    }
-    await this.client.mailboxSubscribe(path);
+    if (path.toUpperCase() !== 'INBOX') await this.session.createFolder(path);
+    await this.session.subscribe(path);
     folders.set(path, { path, subscribed: true });
     return true;
   }
 
   async subscribe(path: string): Promise<void> {
-    await this.client.mailboxSubscribe(path);
+    await this.session.subscribe(path);
   }
 
   /**
@@ -121,13 +85,13 @@ export class LiveMailbox {
    */
   async presence(path: string, candidates: PlannedMessage[]): Promise<LiveIdentity[]> {
     const out: LiveIdentity[] = [];
-    const mailbox = await this.client.mailboxOpen(path, { readOnly: true });
+    const mailbox = await this.session.examine(path);
     try {
       if (mailbox.exists === 0) return out;
       const sizes = new Map<LiveIdentity, { uid: number; size: number }>();
-      for await (const message of this.client.fetch('1:*', { uid: true, size: true, headers: ['message-id'] })) {
-        const size = message.size ?? 0;
-        const identity = liveIdentity(message.headers ?? Buffer.alloc(0), size);
+      for await (const message of this.session.fetchMessageIds()) {
+        const size = message.size;
+        const identity = liveIdentity(message.headers, size);
         out.push(identity);
         sizes.set(identity, { uid: message.uid, size });
       }
@@ -137,14 +101,14 @@ export class LiveMailbox {
       const toHash = new Map<number, LiveIdentity>();
       for (const [identity, { uid, size }] of sizes) if (needsHash(identity, size, wanted)) toHash.set(uid, identity);
       if (toHash.size > 0) {
-        for await (const message of this.client.fetch([...toHash.keys()].join(','), { uid: true, source: true }, { uid: true })) {
+        for await (const message of this.session.fetchSources([...toHash.keys()])) {
           const identity = toHash.get(message.uid);
-          if (identity && message.source) identity.shaKey = shaKeyOf(createHash('sha256').update(message.source).digest('hex'));
+          if (identity) identity.shaKey = shaKeyOf(createHash('sha256').update(message.source).digest('hex'));
         }
       }
       return out;
     } finally {
-      await this.client.mailboxClose().catch(() => undefined);
+      await this.session.closeFolder();
     }
   }
 
@@ -156,13 +120,13 @@ export class LiveMailbox {
    */
   async append(path: string, items: AppendItem[], onStored?: (count: number) => void): Promise<boolean[]> {
     const stored: boolean[] = new Array(items.length).fill(false);
-    const multi = this.client.capabilities.has('MULTIAPPEND');
+    const multi = this.session.supports('MULTIAPPEND');
     let index = 0;
     while (index < items.length) {
       const batch: number[] = [];
       let bytes = 0;
       while (index < items.length && batch.length < (multi ? BATCH_MESSAGES : 1) && (batch.length === 0 || bytes + items[index].raw.length <= BATCH_BYTES)) {
-        // NUL bytes need imapflow's literal8 handling: such a message goes alone.
+        // NUL bytes need the client library's literal8 handling: such a message goes alone.
         if (batch.length > 0 && items[index].raw.includes(0)) break;
         bytes += items[index].raw.length;
         batch.push(index++);
@@ -183,37 +147,27 @@ export class LiveMailbox {
 
   /** A LiveConnectionLost when the failure was not the server refusing the command, else null. */
   private connectionLost(error: unknown): LiveConnectionLost | null {
-    const status = (error as { responseStatus?: string } | undefined)?.responseStatus;
-    if ((status === 'NO' || status === 'BAD') && this.client.usable) return null;
+    if (this.session.refusedByServer(error)) return null;
     const detail = error instanceof Error ? error.message : 'the connection closed';
     return new LiveConnectionLost(`the connection to the mail server was lost (${detail})`);
   }
 
   private async appendOne(path: string, item: AppendItem): Promise<boolean> {
-    let result: unknown;
+    let result: boolean;
     try {
-      result = await this.client.append(path, item.raw, item.flags, item.internalDate);
+      result = await this.session.append(path, item);
     } catch (error) {
       const lost = this.connectionLost(error);
       if (lost) throw lost;
       return false;
     }
-    if (!result && !this.client.usable) throw this.connectionLost(undefined)!;
-    return Boolean(result);
+    if (!result && !this.session.usable) throw this.connectionLost(undefined)!;
+    return result;
   }
 
   private async multiAppend(path: string, items: AppendItem[]): Promise<boolean> {
-    const attributes: unknown[] = [{ type: 'ATOM', value: encodePath(this.client, path) }];
-    for (const item of items) {
-      const flags = item.flags.map((flag) => formatFlag(flag)).filter((flag): flag is string => Boolean(flag));
-      attributes.push(flags.map((flag) => ({ type: 'ATOM', value: flag })));
-      attributes.push({ type: 'STRING', value: formatDateTime(item.internalDate) });
-      attributes.push({ type: 'LITERAL', value: item.raw });
-    }
     try {
-      const response = await (this.client as unknown as Executor).exec('APPEND', attributes);
-      // imapflow holds its command queue until the caller releases the response.
-      response.next();
+      await this.session.multiAppend(path, items);
       return true;
     } catch (error) {
       // Only a refusal is known to have stored nothing (MULTIAPPEND is atomic) and may be retried
@@ -226,17 +180,14 @@ export class LiveMailbox {
 
   /** Storage quota of the INBOX's quota root, when the server offers QUOTA and sets a limit. */
   async quota(): Promise<Quota | null> {
-    const answer = await this.client.getQuota('INBOX').catch(() => false as const);
-    const storage = answer ? (answer as { storage?: { usage?: number; limit?: number } }).storage : undefined;
-    if (!storage || !storage.limit) return null;
-    return { usedBytes: storage.usage ?? 0, limitBytes: storage.limit };
+    return this.session.storageQuota();
   }
 
   async close(): Promise<void> {
     try {
-      await this.client.logout();
+      await this.session.logout();
     } catch {
-      this.client.close();
+      this.session.close();
     }
   }
 }

@@ -15,7 +15,7 @@
  * Message-ID, so a server that rewrote or dropped the header field still gets its copy recognised.
  */
 import { createHash } from 'node:crypto';
-import { headerFields } from '../snapshots/mime/analyze.js';
+import { headerFields } from '../mail/analyze.js';
 
 /** Identity of a planned (snapshot) message. */
 export interface PlannedIdentity {

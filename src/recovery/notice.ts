@@ -2,8 +2,12 @@
  * The email that tells the account what happened to its restore request: done (what went where,
  * with counts), failed, or denied (why, and what to do). UTF-8 text and HTML alternatives, with
  * Date, Message-ID and the configured From; the same bytes whether APPENDed or sent by SMTP.
+ * nodemailer's composer writes the MIME (header encoding, folding, base64 parts).
  */
 import { randomBytes } from 'node:crypto';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { formatRfc5322Date } from '../mail/dates.js';
 import type { RestorePreview, RestoreResult } from './engine.js';
 import { describeScope, type RestoreRequest } from './request.js';
 
@@ -27,45 +31,8 @@ export interface NoticeMessage {
   subject: string;
 }
 
-/** RFC 2047 encoded-words for a header value that is not plain ASCII. */
-export function encodeHeaderWords(text: string): string {
-  if (/^[\x20-\x7e]*$/.test(text)) return text;
-  const words: string[] = [];
-  let current = '';
-  for (const char of text) {
-    if (Buffer.byteLength(current + char) > 45) {
-      words.push(current);
-      current = '';
-    }
-    current += char;
-  }
-  if (current) words.push(current);
-  return words.map((word) => `=?UTF-8?B?${Buffer.from(word).toString('base64')}?=`).join('\r\n ');
-}
-
-/** `Name <address>`: only the display name may be encoded. */
-function encodeAddress(value: string): string {
-  const match = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(value);
-  if (!match) return value;
-  const name = match[1].replace(/^"(.*)"$/, '$1');
-  if (!name) return `<${match[2]}>`;
-  return `${/^[\x20-\x7e]*$/.test(name) ? `"${name.replace(/["\\]/g, '\\$&')}"` : encodeHeaderWords(name)} <${match[2]}>`;
-}
-
-function base64Body(text: string): string {
-  const encoded = Buffer.from(text, 'utf8').toString('base64');
-  return (encoded.match(/.{1,76}/g) ?? []).join('\r\n');
-}
-
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
-}
-
-function rfc5322Date(date: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${days[date.getUTCDay()]}, ${date.getUTCDate()} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${pad(date.getUTCHours())}:${pad(date.getUTCMinutes())}:${pad(date.getUTCSeconds())} +0000`;
 }
 
 function domainOf(from: string): string {
@@ -181,24 +148,36 @@ function html(text: NoticeText): string {
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${escapeHtml(text.subject)}</title></head>\n<body>\n${paragraphs}${table}\n</body></html>\n`;
 }
 
-export function buildNotice(notice: RestoreNotice, options: { from: string; to: string; now?: Date }): NoticeMessage {
+/** Our own header, spelt as readers (and tests) look for it; nodemailer would write "X-Mtm-Restore-Job". */
+const JOB_HEADER = 'X-MTM-Restore-Job';
+
+export async function buildNotice(notice: RestoreNotice, options: { from: string; to: string; now?: Date }): Promise<NoticeMessage> {
   const text = compose(notice);
   const now = options.now ?? new Date();
   const messageId = `<restore.${notice.jobId}.${notice.kind}.${randomBytes(4).toString('hex')}@${domainOf(options.from)}>`;
-  const boundary = `mtm-${randomBytes(12).toString('hex')}`;
-  const head = [
-    `From: ${encodeAddress(options.from)}`,
+  const part = (type: string, body: string): Mail.Attachment => ({ contentType: `${type}; charset=utf-8`, content: body, contentTransferEncoding: 'base64' });
+  // Written as they are (nodemailer would fold a long Message-ID and encode a plain subject that holds a quote).
+  const asIs = (value: string) => ({ prepared: true, value });
+  const plainSubject = /^[\x20-\x7e]*$/.test(text.subject);
+  const mail: Mail.Options & { boundaryPrefix: string; baseBoundary: string } = {
+    from: options.from,
     // An account name without a domain is no address; the group form keeps the header valid.
-    `To: ${options.to.includes('@') ? options.to : 'undisclosed-recipients:;'}`,
-    `Subject: ${encodeHeaderWords(text.subject)}`,
-    `Date: ${rfc5322Date(now)}`,
-    `Message-ID: ${messageId}`,
-    'MIME-Version: 1.0',
-    'Auto-Submitted: auto-generated',
-    `X-MTM-Restore-Job: ${notice.jobId}`,
-    `Content-Type: multipart/alternative; boundary="${boundary}"`,
-  ];
-  const part = (type: string, body: string) => [`--${boundary}`, `Content-Type: ${type}; charset=utf-8`, 'Content-Transfer-Encoding: base64', '', base64Body(body)].join('\r\n');
-  const raw = `${head.join('\r\n')}\r\n\r\n${part('text/plain', plainText(text))}\r\n${part('text/html', html(text))}\r\n--${boundary}--\r\n`;
-  return { raw: Buffer.from(raw, 'utf8'), messageId, subject: text.subject };
+    to: options.to.includes('@') ? options.to : 'undisclosed-recipients:;',
+    subject: plainSubject ? undefined : text.subject,
+    headers: {
+      Date: formatRfc5322Date(now),
+      'Message-ID': asIs(messageId),
+      ...(plainSubject ? { Subject: asIs(text.subject) } : {}),
+      'Auto-Submitted': 'auto-generated',
+      [JOB_HEADER]: notice.jobId,
+    },
+    alternatives: [part('text/plain', plainText(text)), part('text/html', html(text))],
+    // Non-ASCII header text as B encoded words; boundaries "mtm-<hex>-Part_<n>".
+    textEncoding: 'base64',
+    boundaryPrefix: 'mtm',
+    baseBoundary: randomBytes(12).toString('hex'),
+    normalizeHeaderKey: (key) => (key.toLowerCase() === JOB_HEADER.toLowerCase() ? JOB_HEADER : key),
+  };
+  const raw = await new MailComposer(mail).compile().build();
+  return { raw, messageId, subject: text.subject };
 }

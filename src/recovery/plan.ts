@@ -6,6 +6,7 @@
 import type { DayLabel } from '../snapshots/day-label.js';
 import type { FolderRecord } from '../snapshots/store/catalog.js';
 import type { Store } from '../snapshots/store/store.js';
+import { SnapshotWalk, SnapshotWalkError, type CaptureFolders, type SnapshotCapture } from '../snapshots/walk/index.js';
 import { plannedIdentity, type PlannedIdentity } from './message-identity.js';
 import { RESTORED_ROOT, type RestoreMode, type RestoreScope } from './request.js';
 
@@ -57,23 +58,28 @@ export function targetFolder(mode: RestoreMode, day: DayLabel, source: string): 
   return mode === 'separate' ? `${RESTORED_ROOT}/${day}/${source}` : source;
 }
 
-function foldersInScope(folders: FolderRecord[], scope: RestoreScope): FolderRecord[] {
-  if (scope.kind === 'account') return folders;
-  const folder = folders.find((candidate) => candidate.name === scope.folder);
-  if (!folder) throw new PlanError(`there is no folder "${scope.folder}" in this snapshot`);
-  if (scope.kind === 'folder' && scope.subfolders) {
-    return folders.filter((candidate) => candidate.name === scope.folder || candidate.name.startsWith(`${scope.folder}/`));
-  }
+function foldersInScope(walk: SnapshotWalk, capture: SnapshotCapture, folders: CaptureFolders, scope: RestoreScope): readonly FolderRecord[] {
+  if (scope.kind === 'account') return folders.records;
+  const folder = walk.folderIn(capture, folders, scope.folder);
+  if (scope.kind === 'folder' && scope.subfolders) return folders.within(folder.name);
   return [folder];
 }
 
 export async function planRestore(store: Store, account: string, day: DayLabel, scope: RestoreScope, mode: RestoreMode): Promise<RestorePlan> {
-  const seq = await store.catalog.captureForDay(account, day);
-  if (seq === null) throw new PlanError(`there is no snapshot of ${account} for ${day}`);
-  const folders = foldersInScope(await store.catalog.folders(account, seq), scope);
+  const walk = new SnapshotWalk(store.catalog, account);
+  let capture: SnapshotCapture;
+  let folders: readonly FolderRecord[];
+  try {
+    capture = await walk.capture(day);
+    folders = foldersInScope(walk, capture, await walk.folders(capture), scope);
+  } catch (error) {
+    // The walk's words, so a restore refuses a day or folder exactly as list and export do.
+    if (error instanceof SnapshotWalkError) throw new PlanError(error.message);
+    throw error;
+  }
   const planned: PlannedFolder[] = [];
   for (const folder of folders) {
-    let records = await store.catalog.messages(account, seq, folder.name, folder.uidValidity);
+    let records = await walk.messages(capture, folder);
     if (scope.kind === 'messages') {
       const wanted = new Set(scope.uids);
       records = records.filter((record) => wanted.has(record.uid));

@@ -4,10 +4,12 @@
  * point the IMAP `Restore` mailbox calls. The CLI, the IMAP server and the HTTP API all go through here.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../config/schema.js';
+import type { RecoverySettings, RedisSettings, SnapshotSettings, UpstreamSettings } from '../config/settings.js';
+import { upstreamConnector, type AccountSettings, type UpstreamConnector } from '../upstream/index.js';
 import { silentLogger } from '../log.js';
 import { addDays, dayIn, type DayLabel } from '../snapshots/day-label.js';
 import type { Store } from '../snapshots/store/store.js';
+import { SnapshotWalk } from '../snapshots/walk/index.js';
 import { QueueUnavailableError, restoreQueueFor, type RestoreQueueFactory } from './bull-queue.js';
 import { noticeDeliveryFor, type NoticeDelivery } from './delivery.js';
 import { previewRestore, RestoreInterrupted, runRestore, type RestorePreview } from './engine.js';
@@ -40,13 +42,23 @@ export type Decision =
 
 export type PreviewOutcome = { ok: true; preview: RestorePreview } | { ok: false; denial: Denial };
 
+/** What restores read: the live server and its credentials, the snapshot days kept, the restore limits, Redis. */
+export interface RecoveryServiceSettings {
+  upstream: UpstreamSettings;
+  snapshot: AccountSettings & Pick<SnapshotSettings, 'timezone' | 'retentionDays'>;
+  recovery: RecoverySettings;
+  redis: RedisSettings;
+}
+
 export interface RecoveryServiceOptions {
-  config: Config;
+  config: RecoveryServiceSettings;
   store: Store;
   logger?: Logger;
   /** Builds the queue around the service's job runner; by default restoreQueueFor(config): BullMQ with redis.url, else in-process. */
   queue?: RestoreQueueFactory;
   delivery?: NoticeDelivery;
+  /** Sessions on the live server; by default with config.upstream and the configured credentials. */
+  upstream?: UpstreamConnector;
   now?: () => Date;
 }
 
@@ -82,7 +94,8 @@ const INTERRUPTED_ADVICE = 'ask for the same restore again once the mail server 
 export class RecoveryService {
   readonly jobs: JobStore;
   readonly queue: RestoreQueue;
-  private readonly config: Config;
+  private readonly config: RecoveryServiceSettings;
+  private readonly upstream: UpstreamConnector;
   private readonly store: Store;
   private readonly logger: Logger;
   private readonly delivery: NoticeDelivery;
@@ -90,9 +103,10 @@ export class RecoveryService {
 
   constructor(options: RecoveryServiceOptions) {
     this.config = options.config;
+    this.upstream = options.upstream ?? upstreamConnector(options.config.upstream, options.config.snapshot);
     this.store = options.store;
     this.logger = options.logger ?? silentLogger;
-    this.delivery = options.delivery ?? noticeDeliveryFor(options.config);
+    this.delivery = options.delivery ?? noticeDeliveryFor(options.config.recovery, this.upstream);
     this.now = options.now ?? (() => new Date());
     this.jobs = options.store.jobs;
     const runner: JobRunner = (jobId) => this.run(jobId);
@@ -114,7 +128,7 @@ export class RecoveryService {
     if (day < oldest || day > today) {
       deny('outside-retention', `${day} is outside the ${this.config.snapshot.retentionDays} days snapshots are kept (${oldest} to ${today})`, `choose a day from ${oldest} to ${today}`);
     }
-    if ((await this.store.catalog.captureForDay(account, day)) === null) {
+    if ((await new SnapshotWalk(this.store.catalog, account).findCapture(day)) === null) {
       deny('no-snapshot', `there is no snapshot of ${account} for ${day}`, 'choose one of the days listed in your Snapshots folder');
     }
     if (request.scope.kind === 'messages' && request.scope.uids.length === 0) deny('bad-request', 'no messages were named', 'name at least one message');
@@ -130,7 +144,7 @@ export class RecoveryService {
   private async checkLive(plan: RestorePlan): Promise<RestorePreview> {
     let live: LiveMailbox;
     try {
-      live = await LiveMailbox.open(this.config, plan.account);
+      live = await LiveMailbox.open(this.upstream, plan.account);
     } catch (error) {
       deny('unavailable', `the mail server could not be reached (${(error as Error).message})`, 'try again in a few minutes');
     }
@@ -273,7 +287,7 @@ export class RecoveryService {
     let lastWrite = 0;
     try {
       const plan = await planRestore(this.store, request.account, request.day, request.scope, request.mode);
-      const live = await LiveMailbox.open(this.config, request.account);
+      const live = await LiveMailbox.open(this.upstream, request.account);
       try {
         await this.deliverPendingNotices(request.account);
         const result = await runRestore(live, this.store, plan, (progress) => {

@@ -1,23 +1,8 @@
-/** Looking up one folder of one day's snapshot, and a UID set within it (for the CLI and the HTTP API). */
+/**
+ * A UID set within one folder of a snapshot (for the CLI and the HTTP API); the folder itself is
+ * found by the snapshot walk (src/snapshots/walk).
+ */
 import { parseSequenceSet, selectFromSorted } from '../proxy/protocol/sequence-set.js';
-import type { DayLabel } from '../snapshots/day-label.js';
-import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
-import type { Store } from '../snapshots/store/store.js';
-
-export interface SnapshotFolder {
-  seq: number;
-  folder: FolderRecord;
-  messages: MessageRecord[];
-}
-
-export async function openSnapshotFolder(store: Store, account: string, day: DayLabel, name: string): Promise<SnapshotFolder> {
-  const seq = await store.catalog.captureForDay(account, day);
-  if (seq === null) throw new Error(`no snapshot of ${account} for ${day} (see: mtm list --account ${account})`);
-  const folder = (await store.catalog.folders(account, seq)).find((candidate) => candidate.name === name);
-  if (!folder) throw new Error(`no folder "${name}" in ${account}'s snapshot of ${day} (see: mtm list --account ${account} --day ${day})`);
-  const messages = await store.catalog.messages(account, seq, folder.name, folder.uidValidity);
-  return { seq, folder, messages };
-}
 
 /**
  * UIDs of a set like `3,7:9,12:*`. Ranges select the UIDs that exist; a single UID is kept even when

@@ -4,6 +4,7 @@
  * for large accounts (bench, scale tests). Same seed, same bytes, on every machine.
  */
 import type { ImapFlow } from 'imapflow';
+import { formatRfc5322Date } from '../mail/dates.js';
 
 /** mulberry32: tiny, fast, good enough to vary test mail; deterministic across Node versions. */
 export function seededRandom(seed: number): () => number {
@@ -50,15 +51,8 @@ function addressHeader(rng: Rng): string {
   return rng() < 0.7 ? `${name.replace('ó', 'o')} <${address}>` : address;
 }
 
-function rfc2822Date(date: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[date.getUTCDay()]}, ${date.getUTCDate()} ${months[date.getUTCMonth()]} ${date.getUTCFullYear()} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
-}
-
 function dateFor(rng: Rng): string {
-  return rfc2822Date(new Date(Date.UTC(2026, 0, 1) + Math.floor(rng() * 300 * 86400) * 1000));
+  return formatRfc5322Date(new Date(Date.UTC(2026, 0, 1) + Math.floor(rng() * 300 * 86400) * 1000));
 }
 
 /** Bytes that look binary: every byte value, including NUL, CR and LF alone. */
@@ -414,7 +408,7 @@ export function generateMessage(index: number, seed = 1, options: { minBytes?: n
       : '';
   const subject = `${position > 0 ? 'Re: ' : ''}Thread ${thread}: ${sentence(seededRandom(thread + seed), 3, 7)}`;
   const head =
-    `From: ${addressHeader(rng)}\r\nTo: ${addressHeader(rng)}\r\nSubject: ${subject}\r\nDate: ${rfc2822Date(new Date(Date.UTC(2026, 0, 1) + index * 600000))}\r\n` +
+    `From: ${addressHeader(rng)}\r\nTo: ${addressHeader(rng)}\r\nSubject: ${subject}\r\nDate: ${formatRfc5322Date(new Date(Date.UTC(2026, 0, 1) + index * 600000))}\r\n` +
     `Message-ID: <t${thread}.${position}.${seed}@${domain}>\r\n${threadHeaders}MIME-Version: 1.0\r\n`;
   const withAttachment = rng() < 0.15 && target > 4000;
   const budget = Math.max(200, target - head.length - 400);

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import { LiveLoginService } from '../../src/auth/live-login-service.js';
-import type { Verification } from '../../src/auth/live-verifier.js';
+import type { Verification } from '../../src/upstream/index.js';
 import type { LoginResult } from '../../src/proxy/ports.js';
 
 /** Lets pending I/O callbacks and promise chains run (setImmediate is left real). */

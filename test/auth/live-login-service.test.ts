@@ -1,6 +1,6 @@
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { LiveLoginService, type AuthLogger, type LiveLoginOptions } from '../../src/auth/live-login-service.js';
-import { type LiveServer, type VerifyPassword, verifyWithLiveServer } from '../../src/auth/live-verifier.js';
+import { type LiveServer, type VerifyPassword, verifyWithLiveServer } from '../../src/upstream/index.js';
 import type { LoginResult, SnapshotView } from '../../src/proxy/ports.js';
 
 const testbed = testbedFromEnv();

@@ -5,7 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { STRUCTURE_VERSION } from '../../src/snapshots/mime/structure.js';
+import { STRUCTURE_VERSION } from '../../src/mail/structure.js';
 import { RawImap } from '../fixtures/raw-imap.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 

@@ -5,7 +5,7 @@
  * records the conversation). The all-days view has a read-only INBOX with one generated guide
  * message, since Thunderbird's first command is `SELECT "INBOX"`.
  */
-import { decodeModifiedUtf7 } from '../../src/proxy/protocol/mailbox-name.js';
+import { decodeModifiedUtf7 } from '../../src/mail/utf7.js';
 import { appendAll, buildCorpus } from '../../src/testbed/corpus.js';
 import { snapshotBlobs, startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 import { startRelay, startThunderbird, type Relay, type Thunderbird, type WireLine } from '../fixtures/thunderbird.js';

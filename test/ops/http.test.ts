@@ -10,7 +10,7 @@ import type { Config } from '../../src/config/schema.js';
 import { startHttpServer, sendJson, type HttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 import { startScheduler } from '../../src/snapshots/scheduler/scheduler.js';
-import { configuredAccounts } from '../../src/snapshots/snapshotter/accounts.js';
+import { configuredAccounts } from '../../src/upstream/index.js';
 import { runSnapshots } from '../../src/snapshots/snapshotter/run.js';
 import { openStore, type Store } from '../../src/snapshots/store/store.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -94,7 +94,7 @@ describe('/metrics', () => {
   test('a failed account counts as a failure and the run as failed', async () => {
     const before = (await get(server, '/metrics')).text;
     const config = configFor(dir, { host: '127.0.0.1', port: await freePort() });
-    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config), day: '2026-01-02', logger: silentLogger });
+    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config.snapshot), day: '2026-01-02', logger: silentLogger });
     expect(outcomes.map((outcome) => outcome.ok)).toEqual([false]);
     const after = (await get(server, '/metrics')).text;
     expect(sample(after, 'mtm_snapshot_failures_total') - sample(before, 'mtm_snapshot_failures_total')).toBe(1);

@@ -14,7 +14,7 @@ import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { dayIn } from '../../src/snapshots/day-label.js';
-import { configuredAccounts } from '../../src/snapshots/snapshotter/accounts.js';
+import { configuredAccounts } from '../../src/upstream/index.js';
 import { runSnapshots } from '../../src/snapshots/snapshotter/run.js';
 import { openStore, type Store } from '../../src/snapshots/store/store.js';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
@@ -94,7 +94,7 @@ describe('logs of the server process', () => {
   const day = () => dayIn(config.snapshot.timezone);
 
   beforeAll(async () => {
-    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config), day: day(), logger });
+    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config.snapshot), day: day(), logger });
     expect(outcomes.map((outcome) => outcome.ok)).toEqual([true]);
 
     // A whole config object logged, as a start-up dump would: the secrets in it must be masked.

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { Readable } from 'node:stream';
-import { analyzeMessage } from '../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../src/mail/analyze.js';
 import type { LoginService, MessageRef, OpenMailbox } from '../../src/proxy/ports.js';
 import { startTestServer } from './commands/fakes.js';
 

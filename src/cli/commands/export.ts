@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { damagedAmong, describeUids, emlStream, mboxStream } from '../../recovery/export.js';
-import { openSnapshotFolder, resolveUidSet } from '../../recovery/snapshot-folder.js';
-import { parseDayLabel } from '../../snapshots/day-label.js';
+import { resolveUidSet } from '../../recovery/snapshot-folder.js';
+import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { openContext, runCommand } from '../context.js';
 
 interface ExportOptions {
@@ -38,8 +38,7 @@ export function registerExport(program: Command): void {
         const { store } = await openContext(options.config, 'read');
         try {
           if (options.format !== 'eml' && options.format !== 'mbox') throw new Error(`--format must be eml or mbox, not "${options.format}"`);
-          const day = parseDayLabel(options.day);
-          const { messages } = await openSnapshotFolder(store, options.account, day, options.folder);
+          const { capture: { day }, messages } = await new SnapshotWalk(store.catalog, options.account).openFolder(options.day, options.folder);
           let chosen = messages;
           if (options.uid) {
             const uids = resolveUidSet(options.uid, messages.map((message) => message.uid));

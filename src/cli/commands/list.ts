@@ -1,6 +1,6 @@
 /** `mtm list --account <user> [--day <d>] [--folder <f>] [--json]` — shapes are a contract (issue 2). */
 import type { Command } from 'commander';
-import { parseDayLabel } from '../../snapshots/day-label.js';
+import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { formatBytes, openContext, runCommand } from '../context.js';
 
 export function registerList(program: Command): void {
@@ -18,23 +18,20 @@ export function registerList(program: Command): void {
         try {
           const print = (rows: unknown[], lines: () => string[]): void => void
             process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${lines().join('\n')}\n`);
+          const walk = new SnapshotWalk(store.catalog, options.account);
           if (!options.day) {
             if (options.folder) throw new Error('--folder needs --day');
-            const days = await store.catalog.days(options.account);
+            const days = await walk.days();
             const rows = days.map(({ day, folders, messages, bytes }) => ({ day, folders, messages, bytes }));
             return print(rows, () => rows.length === 0 ? [`no snapshots for ${options.account}`] : rows.map((r) => `${r.day}  ${r.folders} folders  ${r.messages} messages  ${formatBytes(r.bytes)}`));
           }
-          const day = parseDayLabel(options.day);
-          const seq = await store.catalog.captureForDay(options.account, day);
-          if (seq === null) throw new Error(`no snapshot of ${options.account} for ${day} (see: mtm list --account ${options.account})`);
-          const folders = await store.catalog.folders(options.account, seq);
+          const capture = await walk.capture(options.day);
+          const folders = await walk.folders(capture);
           if (!options.folder) {
-            const rows = folders.map((f) => ({ name: f.name, delimiter: '/', messages: f.messages, uidValidity: f.uidValidity, uidNext: f.uidNext, subscribed: f.subscribed, specialUse: f.specialUse }));
+            const rows = folders.records.map((f) => ({ name: f.name, delimiter: '/', messages: f.messages, uidValidity: f.uidValidity, uidNext: f.uidNext, subscribed: f.subscribed, specialUse: f.specialUse }));
             return print(rows, () => rows.map((r) => `${r.name}  ${r.messages} messages  uidvalidity ${r.uidValidity}${r.subscribed ? '' : '  (unsubscribed)'}${r.specialUse ? `  ${r.specialUse}` : ''}`));
           }
-          const folder = folders.find((f) => f.name === options.folder);
-          if (!folder) throw new Error(`no folder "${options.folder}" in ${options.account}'s snapshot of ${day}`);
-          const messages = await store.catalog.messages(options.account, seq, folder.name, folder.uidValidity);
+          const messages = await walk.messages(capture, walk.folderIn(capture, folders, options.folder));
           const rows = messages.map((m) => ({ uid: m.uid, size: m.size, flags: m.flags, internalDate: m.internalDate.toISOString(), sha256: m.blobHash }));
           return print(rows, () => rows.map((r) => `${r.uid}  ${r.size}  ${r.internalDate}  ${r.flags.join(' ')}  ${r.sha256.slice(0, 12)}`));
         } finally {

@@ -8,8 +8,8 @@ import type { RestorePreview } from '../../recovery/engine.js';
 import type { RestoreJob } from '../../recovery/jobs.js';
 import type { RestoreMode, RestoreRequest, RestoreScope } from '../../recovery/request.js';
 import { RecoveryService } from '../../recovery/service.js';
-import { openSnapshotFolder, resolveUidSet } from '../../recovery/snapshot-folder.js';
-import { parseDayLabel } from '../../snapshots/day-label.js';
+import { resolveUidSet } from '../../recovery/snapshot-folder.js';
+import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { formatBytes, openContext, runCommand } from '../context.js';
 
 interface RestoreOptions {
@@ -61,13 +61,14 @@ export function registerRestore(program: Command): void {
         const service = new RecoveryService({ config, store, logger });
         const print = (value: unknown, lines: string[]): void => void process.stdout.write(options.json ? `${JSON.stringify(value)}\n` : `${lines.join('\n')}\n`);
         try {
-          const day = parseDayLabel(options.day);
+          const walk = new SnapshotWalk(store.catalog, options.account);
+          const day = walk.day(options.day);
           if (options.mode !== 'merge' && options.mode !== 'separate') throw new Error(`--mode must be merge or separate, not "${options.mode}"`);
           if ((options.uid || options.subfolders) && !options.folder) throw new Error('--uid and --subfolders need --folder');
           if (options.uid && options.subfolders) throw new Error('--uid and --subfolders cannot be combined');
           let scope: RestoreScope = { kind: 'account' };
           if (options.folder && options.uid) {
-            const { messages } = await openSnapshotFolder(store, options.account, day, options.folder);
+            const { messages } = await walk.openFolder(day, options.folder);
             scope = { kind: 'messages', folder: options.folder, uids: resolveUidSet(options.uid, messages.map((message) => message.uid)) };
           } else if (options.folder) {
             scope = { kind: 'folder', folder: options.folder, subfolders: Boolean(options.subfolders) };

@@ -17,6 +17,7 @@ export function registerServe(program: Command): void {
         }
         const service = await startService(config, store, logger, { scheduler: store.readOnly === null });
         process.stderr.write(`mtm: IMAP on ${config.server.host}:${service.imap.port}${service.imap.tlsPort ? ` (TLS ${service.imap.tlsPort})` : ''}; next snapshot run ${service.scheduler?.nextRun()?.toISOString() ?? 'never'}\n`);
+        process.stderr.write(`mtm: web interface on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${service.http.port}/\n`);
         await new Promise<void>((resolve) => {
           process.once('SIGTERM', resolve);
           process.once('SIGINT', resolve);

@@ -1,7 +1,7 @@
 /** `mtm snapshot [--account <user>]… [--label <YYYY-MM-DD>]` */
 import type { Command } from 'commander';
 import { dayIn, parseDayLabel } from '../../snapshots/day-label.js';
-import { configuredAccounts, type SnapshotAccount } from '../../snapshots/snapshotter/accounts.js';
+import { configuredAccounts, credentialsFor, type SnapshotAccount } from '../../upstream/index.js';
 import { runSnapshots, type AccountOutcome } from '../../snapshots/snapshotter/run.js';
 import { formatBytes, openContext, runCommand } from '../context.js';
 
@@ -28,14 +28,13 @@ export function registerSnapshot(program: Command): void {
         const { config, store, logger, interactive } = context;
         try {
           const day = options.label ? parseDayLabel(options.label) : dayIn(config.snapshot.timezone);
-          const known = configuredAccounts(config);
+          const known = configuredAccounts(config.snapshot);
           let accounts: SnapshotAccount[] = known;
           if (options.account.length > 0) {
-            accounts = options.account.map((user) => known.find((account) => account.user === user) ?? {
-              user,
-              credentials: config.snapshot.auth.mode === 'master'
-                ? { mode: 'master' as const, masterUser: config.snapshot.auth.masterUser, masterPassword: config.snapshot.auth.masterPassword }
-                : (() => { throw new Error(`${user}: not in snapshot.accountsFile, so there is no password to log in with`); })(),
+            accounts = options.account.map((user) => {
+              const credentials = credentialsFor(config.snapshot, user, known);
+              if (!credentials) throw new Error(`${user}: not in snapshot.accountsFile, so there is no password to log in with`);
+              return { user, credentials };
             });
           }
           if (accounts.length === 0) throw new Error('no accounts to snapshot: set snapshot.accounts or snapshot.accountsFile, or pass --account');

@@ -5,23 +5,17 @@
  * built in memory. A read-only snapshot never gains \Seen, so BODY[] without PEEK sets nothing.
  */
 import type { MessageRef, OpenMailbox } from '../ports.js';
-import type { MessageStructure, MimePart } from '../../snapshots/mime/structure.js';
+import type { MessageStructure, MimePart } from '../../mail/structure.js';
 import { FetchRefusal, type FetchItem, type FetchRequest, type SectionItem } from './request.js';
 import { folderModseq } from '../protocol/modseq.js';
 import type { ResponsePiece } from './pieces.js';
 import { renderBodyStructure, renderEnvelope } from './structure-render.js';
+import { formatInternalDate } from '../../mail/dates.js';
+import { canDecodeTransferEncoding, decodeTransferEncoding } from '../../mail/transfer-encoding.js';
 
 export { renderBodyStructure, renderEnvelope } from './structure-render.js';
 export { parseFetchItems, FetchSyntaxError, FetchRefusal } from './request.js';
 export type { FetchRequest } from './request.js';
-
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** RFC 3501 date-time, in UTC: "01-Jun-2026 12:00:07 +0000". */
-export function formatInternalDate(date: Date): string {
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${p(date.getUTCDate())}-${MONTHS[date.getUTCMonth()]}-${date.getUTCFullYear()} ${p(date.getUTCHours())}:${p(date.getUTCMinutes())}:${p(date.getUTCSeconds())} +0000`;
-}
 
 /**
  * The part a section number path names, as Dovecot resolves it (imap-msgpart): a multipart's n-th
@@ -85,28 +79,6 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean,
   // one — or was there but empty (an embedded message cut off by a boundary right where it starts)
   if ((emptyHeaderExists && text.length === 0) || blankFollows) blank = '\r\n';
   return `${out}${not ? blank : '\r\n'}`;
-}
-
-/** Transfer encodings BINARY can undo (RFC 2045 §6.1); the identity ones need nothing. */
-const DECODABLE_ENCODINGS = new Set(['', '7bit', '8bit', 'binary', 'base64', 'quoted-printable']);
-
-/** Content-Transfer-Encoding decoding for BINARY[]; unknown encodings pass through. */
-export function decodeTransfer(body: Buffer, encoding: string | null): Buffer {
-  const enc = (encoding ?? '').toLowerCase();
-  if (enc === 'base64') return Buffer.from(body.toString('latin1').replace(/[^A-Za-z0-9+/]/g, ''), 'base64');
-  if (enc === 'quoted-printable') {
-    const text = body.toString('latin1').replace(/[ \t]+(\r?\n)/g, '$1').replace(/=\r?\n/g, '');
-    const bytes: number[] = [];
-    for (let i = 0; i < text.length; i++) {
-      const m = text[i] === '=' ? /^[0-9A-Fa-f]{2}$/.exec(text.slice(i + 1, i + 3)) : null;
-      if (m) {
-        bytes.push(parseInt(m[0], 16));
-        i += 2;
-      } else bytes.push(text.charCodeAt(i) & 0xff);
-    }
-    return Buffer.from(bytes);
-  }
-  return body;
 }
 
 function sectionRange(structure: MessageStructure, item: SectionItem): { part: MimePart; range: Range; isHeader?: boolean } | null {
@@ -216,11 +188,11 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
   const range = found?.range ?? { start: 0, end: 0 };
   if (item.binary) {
     // RFC 3516 §4.3: a transfer encoding the server cannot decode is refused, not passed through.
-    if (found && item.part.length > 0 && !DECODABLE_ENCODINGS.has((found.part.encoding ?? '').toLowerCase())) {
+    if (found && item.part.length > 0 && !canDecodeTransferEncoding(found.part.encoding)) {
       throw new FetchRefusal('UNKNOWN-CTE', 'Unknown Content-Transfer-Encoding');
     }
     const raw = await readRange(mailbox, message, range);
-    const decoded = found && item.text === '' && item.part.length > 0 ? decodeTransfer(raw, found.part.encoding) : raw;
+    const decoded = found && item.text === '' && item.part.length > 0 ? decodeTransferEncoding(raw, found.part.encoding) : raw;
     if (item.sizeOnly) return out.add(`${item.label} ${decoded.length}`);
     const window = applyPartial(decoded.length, item.partial);
     const content = decoded.subarray(window.start, window.end);

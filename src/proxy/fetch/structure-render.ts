@@ -2,7 +2,7 @@
  * ENVELOPE, BODY and BODYSTRUCTURE text from a stored MessageStructure, in Dovecot 2.3's exact
  * spelling (lib-imap/imap-envelope.c, imap-bodystructure.c behaviour). Output is a binary string.
  */
-import type { Envelope, EnvelopeAddress, MessageStructure, MimePart } from '../../snapshots/mime/structure.js';
+import type { Envelope, EnvelopeAddress, MessageStructure, MimePart } from '../../mail/structure.js';
 import { nstring, nstringNoLf, stringForHumans } from './quote.js';
 
 const DEFAULT_CHARSET = '"charset" "us-ascii"';

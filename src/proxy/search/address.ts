@@ -2,11 +2,12 @@
  * Address lists (From, To, Cc, Bcc …) as SEARCH sees them. Dovecot matches FROM/TO/CC/BCC against the
  * parsed list re-written in a normal form — comments dropped, blanks normalised, names quoted only when
  * needed, absent parts filled in — so a search for `"Alice` or for a comment behaves as there. The parse
- * is the one ENVELOPE uses (snapshots/mime/address.ts); this module is only the writer. Encoded words
+ * is the one ENVELOPE uses (mail/address.ts); this module is only the writer. Encoded words
  * stay encoded here; the caller decodes the written form.
  */
-import { isAtext, parseAddressList } from '../../snapshots/mime/address.js';
-import type { EnvelopeAddress } from '../../snapshots/mime/structure.js';
+import { parseAddressList } from '../../mail/address.js';
+import { isAtext } from '../../mail/rfc822-lexer.js';
+import type { EnvelopeAddress } from '../../mail/structure.js';
 
 /** SEARCH's callers parse through here: one import for parse + write. */
 export { parseAddressList };

@@ -2,7 +2,8 @@
  * RFC 5256 §2.1 base subject: the subject without "Re:", "Fwd:", "[list]" blobs and "(fwd)"
  * trailers, used by SORT SUBJECT and both THREAD algorithms.
  */
-import { decodeHeaderValue, foldForSearch } from './text.js';
+import { foldForSearch } from './text.js';
+import { decodeHeaderValue } from '../../mail/header-text.js';
 
 export interface BaseSubject {
   /** Folded for comparison (i;unicode-casemap). */

@@ -4,7 +4,7 @@
  * time so that reading the next ones overlaps evaluating this one.
  */
 import type { MessageRef, OpenMailbox } from '../ports.js';
-import type { MessageStructure } from '../../snapshots/mime/structure.js';
+import type { MessageStructure } from '../../mail/structure.js';
 
 /**
  * Header blocks per readHeaders call: few queries, yet a bounded batch at 55,000 messages. The query

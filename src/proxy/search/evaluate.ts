@@ -9,13 +9,15 @@ import { EventLoopTurns } from '../event-loop-turns.js';
 import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { headerBatches, wholeMessages } from './content-reader.js';
-import { compareDay, localWallClock, parseDateHeader } from './dates.js';
+import { compareDay, localWallClock } from './dates.js';
+import { parseDateHeader } from '../../mail/dates.js';
 import { MessageContent } from './message-content.js';
 import { firstField, type HeaderField } from './message-parts.js';
 import { headerMayMatch, RawNeedle } from './prefilter.js';
 import { someKey, type SearchKey, type SearchProgram } from './program.js';
 import { textMatches } from './text-search.js';
-import { decodeHeaderValue, foldForSearch } from './text.js';
+import { foldForSearch } from './text.js';
+import { decodeHeaderValue } from '../../mail/header-text.js';
 
 /** Whether evaluating the key searches bodies (and so needs the part structure). */
 export function needsBodies(key: SearchKey): boolean {

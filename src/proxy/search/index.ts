@@ -1,5 +1,5 @@
 /** SEARCH, ESEARCH, SORT and THREAD for the read-only IMAP server: the one entry point for command modules. */
-export { parseSearchProgram, parseSearchDate, parseReturnOptions } from './parse.js';
+export { parseSearchProgram, parseReturnOptions } from './parse.js';
 export { runSearch } from './evaluate.js';
 export { renderSearchResponse, formatOrderedSet } from './render.js';
 export { parseSortCriteria, parseSortArguments, runSort, renderSortResponse, type SortCriterion, type SortKey } from './sort.js';

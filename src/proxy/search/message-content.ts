@@ -3,9 +3,11 @@
  * folded only as far as the keys being evaluated ask, and each of those at most once.
  */
 import type { MessageRef } from '../ports.js';
-import type { MessageStructure } from '../../snapshots/mime/structure.js';
+import type { MessageStructure } from '../../mail/structure.js';
 import { flattenParts, hasSearchableBody, messageParts, parseHeader, type HeaderField, type MimePart } from './message-parts.js';
-import { decodeCharset, decodeHeaderValue, decodeTransferEncoding, foldForSearch } from './text.js';
+import { foldForSearch } from './text.js';
+import { decodeCharset, decodeHeaderValue } from '../../mail/header-text.js';
+import { decodeTransferEncoding } from '../../mail/transfer-encoding.js';
 
 /** A header field as TEXT compares it: folded name, the colon and blanks as written, folded decoded value. */
 export function headerLineText(field: HeaderField): string {

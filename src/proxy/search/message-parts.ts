@@ -7,9 +7,9 @@
  * Content-Type and Content-Transfer-Encoding that decide how a body is searched are read from each
  * part's own header, as Dovecot's message search does (it ignores MIME-Version there).
  */
-import type { MessageStructure, MimePart as StructurePart } from '../../snapshots/mime/structure.js';
-import { parseContentType as parseMimeContentType } from '../../snapshots/mime/rfc822.js';
-import { isKnownTransferEncoding, parseTransferEncoding } from './text.js';
+import type { MessageStructure, MimePart as StructurePart } from '../../mail/structure.js';
+import { parseContentType as parseMimeContentType } from '../../mail/content-headers.js';
+import { isKnownTransferEncoding, parseTransferEncoding } from '../../mail/transfer-encoding.js';
 
 export interface HeaderField {
   name: string;

@@ -6,22 +6,8 @@
 import type { Token } from '../protocol/tokens.js';
 import { parseSequenceSet } from '../protocol/sequence-set.js';
 import { parseModseq } from '../protocol/modseq.js';
+import { parseImapDate } from '../../mail/dates.js';
 import { BADCHARSET_CODE, SearchError, SUPPORTED_CHARSETS, type ReturnOption, type SearchKey, type SearchProgram } from './program.js';
-
-const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-
-/** RFC 3501 `date`: `d-Mon-yyyy` or `dd-Mon-yyyy` → UTC midnight in ms, or null. */
-export function parseSearchDate(text: string): number | null {
-  const match = /^(\d{1,2})-([A-Za-z]{3})-(\d{4})$/.exec(text);
-  if (!match) return null;
-  const month = MONTHS.indexOf(match[2].toLowerCase());
-  const day = Number(match[1]);
-  const year = Number(match[3]);
-  if (month < 0 || day < 1 || day > 31) return null;
-  const value = Date.UTC(year, month, day);
-  if (new Date(value).getUTCDate() !== day) return null;
-  return value;
-}
 
 const FLAG_KEYS: Record<string, { flag: string; negate: boolean }> = {
   ANSWERED: { flag: '\\Answered', negate: false },
@@ -132,7 +118,7 @@ function parseKey(reader: Reader, depth = reader.depth): SearchKey {
   const dateKey = DATE_KEYS[name];
   if (dateKey) {
     const text = reader.atom('date');
-    const day = parseSearchDate(text);
+    const day = parseImapDate(text);
     if (day === null) throw new SearchError(`Invalid date: ${text}`);
     return { kind: 'date', ...dateKey, day };
   }

@@ -5,9 +5,9 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import type { Token } from '../protocol/tokens.js';
-import { isGroupStart, parseAddressList } from '../../snapshots/mime/address.js';
+import { isGroupStart, parseAddressList } from '../../mail/address.js';
 import { extractBaseSubject } from './base-subject.js';
-import { parseDateHeader } from './dates.js';
+import { parseDateHeader } from '../../mail/dates.js';
 import { headerBatches } from './content-reader.js';
 import { EventLoopTurns } from '../event-loop-turns.js';
 import { runSearch } from './evaluate.js';
@@ -16,7 +16,8 @@ import { firstField } from './message-parts.js';
 import { parseReturnOptions, parseSearchProgram, type ReturnSpec } from './parse.js';
 import { renderSearchResponse } from './render.js';
 import { SearchError, type SearchProgram } from './program.js';
-import { decodeHeaderValue, foldForSearch } from './text.js';
+import { foldForSearch } from './text.js';
+import { decodeHeaderValue } from '../../mail/header-text.js';
 
 export type SortKey = 'ARRIVAL' | 'CC' | 'DATE' | 'FROM' | 'SIZE' | 'SUBJECT' | 'TO' | 'DISPLAYFROM' | 'DISPLAYTO';
 export interface SortCriterion {

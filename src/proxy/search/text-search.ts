@@ -17,7 +17,9 @@ import { bodyText, headerLineText, type MessageContent } from './message-content
 import { flattenParts, hasSearchableBody, type MimePart } from './message-parts.js';
 import { isLiteralHeader, RawNeedle } from './prefilter.js';
 import type { SearchKey } from './program.js';
-import { decodesAsciiUnchanged, foldForSearch, keepsBodyBytes } from './text.js';
+import { foldForSearch } from './text.js';
+import { decodesAsciiUnchanged } from '../../mail/header-text.js';
+import { keepsBodyBytes } from '../../mail/transfer-encoding.js';
 
 type TextKey = Extract<SearchKey, { kind: 'text' }>;
 

@@ -11,7 +11,7 @@ import { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import type { SearchProgram } from './program.js';
 import { sortDate } from './sort.js';
-import { replaceComments } from './text.js';
+import { replaceComments } from '../../mail/header-text.js';
 
 export interface ThreadMessage {
   id: number;

@@ -7,7 +7,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { Config } from '../../config/schema.js';
+import type { RecoverySettings, ServerSettings } from '../../config/settings.js';
 import type { LoginService } from '../../proxy/ports.js';
 import { ApiError } from './router.js';
 
@@ -29,7 +29,13 @@ function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-export async function authenticate(req: IncomingMessage, config: Config, loginService: LoginService): Promise<Principal> {
+/** What sign-in reads: whether plaintext sign-in is allowed, and the administrator's token. */
+export interface SignInSettings {
+  server: Pick<ServerSettings, 'allowPlaintextAuth'>;
+  recovery: Pick<RecoverySettings, 'adminToken'>;
+}
+
+export async function authenticate(req: IncomingMessage, config: SignInSettings, loginService: LoginService): Promise<Principal> {
   // Refuse before any challenge: a 401 would invite the client to send the password in clear.
   if (!isTls(req) && !config.server.allowPlaintextAuth) {
     throw new ApiError(403, 'tls-required', 'sign-in over an unencrypted connection is disabled on this server; use https');

@@ -3,8 +3,8 @@
  * plus From, Subject and Date from the envelope computed at ingest, with RFC 2047 encoded words
  * decoded. The raw message is never read for a listing.
  */
-import { decodeHeaderValue } from '../../proxy/search/text.js';
-import type { Envelope, EnvelopeAddress } from '../../snapshots/mime/structure.js';
+import { decodeHeaderValue } from '../../mail/header-text.js';
+import type { Envelope, EnvelopeAddress } from '../../mail/structure.js';
 import type { MessageRecord } from '../../snapshots/store/catalog.js';
 
 export interface MailboxAddress {
@@ -25,12 +25,12 @@ export interface MessageSummary {
 }
 
 /** Header text as stored may be folded; unfold (RFC 5322 §2.2.3) before decoding. */
-function decodeText(raw: string | null): string | null {
+export function decodeText(raw: string | null): string | null {
   if (raw === null) return null;
   return decodeHeaderValue(raw.replace(/\r?\n(?=[ \t])/g, ''));
 }
 
-function addresses(list: EnvelopeAddress[] | null): MailboxAddress[] {
+export function addresses(list: EnvelopeAddress[] | null): MailboxAddress[] {
   // Group start/end markers carry no domain: they are not senders.
   return (list ?? [])
     .filter((entry) => entry.domain !== null)

@@ -6,12 +6,12 @@
  */
 import { Cron } from 'croner';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
+import type { RedisSettings, SnapshotSettings, UpstreamSettings } from '../../config/settings.js';
 import { claimsFor, type RedisClaimsOptions, type SnapshotClaims } from '../../coordination/snapshot-claims.js';
 import { metrics } from '../../metrics.js';
 import { dayIn, type DayLabel } from '../day-label.js';
 import { pruneAll } from '../retention.js';
-import { configuredAccounts, type SnapshotAccount } from '../snapshotter/accounts.js';
+import { configuredAccounts, type SnapshotAccount } from '../../upstream/index.js';
 import { runSnapshots, type AccountOutcome } from '../snapshotter/run.js';
 import type { Store } from '../store/store.js';
 
@@ -30,7 +30,14 @@ export interface SchedulerOptions {
   redisClaims?: RedisClaimsOptions;
 }
 
-export function startScheduler(config: Config, store: Store, logger: Logger, options: SchedulerOptions = {}): Scheduler {
+/** What the nightly job reads: the live server, the snapshot keys, and Redis for coordination. */
+export interface SchedulerSettings {
+  upstream: UpstreamSettings;
+  snapshot: SnapshotSettings;
+  redis: RedisSettings;
+}
+
+export function startScheduler(config: SchedulerSettings, store: Store, logger: Logger, options: SchedulerOptions = {}): Scheduler {
   let running: Promise<AccountOutcome[]> | null = null;
   const ownClaims = options.claims === undefined;
   const claims =
@@ -58,7 +65,7 @@ export function startScheduler(config: Config, store: Store, logger: Logger, opt
 
   const job = new Cron(config.snapshot.schedule, { timezone: config.snapshot.timezone, protect: true }, async () => {
     try {
-      await run(dayIn(config.snapshot.timezone), configuredAccounts(config));
+      await run(dayIn(config.snapshot.timezone), configuredAccounts(config.snapshot));
     } catch (error) {
       logger.error({ error: (error as Error).message }, 'scheduled snapshot run failed');
     }
@@ -67,7 +74,7 @@ export function startScheduler(config: Config, store: Store, logger: Logger, opt
   const ready = (async () => {
     const today = dayIn(config.snapshot.timezone);
     const missing: SnapshotAccount[] = [];
-    for (const account of configuredAccounts(config)) {
+    for (const account of configuredAccounts(config.snapshot)) {
       if ((await store.catalog.captureForDay(account.user, today)) === null) missing.push(account);
     }
     if (missing.length > 0) await run(today, missing);
@@ -75,7 +82,7 @@ export function startScheduler(config: Config, store: Store, logger: Logger, opt
 
   return {
     ready,
-    runNow: (day) => run(day ?? dayIn(config.snapshot.timezone), configuredAccounts(config)),
+    runNow: (day) => run(day ?? dayIn(config.snapshot.timezone), configuredAccounts(config.snapshot)),
     nextRun: () => job.nextRun(),
     async stop() {
       job.stop();

@@ -3,16 +3,16 @@
  * (EXAMINE, BODY.PEEK), download only bodies the store does not have, and commit the capture
  * only when everything is durable. A failure or a kill leaves no visible partial day.
  */
-import type { ImapFlow, ListResponse, FetchMessageObject } from 'imapflow';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
+import type { UpstreamSettings } from '../../config/settings.js';
 import type { DayLabel } from '../day-label.js';
-import { analyzeMessage } from '../mime/analyze.js';
+import { analyzeMessage } from '../../mail/analyze.js';
 import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
 import { sha256 } from '../store/blob-store.js';
 import type { Store } from '../store/store.js';
-import { storeFolderName } from './folder-names.js';
-import { connectUpstream, describeClientError, UpstreamError, type AccountCredentials } from './upstream.js';
+import {
+  connectUpstream, storeFolderName, UpstreamError, type AccountCredentials, type LiveFolderEntry, type MessageSummary, type UpstreamSession,
+} from '../../upstream/index.js';
 
 export interface AccountSnapshotResult {
   account: string;
@@ -28,7 +28,7 @@ export interface AccountSnapshotResult {
 }
 
 export interface AccountSnapshotOptions {
-  upstream: Config['upstream'];
+  upstream: UpstreamSettings;
   credentials: AccountCredentials;
   fetchBatchSize: number;
   logger: Logger;
@@ -54,34 +54,7 @@ function buildReuseIndex(rows: ReusableMessage[]): ReuseIndex {
   return index;
 }
 
-function isSelectable(entry: ListResponse): boolean {
-  return !entry.flags.has('\\Noselect') && !entry.flags.has('\\NonExistent');
-}
-
 const SESSION_FLAGS = new Set(['\\Recent']);
-
-/**
- * Subscriptions straight from LSUB: imapflow reports INBOX as subscribed whatever the server says,
- * and a snapshot must record the server's truth. Names are compared in their on-the-wire form.
- */
-async function subscribedNames(client: ImapFlow): Promise<Set<string>> {
-  const names = new Set<string>();
-  const nameOf = (node: { value?: unknown } | undefined) =>
-    node?.value === undefined ? undefined : Buffer.isBuffer(node.value) ? node.value.toString('utf8') : String(node.value);
-  // exec() holds imapflow's command queue until next() is called.
-  const response = await (client as unknown as { exec: (...args: unknown[]) => Promise<unknown> }).exec('LSUB', [{ type: 'STRING', value: '' }, { type: 'STRING', value: '*' }], {
-    untagged: {
-      LSUB: async (untagged: { attributes?: { value?: unknown }[] }) => {
-        const flags = untagged.attributes?.[0] as unknown as { value?: string }[] | undefined;
-        const noSelect = Array.isArray(flags) && flags.some((flag) => /^\\noselect$/i.test(String(flag?.value)));
-        const name = nameOf(untagged.attributes?.[2]);
-        if (name !== undefined && !noSelect) names.add(name);
-      },
-    },
-  } as never);
-  (response as { next?: () => void }).next?.();
-  return names;
-}
 
 export async function snapshotAccount(store: Store, account: string, day: DayLabel, options: AccountSnapshotOptions): Promise<AccountSnapshotResult> {
   const client = await connectUpstream(options.upstream, account, options.credentials);
@@ -101,11 +74,13 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     // Only this run writes the account's blobs now (startCapture refuses a second one), so any
     // temporary file is a dead writer's.
     await store.blobs.sweepTemporaries(account, 0);
-    const listing = await client.list();
-    const subscribed = await subscribedNames(client);
-    for (const entry of listing.filter(isSelectable)) {
-      const onWire = entry.pathAsListed ?? entry.path;
-      entry.subscribed = subscribed.has(onWire) || (onWire.toUpperCase() === 'INBOX' && [...subscribed].some((name) => name.toUpperCase() === 'INBOX'));
+    const listing = await client.listFolders();
+    // Subscriptions straight from LSUB, in their on-the-wire form: a snapshot records the server's
+    // truth, not the client library's view (which counts INBOX as always subscribed).
+    const subscribed = await client.subscriptions();
+    for (const listed of listing.filter((entry) => entry.selectable)) {
+      const onWire = listed.pathAsListed;
+      const entry = { ...listed, subscribed: subscribed.has(onWire) || (onWire.toUpperCase() === 'INBOX' && [...subscribed].some((name) => name.toUpperCase() === 'INBOX')) };
       const folder = await snapshotFolder(client, store, capture, entry, previousFolders, reuse, options, result);
       result.folders += 1;
       result.messages += folder.messages;
@@ -122,7 +97,7 @@ export async function snapshotAccount(store: Store, account: string, day: DayLab
     // The store's own failures name the store, not the live server.
     const storeFailure = store.describeFailure(error);
     if (storeFailure) throw storeFailure;
-    throw describeClientError(client, error, options.upstream, account);
+    throw client.describeFailure(error);
   }
 }
 
@@ -156,22 +131,21 @@ async function durableSalvage(store: Store, capture: Capture, salvaged: Reusable
 }
 
 async function snapshotFolder(
-  client: ImapFlow,
+  client: UpstreamSession,
   store: Store,
   capture: Capture,
-  entry: ListResponse,
+  entry: LiveFolderEntry,
   previousFolders: FolderRecord[],
   reuse: ReuseIndex,
   options: AccountSnapshotOptions,
   result: AccountSnapshotResult,
 ): Promise<FolderRecord> {
   const name = storeFolderName(entry.path, entry.delimiter);
-  const mailbox = await client.mailboxOpen(entry.path, { readOnly: true });
+  const mailbox = await client.examine(entry.path);
   try {
-    const uidValidity = Number(mailbox.uidValidity);
-    const highestModseq = mailbox.highestModseq === undefined || mailbox.noModseq ? null : Number(mailbox.highestModseq);
-    const specialUse = entry.specialUseSource === 'extension' ? (entry.specialUse ?? null) : null;
-    const header = { name, delimiter: entry.delimiter ?? '/', uidValidity, uidNext: mailbox.uidNext, highestModseq, subscribed: Boolean(entry.subscribed), specialUse };
+    const { uidValidity, highestModseq } = mailbox;
+    const specialUse = entry.specialUse;
+    const header = { name, delimiter: entry.delimiter ?? '/', uidValidity, uidNext: mailbox.uidNext, highestModseq, subscribed: entry.subscribed, specialUse };
     const previous = previousFolders.find((folder) => folder.name === name && folder.uidValidity === uidValidity);
     if (
       previous && highestModseq !== null && previous.highestModseq === highestModseq && previous.uidNext === mailbox.uidNext &&
@@ -181,19 +155,18 @@ async function snapshotFolder(
       result.unchangedFolders += 1;
       return previous;
     }
-    const listed: FetchMessageObject[] = [];
+    const listed: MessageSummary[] = [];
     if (mailbox.exists > 0) {
-      for await (const message of client.fetch('1:*', { uid: true, flags: true, internalDate: true, size: true })) listed.push(message);
+      for await (const message of client.fetchSummaries()) listed.push(message);
     }
     listed.sort((a, b) => a.uid - b.uid);
     const messages: MessageRecord[] = [];
-    const missing: FetchMessageObject[] = [];
+    const missing: MessageSummary[] = [];
     for (const message of listed) {
-      const internalDate = new Date(message.internalDate ?? 0).getTime();
-      const size = message.size ?? 0;
+      const { internalDate, size } = message;
       const known = reuse.get(reuseKey(name, uidValidity, message.uid, size, internalDate)) ?? reuse.get(reuseKey(null, uidValidity, message.uid, size, internalDate));
       if (!known) missing.push(message);
-      messages.push({ uid: message.uid, flags: [...(message.flags ?? [])].filter((flag) => !SESSION_FLAGS.has(flag)), internalDate: new Date(internalDate), size, blobHash: known ?? '' });
+      messages.push({ uid: message.uid, flags: message.flags.filter((flag) => !SESSION_FLAGS.has(flag)), internalDate: new Date(internalDate), size, blobHash: known ?? '' });
     }
     const hashes = await downloadBodies(client, store, capture, missing, options, result, { name, uidValidity }, listed.length);
     for (const message of messages) {
@@ -207,7 +180,7 @@ async function snapshotFolder(
     await store.catalog.recordFolder(capture, folder, messages);
     return folder;
   } finally {
-    await client.mailboxClose().catch(() => undefined);
+    await client.closeFolder();
   }
 }
 
@@ -220,10 +193,10 @@ const MAX_BODIES_IN_FLIGHT = 8;
 const MAX_BYTES_IN_FLIGHT = 64 * 1024 * 1024;
 
 async function downloadBodies(
-  client: ImapFlow,
+  client: UpstreamSession,
   store: Store,
   capture: Capture,
-  missing: FetchMessageObject[],
+  missing: MessageSummary[],
   options: AccountSnapshotOptions,
   result: AccountSnapshotResult,
   folder: { name: string; uidValidity: number },
@@ -245,7 +218,7 @@ async function downloadBodies(
       // to the next run (as the listing's size and date: the reuse key).
       const listed = listedByUid.get(uid);
       await store.catalog.recordFetched(capture, {
-        folder: folder.name, uidValidity: folder.uidValidity, uid, size: listed?.size ?? 0, internalDate: new Date(listed?.internalDate ?? 0).getTime(), blobHash: hash,
+        folder: folder.name, uidValidity: folder.uidValidity, uid, size: listed?.size ?? 0, internalDate: listed?.internalDate ?? 0, blobHash: hash,
       });
       const blob = await store.blobs.put(account, raw, hash);
       if (!newBlobs.has(blob.hash) && !(await store.catalog.hasBlob(account, blob.hash))) {
@@ -263,9 +236,8 @@ async function downloadBodies(
       if (failure) throw failure.error;
     };
 
-    for await (const message of client.fetch(batch.join(','), { uid: true, source: true }, { uid: true })) {
+    for await (const message of client.fetchSources(batch)) {
       const raw = message.source;
-      if (!raw) continue;
       while (inFlight.size >= MAX_BODIES_IN_FLIGHT || (inFlight.size > 0 && bytesInFlight + raw.length > MAX_BYTES_IN_FLIGHT)) {
         await Promise.race(inFlight);
       }

@@ -4,18 +4,24 @@
  * finished for the day is left out, so each account is snapshotted once per day in all.
  */
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
+import type { SnapshotSettings, UpstreamSettings } from '../../config/settings.js';
 import type { SnapshotClaims } from '../../coordination/snapshot-claims.js';
 import { metrics } from '../../metrics.js';
 import type { DayLabel } from '../day-label.js';
 import type { Store } from '../store/store.js';
 import { snapshotAccount, type AccountSnapshotResult } from './account-snapshot.js';
-import type { SnapshotAccount } from './accounts.js';
+import type { SnapshotAccount } from '../../upstream/index.js';
 
 export type AccountOutcome = { ok: true; result: AccountSnapshotResult; seconds: number } | { ok: false; account: string; error: string; seconds: number };
 
+/** The settings a run reads: where the live server is, how many accounts at once, batch size. */
+export interface RunSettings {
+  upstream: UpstreamSettings;
+  snapshot: Pick<SnapshotSettings, 'concurrency' | 'fetchBatchSize'>;
+}
+
 export interface RunOptions {
-  config: Config;
+  config: RunSettings;
   store: Store;
   accounts: SnapshotAccount[];
   day: DayLabel;

@@ -5,7 +5,7 @@
  * designated for that day label. SQLite today (sqlite-catalog.ts); PostgreSQL later.
  */
 import type { DayLabel } from '../day-label.js';
-import type { MessageStructure } from '../mime/structure.js';
+import type { MessageStructure } from '../../mail/structure.js';
 
 export interface Capture {
   seq: number;

@@ -14,8 +14,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { RESTORE_MAILBOX, type MessageRef, type OpenMailbox } from '../../proxy/ports.js';
-import { analyzeMessage } from '../mime/analyze.js';
-import type { MessageStructure } from '../mime/structure.js';
+import { analyzeMessage } from '../../mail/analyze.js';
+import type { MessageStructure } from '../../mail/structure.js';
 
 export const GUIDE_MAILBOX = 'INBOX';
 export const GUIDE_SUBJECT = 'How to use your time machine';

@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { Readable } from 'node:stream';
 import pino from 'pino';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import type { LoginService, MailboxInfo, MessageRef, OpenMailbox, SnapshotView } from '../../../src/proxy/ports.js';
 import { createImapServer, type ImapServer, type ImapServerOptions } from '../../../src/proxy/server.js';
 

@@ -6,11 +6,11 @@ import { Readable } from 'node:stream';
 import { ImapFlow } from 'imapflow';
 import { testbedFromEnv, addUser } from '../../../src/testbed/dovecot.js';
 import { buildCorpus, appendAll } from '../../../src/testbed/corpus.js';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import { renderFetch, parseFetchItems } from '../../../src/proxy/fetch/render.js';
 import type { ResponsePiece } from '../../../src/proxy/fetch/pieces.js';
 import type { MessageRef, OpenMailbox } from '../../../src/proxy/ports.js';
-import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
+import type { MessageStructure } from '../../../src/mail/structure.js';
 import type { Token } from '../../../src/proxy/protocol/tokens.js';
 import { RawImap } from '../../fixtures/raw-imap.js';
 

@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { extractBaseSubject } from '../../../src/proxy/search/base-subject.js';
 import { parseSortArguments, runSort, runThread, parseSearchProgram } from '../../../src/proxy/search/index.js';
-import { decodeHeaderValue, foldForSearch } from '../../../src/proxy/search/text.js';
+import { foldForSearch } from '../../../src/proxy/search/text.js';
+import { decodeHeaderValue } from '../../../src/mail/header-text.js';
 import { fakeMailbox, tokenize, type StoredMessage } from './harness.js';
 
 // ---- oracle: the previous implementation, verbatim ----

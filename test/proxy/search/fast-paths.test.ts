@@ -12,10 +12,11 @@ import { parseAddressList, writeAddressList } from '../../../src/proxy/search/ad
 import { matchesKey } from '../../../src/proxy/search/evaluate.js';
 import { MessageContent } from '../../../src/proxy/search/message-content.js';
 import type { HeaderMatch, SearchKey } from '../../../src/proxy/search/program.js';
-import { decodeHeaderValue, decodesAsciiUnchanged, foldForSearch } from '../../../src/proxy/search/text.js';
+import { foldForSearch } from '../../../src/proxy/search/text.js';
+import { decodeHeaderValue, decodesAsciiUnchanged } from '../../../src/mail/header-text.js';
 import type { MessageRef } from '../../../src/proxy/ports.js';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
-import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
+import type { MessageStructure } from '../../../src/mail/structure.js';
 
 const HEADER_LINES = [
   'Subject: Thread 42: Regards mailbox backup',

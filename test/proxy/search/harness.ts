@@ -9,7 +9,7 @@ import type { MessageRef, OpenMailbox } from '../../../src/proxy/ports.js';
 import type { Token } from '../../../src/proxy/protocol/tokens.js';
 import { parseCommand } from '../../../src/proxy/protocol/parser.js';
 import type { CommandFrame } from '../../../src/proxy/protocol/command-reader.js';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 
 /**
  * Criteria text → tokens, through the server's own command parser. Quoted strings with non-ASCII

@@ -9,8 +9,8 @@ import fc from 'fast-check';
 import { performance } from 'node:perf_hooks';
 import { parseSearchProgram, runThread } from '../../../src/proxy/search/index.js';
 import { messageIds, threadMessages, type ThreadMessage } from '../../../src/proxy/search/thread.js';
-import { parseDateHeader } from '../../../src/proxy/search/dates.js';
-import { replaceComments } from '../../../src/proxy/search/text.js';
+import { parseDateHeader } from '../../../src/mail/dates.js';
+import { replaceComments } from '../../../src/mail/header-text.js';
 import { fakeMailbox, tokenize, type StoredMessage } from './harness.js';
 import { oracleThread } from './thread-oracle.js';
 

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
+import type { MessageStructure } from '../../../src/mail/structure.js';
 import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { ImapFlow } from 'imapflow';
-import { analyzeMessage } from '../../../src/snapshots/mime/analyze.js';
+import { analyzeMessage } from '../../../src/mail/analyze.js';
 import { buildGuideMessage, guideText, openGuideInbox, type GuideOptions } from '../../../src/snapshots/view/guide-inbox.js';
 import { appendAll, buildCorpus } from '../../../src/testbed/corpus.js';
 import { startSnapshotServer, type SnapshotServer } from '../../fixtures/snapshot-server.js';

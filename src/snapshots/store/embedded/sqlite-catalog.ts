@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DayLabel } from '../../day-label.js';
-import type { MessageStructure } from '../../mime/structure.js';
+import type { MessageStructure } from '../../../mail/structure.js';
 import type { BlobRecord, Capture, Catalog, NewBlob, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from '../catalog.js';
 
 const SCHEMA = `

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
-import type { MessageStructure } from '../../../../src/snapshots/mime/structure.js';
+import type { MessageStructure } from '../../../../src/mail/structure.js';
 import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../../src/snapshots/store/catalog.js';
 import { withFresh, type Fresh } from './subject.js';
 

@@ -4,7 +4,7 @@
  * and that no answer ever holds a secret of its configuration.
  */
 import { createHash } from 'node:crypto';
-import type { MessageStructure } from '../../../../src/snapshots/mime/structure.js';
+import type { MessageStructure } from '../../../../src/mail/structure.js';
 import { StorageError, type Store } from '../../../../src/snapshots/store/store.js';
 import { generateMessage } from '../../../../src/testbed/corpus.js';
 import type { Fresh } from './subject.js';

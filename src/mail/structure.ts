@@ -32,8 +32,10 @@ export interface Envelope {
  * repeated To/Cc/… lines collected, nested multiparts reusing their parent's boundary, the newline
  * before a boundary that directly follows a closing boundary, Content-Type parameters and
  * Content-Transfer-Encoding read as Dovecot reads them, boundaries longer than 200 characters.
+ * 3 (issue 12, one RFC 822 lexer): a quoted parameter value keeps a backslash before a folded line
+ * break and a bare CR, as Dovecot's rfc822_parse_quoted_string does.
  */
-export const STRUCTURE_VERSION = 2;
+export const STRUCTURE_VERSION = 3;
 
 export type PartKind = 'multipart' | 'message' | 'text' | 'other';
 

@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { ImapFlow } from 'imapflow';
 import { plainAddress } from '../client-address.js';
-import { imapTransportOptions } from '../config/upstream-transport.js';
+import { imapTransportOptions } from './transport.js';
 
 /** How we reach the live server. `tls: none` never upgrades, `starttls` insists on the upgrade. */
 export interface LiveServer {

@@ -1,107 +1,10 @@
 /**
- * RFC 822/2045/2231 lexing for header values, following the behaviour of Dovecot 2.3's
- * rfc822-parser/rfc2231-parser (what a broken header turns into matters: our BODYSTRUCTURE must
- * match Dovecot's byte for byte). Strings are "binary strings": one char per byte (latin1).
+ * The Content-* header fields (RFC 2045/2183/3282, RFC 2231 continuations) as Dovecot 2.3's
+ * rfc822_parse_content_type/rfc2231_parse read them, over the one RFC 822 lexer: what a broken
+ * header turns into matters, since our BODYSTRUCTURE must match Dovecot's byte for byte. Strings are
+ * "binary strings": one char per byte (latin1).
  */
-const TSPECIALS = '()<>@,;:\\"/[]?=';
-const ATEXT_EXTRA = "!#$%&'*+-/=?^_`{|}~";
-
-export class Rfc822Lexer {
-  pos = 0;
-  /** The last comment seen by skipLwsp (used for address display names). */
-  lastComment: string | null = null;
-  constructor(readonly data: string) {}
-
-  get atEnd(): boolean {
-    return this.pos >= this.data.length;
-  }
-  peek(): string {
-    return this.data[this.pos] ?? '';
-  }
-
-  /** Skips whitespace, folds and (nested) comments. Returns false at end of data. */
-  skipLwsp(): boolean {
-    return this.lwsp() > 0;
-  }
-
-  /** skipLwsp with Dovecot's three answers: 1 more data follows, 0 end of data, -1 unterminated comment. */
-  lwsp(): -1 | 0 | 1 {
-    const d = this.data;
-    while (this.pos < d.length) {
-      const c = d[this.pos];
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') {
-        this.pos++;
-      } else if (c === '(') {
-        const comment = this.readComment();
-        if (comment === null) return -1;
-        this.lastComment = comment;
-      } else break;
-    }
-    return this.pos < d.length ? 1 : 0;
-  }
-
-  /** A comment's text; null when it never closes (the data is then used up). */
-  private readComment(): string | null {
-    const d = this.data;
-    let depth = 0;
-    let text = '';
-    for (; this.pos < d.length; this.pos++) {
-      const c = d[this.pos];
-      if (c === '\\' && this.pos + 1 < d.length) {
-        text += d[++this.pos];
-      } else if (c === '(') {
-        if (depth++ > 0) text += c;
-      } else if (c === ')') {
-        if (--depth === 0) {
-          this.pos++;
-          return text;
-        }
-        text += c;
-      } else if (c !== '\r' && c !== '\n') text += c;
-    }
-    return null;
-  }
-
-  /** MIME token (RFC 2045); '' when none at the current position. */
-  mimeToken(): string {
-    const start = this.pos;
-    const d = this.data;
-    while (this.pos < d.length) {
-      const code = d.charCodeAt(this.pos);
-      if (code <= 32 || code === 127 || TSPECIALS.includes(d[this.pos])) break;
-      this.pos++;
-    }
-    return d.slice(start, this.pos);
-  }
-
-  /** RFC 822 atom (atext); '' when none. */
-  atom(): string {
-    const start = this.pos;
-    const d = this.data;
-    while (this.pos < d.length && isAtext(d.charCodeAt(this.pos))) this.pos++;
-    return d.slice(start, this.pos);
-  }
-
-  /** Quoted string starting at '"': its unescaped content, line breaks removed; null when it never closes. */
-  quotedString(): string | null {
-    const d = this.data;
-    let out = '';
-    this.pos++;
-    while (this.pos < d.length) {
-      const c = d[this.pos++];
-      if (c === '"') return out;
-      if (c === '\\' && this.pos < d.length) out += d[this.pos++];
-      else if (c !== '\r' && c !== '\n') out += c;
-    }
-    return null;
-  }
-}
-
-function isAtext(code: number): boolean {
-  if (code >= 0x80) return true;
-  if ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)) return true;
-  return ATEXT_EXTRA.includes(String.fromCharCode(code));
-}
+import { Rfc822Lexer } from './rfc822-lexer.js';
 
 export interface ContentType {
   /** "" when the header could not be parsed (Dovecot then writes "" "" and no params). */
@@ -153,7 +56,7 @@ export function parseLanguage(value: string): string[] | null {
   const langs: string[] = [];
   lexer.skipLwsp();
   for (;;) {
-    const atom = lexer.atom();
+    const atom = lexer.atext();
     if (atom === '') break;
     langs.push(atom);
     if (lexer.peek() !== ',') break;
@@ -183,9 +86,9 @@ function contentParam(lexer: Rfc822Lexer): [string, string] | null | false {
   if (more === 0) return [key, ''];
   const d = lexer.data;
   if (lexer.peek() === '"') {
-    const value = lexer.quotedString();
-    if (value === null || lexer.lwsp() < 0) return false;
-    return [key, value];
+    const { content, closed } = lexer.quotedString();
+    if (!closed || lexer.lwsp() < 0) return false;
+    return [key, content];
   }
   if (lexer.peek() === '=') {
     const start = lexer.pos;

@@ -9,28 +9,16 @@
  * SYNTAX_ERROR); a group is a start marker {mailbox: group name, domain: null} and an end marker with
  * every field null.
  *
- * The value is a string of one char per byte (latin1) at ingest and decoded UTF-8 for SEARCH; either
- * works since every char ≥ 0x80 is atom text. The parse steps answer like Dovecot's rfc822 parser:
+ * The grammar runs over the one RFC 822 lexer (rfc822-lexer.ts), whose steps answer like Dovecot's:
  * -1 = syntax error, 0 = stopped at the end of the value, 1 = more input follows.
  */
+import { isAtext, Rfc822Lexer, type Step } from './rfc822-lexer.js';
 import type { EnvelopeAddress } from './structure.js';
 
 const MISSING_MAILBOX = 'MISSING_MAILBOX';
 const MISSING_DOMAIN = 'MISSING_DOMAIN';
 const SYNTAX_ERROR = 'SYNTAX_ERROR';
 const INVALID_ROUTE = 'INVALID_ROUTE';
-const ATEXT_EXTRA = "!#$%&'*+-/=?^_`{|}~";
-
-type Step = -1 | 0 | 1;
-
-/** RFC 5322 atext; every non-ASCII char counts, as Dovecot treats bytes ≥ 0x80. */
-export function isAtext(char: string): boolean {
-  if (char === '') return false;
-  const code = char.charCodeAt(0);
-  if (code >= 0x80) return true;
-  if ((code >= 48 && code <= 57) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122)) return true;
-  return ATEXT_EXTRA.includes(char);
-}
 
 /** The address being read; `invalid` only steers the addr-spec fallback, it is not part of the output. */
 interface Draft {
@@ -43,34 +31,18 @@ interface Draft {
 
 const emptyDraft = (): Draft => ({ name: null, route: null, mailbox: null, domain: null, invalid: false });
 
-class AddressParser {
-  private pos = 0;
-  /** Text of the most recent comment: an addr-spec's display name ("a@b (Name)"). */
-  private lastComment = '';
+class AddressParser extends Rfc822Lexer {
   /** Scratch text the current step appends to (phrase, local part, domain, route). */
   private text = '';
   private draft = emptyDraft();
   readonly addresses: EnvelopeAddress[] = [];
 
-  constructor(private readonly data: string) {}
-
-  /** The char at the cursor, '' at the end (a method: TypeScript would narrow a getter's value). */
-  private char(): string {
-    return this.data[this.pos] ?? '';
-  }
-  private get atEnd(): boolean {
-    return this.pos >= this.data.length;
-  }
-  private more(): Step {
-    return this.atEnd ? 0 : 1;
-  }
-
   parse(): EnvelopeAddress[] | null {
-    if (this.skipLwsp() <= 0) return null;
+    if (this.lwsp() <= 0) return null;
     for (;;) {
-      if (this.address() === 0 || this.atEnd || this.char() !== ',') break;
+      if (this.address() === 0 || this.atEnd || this.peek() !== ',') break;
       this.pos++;
-      const next = this.skipLwsp();
+      const next = this.lwsp();
       if (next <= 0) {
         if (next < 0) this.addFilled(); // a trailing unclosed comment still counts as an address
         break;
@@ -81,122 +53,73 @@ class AddressParser {
 
   // ── lexical steps ──────────────────────────────────────────────────────────────────────────────
 
-  /**
-   * The content of a comment or quoted string, from just after its opening char: backslash escapes
-   * removed (but not before CR/LF, which obs-qp allows), folds' (CR)LF removed. Text read before a
-   * missing closing char still counts, as in Dovecot.
-   */
-  private delimited(close: string, nests: boolean): { content: string; closed: boolean } {
-    const d = this.data;
-    let content = '';
-    let depth = 1;
-    let start = this.pos;
-    for (; this.pos < d.length; this.pos++) {
-      const c = d[this.pos];
-      if (c === close && --depth === 0) {
-        content += d.slice(start, this.pos++);
-        return { content, closed: true };
-      }
-      if (c === '(' && nests) depth++;
-      else if (c === '\n') {
-        content += d.slice(start, this.pos > start && d[this.pos - 1] === '\r' ? this.pos - 1 : this.pos);
-        start = this.pos + 1;
-      } else if (c === '\\') {
-        if (this.pos + 1 >= d.length) break;
-        if (d[this.pos + 1] === '\r' || d[this.pos + 1] === '\n') continue;
-        content += d.slice(start, this.pos++);
-        start = this.pos;
-      }
-    }
-    return { content, closed: false };
-  }
-
-  /** A (nested) comment; its text becomes lastComment. */
-  private skipComment(): Step {
-    this.pos++;
-    const { content, closed } = this.delimited(')', true);
-    this.lastComment = content;
-    return closed ? this.more() : -1;
-  }
-
-  /** Blanks, line breaks and comments. */
-  private skipLwsp(): Step {
-    while (!this.atEnd) {
-      const c = this.char();
-      if (c === ' ' || c === '\t' || c === '\r' || c === '\n') this.pos++;
-      else if (c !== '(') break;
-      else if (this.skipComment() < 0) return -1;
-    }
-    return this.more();
-  }
-
   /** Appends data[start, pos) and steps over what follows. */
   private endToken(start: number): Step {
     this.text += this.data.slice(start, this.pos);
-    return this.atEnd ? 0 : this.skipLwsp();
+    return this.atEnd ? 0 : this.lwsp();
   }
 
   private atom(): Step {
-    if (!isAtext(this.char())) return -1;
+    if (!isAtext(this.peek())) return -1;
     const start = this.pos++;
-    while (isAtext(this.char())) this.pos++;
+    while (isAtext(this.peek())) this.pos++;
     return this.endToken(start);
   }
 
   /** Atoms joined by dots, blanks allowed around the dots (RFC 822). */
   private dotAtom(): Step {
-    if (!isAtext(this.char())) return -1;
+    if (!isAtext(this.peek())) return -1;
     let start = this.pos++;
     while (!this.atEnd) {
-      if (isAtext(this.char())) {
+      if (isAtext(this.peek())) {
         this.pos++;
         continue;
       }
       this.text += this.data.slice(start, this.pos);
-      let step = this.skipLwsp();
+      let step = this.lwsp();
       if (step <= 0) return step;
-      if (this.char() !== '.') return 1;
+      if (this.peek() !== '.') return 1;
       this.pos++;
       this.text += '.';
       // an atom must follow the dot ("example.com." is no domain)
-      if (this.skipLwsp() <= 0 || !isAtext(this.char())) return -1;
+      if (this.lwsp() <= 0 || !isAtext(this.peek())) return -1;
       start = this.pos;
     }
     this.text += this.data.slice(start, this.pos);
     return 0;
   }
 
-  private quotedString(): Step {
-    this.pos++;
-    const { content, closed } = this.delimited('"', false);
+  /** A quoted string's content appended to the scratch text. */
+  private quotedWord(): Step {
+    const { content, closed } = this.quotedString();
     this.text += content;
-    return closed ? this.skipLwsp() : -1;
+    return closed ? this.lwsp() : -1;
   }
 
   /** Words (atoms with dots, quoted strings) joined by one space; comments dropped. */
   private phrase(): Step {
     if (this.atEnd) return 0;
-    if (this.char() === '.') return -1;
+    if (this.peek() === '.') return -1;
     for (;;) {
       let step: Step;
-      if (this.char() === '"') step = this.quotedString();
+      if (this.peek() === '"') step = this.quotedWord();
       else {
         const start = this.pos;
-        while (isAtext(this.char()) || this.char() === '.') this.pos++;
+        while (isAtext(this.peek()) || this.peek() === '.') this.pos++;
         step = this.endToken(start);
       }
       if (step <= 0) return step;
-      if (!isAtext(this.char()) && this.char() !== '"' && this.char() !== '.') break;
+      if (!isAtext(this.peek()) && this.peek() !== '"' && this.peek() !== '.') break;
       this.text += ' ';
     }
-    return this.skipLwsp();
+    return this.lwsp();
   }
 
   /** "@" then a dot-atom or a [literal], kept as written. */
   private domain(): Step {
     this.pos++;
-    if (this.skipLwsp() <= 0) return -1;
-    if (this.char() !== '[') return this.dotAtom();
+    if (this.lwsp() <= 0) return -1;
+    if (this.peek() !== '[') return this.dotAtom();
     const d = this.data;
     const start = this.pos;
     for (; this.pos < d.length; this.pos++) {
@@ -216,18 +139,18 @@ class AddressParser {
   private localPart(): Step {
     this.text = '';
     let step: Step = -1;
-    if (this.char() === '"') step = this.quotedString();
+    if (this.peek() === '"') step = this.quotedWord();
     else {
       do {
-        while (this.char() === '.') {
+        while (this.peek() === '.') {
           this.text += '.';
           this.pos++;
           if (this.atEnd) return this.setMailbox(0);
           step = 1;
         }
-        if (this.char() === '@') break;
+        if (this.peek() === '@') break;
         step = this.atom();
-      } while (step > 0 && this.char() === '.');
+      } while (step > 0 && this.peek() === '.');
     }
     return step < 0 ? -1 : this.setMailbox(step);
   }
@@ -250,12 +173,12 @@ class AddressParser {
     this.text = '';
     for (;;) {
       if (this.atEnd) return 0;
-      if (this.char() !== '@') break;
+      if (this.peek() !== '@') break;
       if (this.text.length > 0) this.text += ',';
       this.text += '@';
       const step = this.domain();
       if (step <= 0) return step;
-      while (this.skipLwsp() > 0 && this.char() === ',') this.pos++;
+      while (this.lwsp() > 0 && this.peek() === ',') this.pos++;
     }
     this.draft.route = this.text;
     return 1;
@@ -263,28 +186,28 @@ class AddressParser {
 
   private angleAddr(): Step {
     this.pos++;
-    if (this.skipLwsp() <= 0) return -1;
-    if (this.char() === '@') {
-      if (this.route() > 0 && this.char() === ':') this.pos++;
+    if (this.lwsp() <= 0) return -1;
+    if (this.peek() === '@') {
+      if (this.route() > 0 && this.peek() === ':') this.pos++;
       else {
         this.draft.route = INVALID_ROUTE;
         if (this.atEnd) return -1;
       }
-      if (this.skipLwsp() <= 0) return -1;
+      if (this.lwsp() <= 0) return -1;
     }
-    if (this.char() !== '>') {
+    if (this.peek() !== '>') {
       if (this.localPart() <= 0) return -1;
-      if (this.char() === '@' && this.domainPart() <= 0) return -1;
+      if (this.peek() === '@' && this.domainPart() <= 0) return -1;
     }
-    if (this.char() !== '>') return -1;
+    if (this.peek() !== '>') return -1;
     this.pos++;
-    return this.skipLwsp();
+    return this.lwsp();
   }
 
   /** [phrase] <addr>; -1 when this is no name-addr at all. */
   private nameAddr(): Step {
     this.text = '';
-    if (this.phrase() <= 0 || this.char() !== '<') return -1;
+    if (this.phrase() <= 0 || this.peek() !== '<') return -1;
     this.draft.name = this.text === '' ? null : this.text;
     if (this.angleAddr() < 0) {
       this.draft.domain = SYNTAX_ERROR;
@@ -296,11 +219,11 @@ class AddressParser {
   /** local@domain, its display name taken from a comment; a lone word followed by words is a name. */
   private addrSpec(): Step {
     this.lastComment = '';
-    const quoted = this.char() === '"';
+    const quoted = this.peek() === '"';
     let step = this.localPart();
     let domainStep: Step | null = null;
     if (step <= 0) this.draft.invalid = true;
-    if (step !== 0 && !this.atEnd && this.char() === '@') {
+    if (step !== 0 && !this.atEnd && this.peek() === '@') {
       domainStep = this.domainPart();
       if (domainStep <= 0) step = domainStep;
     }
@@ -339,26 +262,26 @@ class AddressParser {
   /** phrase ":" [mailbox *("," mailbox)] ";" — anything after the ':' is read as a group. */
   private group(): Step {
     this.text = '';
-    if (this.phrase() <= 0 || this.char() !== ':') return -1;
+    if (this.phrase() <= 0 || this.peek() !== ':') return -1;
     this.pos++;
-    let step = this.skipLwsp();
+    let step = this.lwsp();
     this.addresses.push({ name: null, route: null, mailbox: this.text, domain: null });
-    if (step > 0 && this.char() !== ';') {
+    if (step > 0 && this.peek() !== ';') {
       for (;;) {
         this.mailbox(); // a broken member is kept; reading goes on
-        if (this.atEnd || this.char() !== ',') break;
+        if (this.atEnd || this.peek() !== ',') break;
         this.pos++;
-        if (this.skipLwsp() <= 0) {
+        if (this.lwsp() <= 0) {
           step = -1;
           break;
         }
       }
     }
     if (step >= 0) {
-      if (this.atEnd || this.char() !== ';') step = -1;
+      if (this.atEnd || this.peek() !== ';') step = -1;
       else {
         this.pos++;
-        step = this.skipLwsp();
+        step = this.lwsp();
       }
     }
     this.addresses.push({ name: null, route: null, mailbox: null, domain: null });

@@ -5,7 +5,7 @@
  * Boundary and size accounting follow Dovecot 2.3's message parser (see comments inline).
  */
 import { parseAddressList } from './address.js';
-import { parseContentType, parseDisposition, parseEncoding, parseLanguage } from './rfc822.js';
+import { parseContentType, parseDisposition, parseEncoding, parseLanguage } from './content-headers.js';
 import { STRUCTURE_VERSION, type Envelope, type EnvelopeAddress, type MessageStructure, type MimePart } from './structure.js';
 
 /** Enough of a body line to recognise any boundary (RFC 2046: ≤ 70 chars) with room to spare. */

@@ -3,7 +3,7 @@ import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js'
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { type LiveServer, originatingClient, verifyWithLiveServer } from '../../src/auth/live-verifier.js';
+import { type LiveServer, originatingClient, verifyWithLiveServer } from '../../src/upstream/login-check.js';
 
 const testbed = testbedFromEnv();
 // Dovecot slows repeated failures from one address down (auth penalty, up to 15 s): allow for it.
