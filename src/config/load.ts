@@ -77,8 +77,9 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   for (const path of configKeyPaths()) {
     const value = env[envNameFor(path)];
     if (value !== undefined) {
-      // Credentials stay strings as given: a key like `123` or `yes` must not turn into a number or boolean.
-      const parsed = /password|secret|accesskeyid/.test(path[path.length - 1].toLowerCase()) ? value : parseEnvValue(value);
+      // Credentials stay strings as given: a key like `123` or `yes` must not turn into a number or boolean,
+      // and a URL (which may carry a password) keeps a `#` or `: ` that YAML would reinterpret.
+      const parsed = /password|secret|accesskeyid|^url$/.test(path[path.length - 1].toLowerCase()) ? value : parseEnvValue(value);
       setPath(raw, path, parsed);
     }
   }
