@@ -13,6 +13,9 @@ command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
 command -v xauth >/dev/null 2>&1 || need+=(xauth)
 # The web interface tests drive Debian's Chromium through playwright-core (no downloaded browser).
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The PostgreSQL store's tests use the machine's server on 127.0.0.1:5432.
+fresh_postgresql=
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then need+=(postgresql); fresh_postgresql=1; fi
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "installing Debian packages: ${need[*]}" >&2
@@ -31,4 +34,15 @@ fi
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
   for _ in $(seq 50); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+# PostgreSQL: started when not answering (no systemd in containers); a server this script just
+# installed lets local test connections in without a password, as the tests expect (trust auth).
+cluster_version=$(ls /etc/postgresql | sort -V | tail -n 1)
+if [ -n "$fresh_postgresql" ]; then
+  sed -i '1i host all all 127.0.0.1/32 trust' "/etc/postgresql/$cluster_version/main/pg_hba.conf"
+  pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main reload >/dev/null 2>&1 || true
+fi
+if ! pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1; then
+  pg_ctlcluster --skip-systemctl-redirect "$cluster_version" main start >/dev/null 2>&1 || true
+  for _ in $(seq 100); do pg_isready -q -h 127.0.0.1 -p 5432 >/dev/null 2>&1 && break; sleep 0.1; done
 fi

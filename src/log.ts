@@ -21,6 +21,8 @@ export const REDACTED_PATHS = [
   'recovery.adminToken', 'config.recovery.adminToken',
   // A Redis URL may carry a password (redis://:secret@host); src/coordination logs it masked.
   'redis.url', 'config.redis.url', 'redisUrl', '*.redisUrl',
+  // So may a PostgreSQL URL (postgres://mtm:secret@db/mtm); the store logs it masked.
+  'store.postgres.url', 'config.store.postgres.url', 'postgres.url',
 ];
 
 /**

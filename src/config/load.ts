@@ -77,7 +77,9 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   for (const path of configKeyPaths()) {
     const value = env[envNameFor(path)];
     if (value !== undefined) {
-      const parsed = path[path.length - 1].toLowerCase().includes('password') ? value : parseEnvValue(value);
+      // Secrets stay verbatim: a password (or a URL carrying one) may hold `#` or `: `, which YAML would reinterpret.
+      const key = path[path.length - 1].toLowerCase();
+      const parsed = key.includes('password') || key === 'url' ? value : parseEnvValue(value);
       setPath(raw, path, parsed);
     }
   }

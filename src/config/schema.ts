@@ -25,6 +25,18 @@ function isCronPattern(pattern: string): boolean {
   }
 }
 
+/** The message names no part of the value: a PostgreSQL URL may carry a password. */
+const POSTGRES_URL_PROBLEM = 'must be empty (embedded SQLite) or a URL like postgres://user@host:5432/database';
+
+function isPostgresUrlOrEmpty(url: string): boolean {
+  if (url === '') return true;
+  try {
+    return ['postgres:', 'postgresql:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .object({
     upstream: z
@@ -65,6 +77,8 @@ export const configSchema = z
     store: z
       .object({
         path: z.string().min(1).default('./data'),
+        /** Set: catalog and restore jobs in PostgreSQL (src/snapshots/store/postgres); empty: embedded SQLite. */
+        postgres: z.object({ url: z.string().refine(isPostgresUrlOrEmpty, POSTGRES_URL_PROBLEM).default('') }).strict().prefault({}),
       })
       .strict()
       .prefault({}),

@@ -5,7 +5,7 @@
  */
 import type { ParsedCommand } from './protocol/tokens.js';
 import { bad, no, type Command, type CommandResult } from './command.js';
-import { BlobDamagedError } from './ports.js';
+import { BlobDamagedError, StorageError } from './ports.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
 import { commands } from './commands/index.js';
@@ -55,6 +55,11 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
       // Not a bug in the command: the store found a message damaged (and logged it with its blob).
       session.log.error({ command: parsed.name, account: error.account, blob: error.hash }, 'command met a damaged message');
       return no('SERVERBUG', `${parsed.name} needs a message whose stored copy is damaged; the problem was logged for the administrator`);
+    }
+    if (error instanceof StorageError && error.kind === 'unavailable') {
+      // The store's server (PostgreSQL, S3) is down: the same request succeeds once it is back.
+      session.log.warn({ err: error, command: parsed.name }, 'command met an unavailable store');
+      return no('UNAVAILABLE', `${parsed.name}: the snapshot store is not answering; try again in a few minutes`);
     }
     session.log.error({ err: error, command: parsed.name }, 'command failed');
     return bad(`${parsed.name} failed on the server; the problem was logged`, 'SERVERBUG');

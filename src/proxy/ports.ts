@@ -11,6 +11,8 @@ import type { MessageStructure } from '../mail/structure.js';
  * damaged: the server answers `NO [SERVERBUG]` for it and never sends the wrong bytes.
  */
 export { BlobDamagedError } from '../snapshots/store/blob-damage.js';
+/** A store backend that cannot answer (kind `unavailable`) is refused as `NO [UNAVAILABLE]`, not as a bug. */
+export { StorageError } from '../snapshots/store/storage-error.js';
 
 /** A mailbox of the virtual namespace one session sees (DESIGN §5). Names are UTF-8, "/"-separated. */
 export interface MailboxInfo {

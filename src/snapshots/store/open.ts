@@ -11,7 +11,8 @@ import type { IntegrityReport, Store, StoreAccess, StoreObserver, StoreProbe, St
 // A remote backend is imported only when configured, so the embedded quick start loads none of
 // its client libraries: e.g. `return (await import('./postgres/backend.js')).postgresCatalogBackend;`
 async function catalogBackendFor(settings: StoreSettings): Promise<CatalogBackendFactory> {
-  if (settings.postgres?.url) throw new Error('store.postgres is not supported by this build of mtm (remove it to use the embedded catalog)');
+  // Loaded only when configured: the embedded store never loads the PostgreSQL driver.
+  if (settings.postgres?.url) return (await import('./postgres/backend.js')).postgresCatalogBackend;
   return embeddedCatalogBackend;
 }
 
