@@ -23,6 +23,8 @@ export const REDACTED_PATHS = [
   'redis.url', 'config.redis.url', 'redisUrl', '*.redisUrl',
   // So may a PostgreSQL URL (postgres://mtm:secret@db/mtm); the store logs it masked.
   'store.postgres.url', 'config.store.postgres.url', 'postgres.url',
+  // store.s3 (S3BlobStore settings, config.store.s3).
+  'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
 ];
 
 /**

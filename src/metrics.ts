@@ -8,7 +8,8 @@
  *   metrics.bytesSent(n)                                      — bytes written to client sockets
  *   metrics.login(result)                                     — 'ok' | 'failed' | 'limited' | 'unavailable'
  * Recovery: metrics.restoreJob(result) — e.g. 'accepted' | 'denied' | 'done' | 'failed'.
- * Store: metrics.blobDamaged() — from the store's damage observer (cli/context.ts).
+ * Store: metrics.blobDamaged() — from the store's damage observer (cli/context.ts);
+ *   metrics.storeBackendCall(call) — every call to a remote store backend (S3, PostgreSQL), from its observer.
  * Snapshots (wired in run.ts / scheduler.ts): snapshotAccount, snapshotRun, refreshStore.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -56,6 +57,13 @@ const storeAccounts = new Gauge({ name: 'mtm_store_accounts', help: 'Accounts wi
 const accountsByDays = new Gauge({ name: 'mtm_store_accounts_by_days', help: 'Accounts by number of snapshot days kept', labelNames: ['days'] as const, registers });
 
 // Damage, not blobs: one series whatever the number of accounts; the log names account and blob.
+const storeBackendSeconds = new Histogram({
+  name: 'mtm_store_backend_call_duration_seconds',
+  help: 'Calls to a remote store backend (s3, postgres), by backend, operation and outcome (ok, error)',
+  labelNames: ['backend', 'operation', 'outcome'] as const,
+  buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  registers,
+});
 const blobDamage = new Counter({ name: 'mtm_blob_damage_total', help: 'Reads that found a stored message damaged (checksum, hash or format); each is logged with account and blob', registers });
 
 const restoreJobs = new Counter({ name: 'mtm_restore_jobs_total', help: 'Restore jobs, by result', labelNames: ['result'] as const, registers });
@@ -116,6 +124,10 @@ export const metrics = {
     lastRunBytes.set(run.bytes);
     lastRunFailures.set(run.failed);
     lastRunTimestamp.set(Date.now() / 1000);
+  },
+  /** A call to a remote store backend finished (StoreObserver.backendCall). */
+  storeBackendCall(call: { backend: string; operation: string; seconds: number; ok: boolean }): void {
+    storeBackendSeconds.observe({ backend: call.backend, operation: call.operation, outcome: call.ok ? 'ok' : 'error' }, call.seconds);
   },
   /** A read found a stored message damaged (see BlobDamagedError). */
   blobDamaged(): void {

@@ -21,6 +21,7 @@ export async function openContext(configPath: string | undefined, access: StoreA
   // On a terminal the commands print their own progress; logs would only interleave with it.
   const logger = createLogger(interactive ? 'warn' : config.log.level);
   const store = await openStore(config.store, access, {
+    backendCall: (call) => metrics.storeBackendCall(call),
     blobDamaged(damage) {
       metrics.blobDamaged();
       logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');

@@ -37,6 +37,15 @@ function isPostgresUrlOrEmpty(url: string): boolean {
   }
 }
 
+function isHttpUrl(value: string): boolean {
+  if (value === '') return true;
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
 export const configSchema = z
   .object({
     upstream: z
@@ -79,6 +88,19 @@ export const configSchema = z
         path: z.string().min(1).default('./data'),
         /** Set: catalog and restore jobs in PostgreSQL (src/snapshots/store/postgres); empty: embedded SQLite. */
         postgres: z.object({ url: z.string().refine(isPostgresUrlOrEmpty, POSTGRES_URL_PROBLEM).default('') }).strict().prefault({}),
+        /** S3-compatible object storage for the blobs; an empty bucket keeps them under `path`. */
+        s3: z
+          .object({
+            endpoint: z.string().refine(isHttpUrl, 'must be an http:// or https:// URL (or empty for AWS)').default(''),
+            region: z.string().min(1).default('us-east-1'),
+            bucket: z.string().regex(/^[^/\s]*$/, 'must not contain "/" or spaces').default(''),
+            prefix: z.string().refine((prefix) => !prefix.split('/').some((segment) => segment === '.' || segment === '..'), 'must not contain "." or ".." segments').default(''),
+            accessKeyId: z.string().default(''),
+            secretAccessKey: z.string().default(''),
+            forcePathStyle: z.boolean().default(true),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),
@@ -158,6 +180,13 @@ export const configSchema = z
     }
     if (config.recovery.deliver === 'smtp' && !config.recovery.smtp) {
       context.addIssue({ code: 'custom', path: ['recovery', 'smtp'], message: 'is required when recovery.deliver is smtp (host, port, secure, user, password)' });
+    }
+    const s3 = config.store.s3;
+    if (!s3.bucket && (s3.endpoint || s3.accessKeyId || s3.secretAccessKey || s3.prefix)) {
+      context.addIssue({ code: 'custom', path: ['store', 's3', 'bucket'], message: 'is required when other store.s3 keys are set (without a bucket, blobs stay under store.path)' });
+    }
+    if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) {
+      context.addIssue({ code: 'custom', path: ['store', 's3', s3.accessKeyId ? 'secretAccessKey' : 'accessKeyId'], message: 'is required with the other one (or leave both empty for the SDK\'s default credentials)' });
     }
     if (auth.mode === 'accounts' && !config.snapshot.accountsFile) {
       context.addIssue({ code: 'custom', path: ['snapshot', 'accountsFile'], message: 'is required when snapshot.auth.mode is accounts (one "user password" per line)' });

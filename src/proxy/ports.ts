@@ -11,7 +11,11 @@ import type { MessageStructure } from '../mail/structure.js';
  * damaged: the server answers `NO [SERVERBUG]` for it and never sends the wrong bytes.
  */
 export { BlobDamagedError } from '../snapshots/store/blob-damage.js';
-/** A store backend that cannot answer (kind `unavailable`) is refused as `NO [UNAVAILABLE]`, not as a bug. */
+/**
+ * What a read rejects with when the store cannot answer now (StorageError of kind `unavailable`:
+ * object storage or a database down): the server answers `NO [UNAVAILABLE]`, and the same command
+ * works again once the store is back.
+ */
 export { StorageError } from '../snapshots/store/storage-error.js';
 
 /** A mailbox of the virtual namespace one session sees (DESIGN §5). Names are UTF-8, "/"-separated. */

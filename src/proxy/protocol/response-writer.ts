@@ -6,7 +6,7 @@
  */
 import type { Writable } from 'node:stream';
 import type { ResponsePiece } from '../fetch/pieces.js';
-import { BlobDamagedError } from '../ports.js';
+import { BlobDamagedError, StorageError } from '../ports.js';
 
 /** Longest human-readable text of a status response; longer text (an echoed argument) is cut. */
 export const MAX_RESPONSE_TEXT = 400;
@@ -172,7 +172,7 @@ export class ResponseWriter {
       (stream as { destroy?: () => void }).destroy?.();
     }
     if (collected >= piece.length) return { data: parts.length === 1 ? parts[0] : Buffer.concat(parts), error: null };
-    if (failure instanceof BlobDamagedError) this.abandon(failure);
+    if (failure instanceof BlobDamagedError || failure instanceof StorageError) this.abandon(failure);
     // The literal's length is already on the wire: fill it so the client stays in sync.
     parts.push(Buffer.alloc(piece.length - collected, 0x20));
     const error = new ShortPieceError(`Stream piece ended after ${collected} of ${piece.length} bytes: ${String(failure ?? 'short stream')}`);
@@ -198,7 +198,7 @@ export class ResponseWriter {
       (stream as { destroy?: () => void }).destroy?.();
     }
     if (written < piece.length) {
-      if (failure instanceof BlobDamagedError) this.abandon(failure);
+      if (failure instanceof BlobDamagedError || failure instanceof StorageError) this.abandon(failure);
       // The literal's length is already on the wire: fill it so the client stays in sync.
       let missing = piece.length - written;
       while (missing > 0) {
@@ -212,13 +212,14 @@ export class ResponseWriter {
 
   /**
    * Damage found after a literal's length went out (the pre-send check passed, then the bytes
-   * changed): padding would hand the client wrong bytes under an announced length that it caches
+   * changed), or the store stopped answering mid-body (object storage down between the check and
+   * the read): padding would hand the client wrong bytes under an announced length that it caches
    * as the message. Dropping the connection is the only answer that serves nothing wrong.
    */
-  private abandon(damage: BlobDamagedError): never {
+  private abandon(failure: BlobDamagedError | StorageError): never {
     this.closed = true;
     this.output.destroy();
-    throw damage;
+    throw failure;
   }
 
   private writeChunk(chunk: Buffer): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * Opens the store the settings describe: a catalog backend (catalog + restore jobs) and a blob
  * backend, each embedded unless configured otherwise. Adding a backend is one line per half here
- * plus its own directory beside embedded/.
+ * plus its own directory beside embedded/ (s3/: blobs in S3-compatible object storage).
  */
 import type { BlobBackend, BlobBackendFactory, CatalogBackend, CatalogBackendFactory } from './backend.js';
 import { embeddedBlobBackend, embeddedCatalogBackend } from './embedded/backend.js';
@@ -17,7 +17,8 @@ async function catalogBackendFor(settings: StoreSettings): Promise<CatalogBacken
 }
 
 async function blobBackendFor(settings: StoreSettings): Promise<BlobBackendFactory> {
-  if (settings.s3) throw new Error('store.s3 is not supported by this build of mtm (remove it to keep blobs under store.path)');
+  // Loaded only when configured: the AWS SDK is a large module graph to load at every start.
+  if (settings.s3?.bucket) return (await import('./s3/backend.js')).s3BlobBackend;
   return embeddedBlobBackend;
 }
 

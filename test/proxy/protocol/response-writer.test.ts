@@ -2,7 +2,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import fc from 'fast-check';
 import { continuationLine, MAX_RESPONSE_TEXT, ResponseWriter, safeResponseText, ShortPieceError, statusLine } from '../../../src/proxy/protocol/response-writer.js';
 import { quoteString } from '../../../src/proxy/protocol/format.js';
-import { BlobDamagedError } from '../../../src/proxy/ports.js';
+import { BlobDamagedError, StorageError } from '../../../src/proxy/ports.js';
 
 describe('response writer', () => {
   test('streams pieces in order and waits for drain instead of buffering', async () => {
@@ -62,6 +62,25 @@ describe('response writer', () => {
       throw new BlobDamagedError('alice', 'ab'.repeat(32), 'chunk 1 fails its checksum');
     };
     await expect(writer.write([{ length, open: () => Readable.from(damaged()) }, Buffer.from('X')])).rejects.toBeInstanceOf(BlobDamagedError);
+    expect(out.destroyed).toBe(true);
+    const sent = Buffer.concat(collected);
+    expect(sent.includes(0x20)).toBe(false);
+    expect(sent.includes(Buffer.from('X'))).toBe(false);
+  });
+
+  test.each([
+    ['small (read into memory)', 100],
+    ['large (streamed)', 200 * 1024],
+  ])('the store failing mid-literal in a %s body (object storage down) drops the connection instead of padding', async (_kind, length) => {
+    const out = new PassThrough();
+    const writer = new ResponseWriter(out);
+    const collected: Buffer[] = [];
+    out.on('data', (chunk: Buffer) => collected.push(chunk));
+    const cutOff = async function* (): AsyncGenerator<Buffer> {
+      yield Buffer.alloc(Math.floor(length / 2), 0x61);
+      throw new StorageError('unavailable', 'S3 bucket mtm at http://127.0.0.1:9', 'cannot connect: ECONNREFUSED; GET …');
+    };
+    await expect(writer.write([{ length, open: () => Readable.from(cutOff()) }, Buffer.from('X')])).rejects.toBeInstanceOf(StorageError);
     expect(out.destroyed).toBe(true);
     const sent = Buffer.concat(collected);
     expect(sent.includes(0x20)).toBe(false);

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import pg from 'pg';
-import type { MessageStructure } from '../../../src/snapshots/mime/structure.js';
+import type { MessageStructure } from '../../../src/mail/structure.js';
 import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../src/snapshots/store/catalog.js';
 import { PostgresCatalog } from '../../../src/snapshots/store/postgres/catalog.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';

@@ -11,7 +11,7 @@
  */
 import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
-import type { MessageStructure } from '../../mime/structure.js';
+import type { MessageStructure } from '../../../mail/structure.js';
 import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../catalog.js';
 import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce } from './connection.js';
 
