@@ -3,45 +3,22 @@
  * reads that need it are refused `NO [UNAVAILABLE]` (not a BAD, not a crash, the connection lives
  * on), and the same commands succeed again once it is back.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { generateMessage, appendAll } from '../../src/testbed/corpus.js';
 import { RawImap } from '../fixtures/raw-imap.js';
+import { startCuttableRelay, type CuttableRelay } from '../fixtures/cuttable-relay.js';
 import { createTestDatabase, type TestDatabase } from '../fixtures/postgres.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 
 const ACCOUNT = 'e2e-pg-flo';
 const PASSWORD = 'e2e-pg-flo-pw';
 
-/** A TCP relay to PostgreSQL that can be cut (connections dropped, nothing accepted) and mended on the same port. */
-async function startRelay(): Promise<{ port: number; cut(): Promise<void>; mend(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(5432, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = () => [client, upstream].forEach((socket) => (socket.destroy(), sockets.delete(socket)));
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    async cut() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((closed) => server.close(() => closed()));
-    },
-    mend: () => new Promise<void>((listening) => server.listen(port, '127.0.0.1', listening)),
-  };
-}
-
 let database: TestDatabase;
-let relay: Awaited<ReturnType<typeof startRelay>>;
+let relay: CuttableRelay;
 let server: SnapshotServer;
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  relay = await startRelay();
+  relay = await startCuttableRelay({ host: '127.0.0.1', port: 5432 });
   const url = new URL(database.url);
   url.port = String(relay.port);
   server = await startSnapshotServer({
