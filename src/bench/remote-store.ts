@@ -46,7 +46,8 @@ export async function startRemoteStores(directory: string): Promise<RemoteStores
     description = 's3rver (a light test server, objects as files on the local disk)';
     stopS3 = async () => void (await server.close());
   }
-  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  // A copy: the SDK marks the credentials object it is given (adds `$source`), which the config would refuse.
+  const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { ...credentials }, requestChecksumCalculation: 'WHEN_REQUIRED' });
   try {
     await client.send(new CreateBucketCommand({ Bucket: BUCKET }));
   } catch (error) {
