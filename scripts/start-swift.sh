@@ -22,6 +22,11 @@ ENDPOINT="http://127.0.0.1:${PROXY_PORT}"
 
 log() { echo "start-swift: $*" >&2; }
 
+# Test files may call this at the same time: one installs and starts, the others wait for it.
+mkdir -p "$(dirname "$ROOT")"
+exec 9>"$ROOT.lock"
+flock 9
+
 print_settings() {
   echo "MTM_SWIFT_S3_ENDPOINT=${ENDPOINT}"
   echo "MTM_SWIFT_S3_ACCESS_KEY_ID=${S3_ACCOUNT}:${S3_USER}"

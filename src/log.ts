@@ -19,10 +19,10 @@ export const REDACTED_PATHS = [
   'snapshot.auth.masterPassword', 'config.snapshot.auth.masterPassword',
   'recovery.smtp.password', 'config.recovery.smtp.password',
   'recovery.adminToken', 'config.recovery.adminToken',
+  // A PostgreSQL URL may carry a password (postgres://mtm:secret@db/mtm); the store never logs it.
+  'store.postgres.url', 'config.store.postgres.url', 'postgres.url',
   // A Redis URL may carry a password (redis://:secret@host); src/coordination logs it masked.
   'redis.url', 'config.redis.url', 'redisUrl', '*.redisUrl',
-  // So may a PostgreSQL URL (postgres://mtm:secret@db/mtm); the store logs it masked.
-  'store.postgres.url', 'config.store.postgres.url', 'postgres.url',
   // store.s3 (S3BlobStore settings, config.store.s3).
   'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
 ];

@@ -1,8 +1,9 @@
 /**
- * Prometheus metrics (prom-client), all in one registry served at /metrics. Other modules call the
- * small functions of `metrics` at the moment something happens; nothing here reaches into them.
+ * Prometheus metrics (prom-client), all in one registry served at /metrics. The layers that report
+ * never import this module: they are given observers (`servingMetrics`, `snapshotMetrics`, the
+ * store's damage callback), wired in service.ts and the CLI; nothing here reaches into them.
  *
- * Calls for the IMAP server (wired by whoever wires the server):
+ * The IMAP server's ServingObserver (src/proxy/observer.ts), given to createImapServer:
  *   metrics.connectionOpened() / metrics.connectionClosed()   — on accept / on socket close
  *   metrics.command(name, result, seconds)                    — once per tagged command, result 'ok' | 'no' | 'bad'
  *   metrics.bytesSent(n)                                      — bytes written to client sockets
@@ -10,10 +11,13 @@
  * Recovery: metrics.restoreJob(result) — e.g. 'accepted' | 'denied' | 'done' | 'failed'.
  * Store: metrics.blobDamaged() — from the store's damage observer (cli/context.ts);
  *   metrics.storeBackendCall(call) — every call to a remote store backend (S3, PostgreSQL), from its observer.
- * Snapshots (wired in run.ts / scheduler.ts): snapshotAccount, snapshotRun, refreshStore.
+ * Snapshots: the SnapshotObserver / SchedulerObserver given to runSnapshots / startScheduler:
+ *   snapshotAccount, snapshotRun, refreshStore.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AccountOutcome } from './snapshots/snapshotter/run.js';
+import type { ServingObserver } from './proxy/observer.js';
+import type { AccountOutcome, SnapshotRunSummary } from './snapshots/snapshotter/run.js';
+import type { SchedulerObserver } from './snapshots/scheduler/scheduler.js';
 import type { Store } from './snapshots/store/store.js';
 
 export const metricsRegistry = new Registry();
@@ -78,14 +82,6 @@ function commandLabel(name: string): string {
   if (seenCommands.size >= MAX_COMMAND_LABELS) return 'OTHER';
   seenCommands.add(upper);
   return upper;
-}
-
-export interface SnapshotRunSummary {
-  seconds: number;
-  accounts: number;
-  failed: number;
-  messages: number;
-  bytes: number;
 }
 
 export const metrics = {
@@ -159,3 +155,7 @@ export const metrics = {
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
 }
+
+/** The prom-client implementations of the observers the layers are given (wired in service.ts). */
+export const servingMetrics: ServingObserver = metrics;
+export const snapshotMetrics: SchedulerObserver = metrics;

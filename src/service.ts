@@ -7,7 +7,7 @@ import { LiveLoginService } from './auth/index.js';
 import type { Config } from './config/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { webRoutes, webSessionsFor } from './http/web/index.js';
-import { metrics } from './metrics.js';
+import { metrics, servingMetrics, snapshotMetrics } from './metrics.js';
 import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
 import { recoveryRoutes } from './recovery/http-api.js';
@@ -55,6 +55,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     preAuthTimeoutSeconds: config.server.preAuthTimeoutSeconds,
     loginService: countedLogins,
     logger,
+    observer: servingMetrics,
   });
   const sessions = webSessionsFor(config.redis.url || undefined);
   const http = await startHttpServer({
@@ -66,7 +67,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     logger,
     extraRoutes: [...webRoutes({ config, store, loginService: countedLogins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
   });
-  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger);
+  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics });
   return {
     imap,
     scheduler,

@@ -77,10 +77,9 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   for (const path of configKeyPaths()) {
     const value = env[envNameFor(path)];
     if (value !== undefined) {
-      // Secrets stay verbatim: a password (or a URL carrying one) may hold `#` or `: `, which YAML would
-      // reinterpret, and a key like `123` or `yes` must not turn into a number or boolean.
-      const key = path[path.length - 1].toLowerCase();
-      const parsed = /password|secret|accesskeyid/.test(key) || key === 'url' ? value : parseEnvValue(value);
+      // Credentials stay strings as given: a key like `123` or `yes` must not turn into a number or boolean,
+      // and a URL (which may carry a password) keeps a `#` or `: ` that YAML would reinterpret.
+      const parsed = /password|secret|accesskeyid|^url$/.test(path[path.length - 1].toLowerCase()) ? value : parseEnvValue(value);
       setPath(raw, path, parsed);
     }
   }

@@ -16,15 +16,6 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-function isCronPattern(pattern: string): boolean {
-  try {
-    new Cron(pattern, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The message names no part of the value: a PostgreSQL URL may carry a password. */
 const POSTGRES_URL_PROBLEM = 'must be empty (embedded SQLite) or a URL like postgres://user@host:5432/database';
 
@@ -32,6 +23,15 @@ function isPostgresUrlOrEmpty(url: string): boolean {
   if (url === '') return true;
   try {
     return ['postgres:', 'postgresql:'].includes(new URL(url).protocol);
+  } catch {
+    return false;
+  }
+}
+
+function isCronPattern(pattern: string): boolean {
+  try {
+    new Cron(pattern, { paused: true }).stop();
+    return true;
   } catch {
     return false;
   }
@@ -85,9 +85,9 @@ export const configSchema = z
       .prefault({}),
     store: z
       .object({
-        path: z.string().min(1).default('./data'),
         /** Set: catalog and restore jobs in PostgreSQL (src/snapshots/store/postgres); empty: embedded SQLite. */
         postgres: z.object({ url: z.string().refine(isPostgresUrlOrEmpty, POSTGRES_URL_PROBLEM).default('') }).strict().prefault({}),
+        path: z.string().min(1).default('./data'),
         /** S3-compatible object storage for the blobs; an empty bucket keeps them under `path`. */
         s3: z
           .object({

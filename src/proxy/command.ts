@@ -6,36 +6,44 @@
 import type { ParsedCommand, Token } from './protocol/tokens.js';
 import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.js';
 import { mailboxNameFromWire } from './protocol/mailbox-name.js';
-import type { Session, SessionState } from './session.js';
+import { bad, type CommandResult } from './protocol/command-result.js';
+import type { Session, SessionIn, SessionState } from './session.js';
 
-export interface CommandResult {
-  status: 'OK' | 'NO' | 'BAD';
-  code?: string;
-  text: string;
-  /** Runs after the tagged response is on the wire (STARTTLS, COMPRESS switch the transport here). */
-  after?: () => Promise<void>;
+export { ok, no, bad, type CommandResult } from './protocol/command-result.js';
+
+/**
+ * An argument its grammar refuses with an answer of its own (the grammar's BAD text, or NO with a
+ * code such as BADCHARSET), which the dispatcher sends as it sends every other argument BAD.
+ */
+export class ArgRefusal {
+  constructor(readonly result: CommandResult) {}
 }
 
-export const ok = (text: string, code?: string): CommandResult => ({ status: 'OK', code, text });
-export const no = (code: string | undefined, text: string): CommandResult => ({ status: 'NO', code, text });
-export const bad = (text: string, code?: string): CommandResult => ({ status: 'BAD', code, text });
+export const refuseArg = (text: string): ArgRefusal => new ArgRefusal(bad(text));
 
-/** One argument position: consumes tokens from `at`, or null when they do not fit. */
+/**
+ * One argument position: consumes tokens from `at`, or null when they do not fit (the dispatcher
+ * answers `BAD <command>: invalid or missing <label>`), or a refusal with the grammar's own answer.
+ */
 export interface ArgSpec<T> {
   label: string;
-  take(tokens: Token[], at: number, session: Session): { value: T; next: number } | null;
+  take(tokens: Token[], at: number, session: Session): { value: T; next: number } | ArgRefusal | null;
 }
 
-export interface Command<A extends unknown[] = unknown[]> {
+/**
+ * `run` gets the session narrowed to the declared states (the dispatcher checked them): a command
+ * valid only in `selected` reads `session.phase.mailbox`, with no way to forget that check.
+ */
+export interface Command<A extends unknown[] = unknown[], S extends SessionState = SessionState> {
   /** Upper case; UID variants are `UID FETCH` etc. */
   name: string;
-  states: SessionState[];
+  states: S[];
   args: { [K in keyof A]: ArgSpec<A[K]> };
-  run(session: Session, args: A, command: ParsedCommand): Promise<CommandResult>;
+  run(session: SessionIn<S>, args: A, command: ParsedCommand): Promise<CommandResult>;
 }
 
-/** Declares a command with its argument types inferred from its specs. */
-export function defineCommand<A extends unknown[]>(command: Command<A>): Command<A> {
+/** Declares a command with its argument types and states inferred from its declaration. */
+export function defineCommand<A extends unknown[], S extends SessionState>(command: Command<A, S>): Command<A, S> {
   return command;
 }
 
@@ -72,7 +80,32 @@ export const arg = {
     token.type === 'atom' && !token.section ? parseSequenceSet(token.value) : null,
   ),
   list: single<Token[]>('parenthesised list', (token) => (token.type === 'list' ? token.items : null)),
-  /** Everything that is left (possibly nothing); the command module interprets it. */
+  /**
+   * Everything that is left, read by a grammar of its own (FETCH items, a SEARCH program,
+   * LIST-EXTENDED options): a value, or a refusal the dispatcher answers.
+   */
+  grammar<T>(label: string, parse: (tokens: Token[], session: Session) => T | ArgRefusal): ArgSpec<T> {
+    return {
+      label,
+      take(tokens, at, session) {
+        const parsed = parse(tokens.slice(at), session);
+        return parsed instanceof ArgRefusal ? parsed : { value: parsed, next: tokens.length };
+      },
+    };
+  },
+  /** `spec`, then a check of its value: a value of the refined kind, or a refusal the dispatcher answers. */
+  refine<T, U>(spec: ArgSpec<T>, check: (value: T) => U | ArgRefusal): ArgSpec<U> {
+    return {
+      label: spec.label,
+      take(tokens, at, session) {
+        const taken = spec.take(tokens, at, session);
+        if (!taken || taken instanceof ArgRefusal) return taken;
+        const value = check(taken.value);
+        return value instanceof ArgRefusal ? value : { value, next: taken.next };
+      },
+    };
+  },
+  /** Everything that is left (possibly nothing), unread: for commands that refuse whatever it is. */
   rest: { label: 'arguments', take: (tokens: Token[], at: number) => ({ value: tokens.slice(at), next: tokens.length }) } as ArgSpec<Token[]>,
   optional<T>(spec: ArgSpec<T>): ArgSpec<T | undefined> {
     return {

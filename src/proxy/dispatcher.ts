@@ -1,15 +1,15 @@
 /**
  * Routes a parsed command to its module after checking what every module declares: the session
- * state it is valid in and the shape of its arguments. Wrong state or arguments get `BAD` here, so
- * no module repeats those checks. A module that throws is logged and answered, never fatal.
+ * state it is valid in and the shape of its arguments (grammars included: FETCH items, SEARCH
+ * programs, LIST options). Wrong state or arguments get `BAD` here, so no module repeats those
+ * checks. A module that throws is logged and answered, never fatal.
  */
 import type { ParsedCommand } from './protocol/tokens.js';
-import { bad, no, type Command, type CommandResult } from './command.js';
+import { ArgRefusal, bad, no, type Command, type CommandResult } from './command.js';
 import { BlobDamagedError, StorageError } from './ports.js';
 import type { Session } from './session.js';
 import { ConnectionClosedError } from './protocol/response-writer.js';
 import { commands } from './commands/index.js';
-import { metrics } from '../metrics.js';
 
 const registry = new Map<string, Command>(commands.map((command) => [command.name, command as Command]));
 
@@ -25,7 +25,7 @@ export async function dispatch(session: Session, parsed: ParsedCommand): Promise
   const result = await route(session, parsed);
   const name = registry.has(parsed.name) ? parsed.name : 'UNKNOWN';
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  metrics.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', seconds);
+  session.settings.observer.command(name, result.status.toLowerCase() as 'ok' | 'no' | 'bad', seconds);
   // Name and outcome only: arguments may be credentials (LOGIN, AUTHENTICATE).
   session.log.trace({ command: name, tag: parsed.tag, status: result.status, code: result.code?.split(' ')[0], seconds }, 'command');
   return result;
@@ -43,6 +43,7 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
   for (const spec of command.args as Command['args']) {
     const taken = spec.take(parsed.args, at, session);
     if (!taken) return bad(`${command.name}: invalid or missing ${spec.label}`);
+    if (taken instanceof ArgRefusal) return taken.result;
     values.push(taken.value);
     at = taken.next;
   }
@@ -57,9 +58,8 @@ async function route(session: Session, parsed: ParsedCommand): Promise<CommandRe
       return no('SERVERBUG', `${parsed.name} needs a message whose stored copy is damaged; the problem was logged for the administrator`);
     }
     if (error instanceof StorageError && error.kind === 'unavailable') {
-      // The store's server (PostgreSQL, S3) is down: the same request succeeds once it is back.
-      session.log.warn({ err: error, command: parsed.name }, 'command met an unavailable store');
-      return no('UNAVAILABLE', `${parsed.name}: the snapshot store is not answering; try again in a few minutes`);
+      session.log.warn({ command: parsed.name, problem: error.message }, 'the store is unavailable for a command');
+      return no('UNAVAILABLE', `${parsed.name} cannot be served now: the message store is not answering; try again in a few minutes`);
     }
     session.log.error({ err: error, command: parsed.name }, 'command failed');
     return bad(`${parsed.name} failed on the server; the problem was logged`, 'SERVERBUG');

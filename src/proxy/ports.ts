@@ -11,6 +11,7 @@ import type { MessageStructure } from '../mail/structure.js';
  * damaged: the server answers `NO [SERVERBUG]` for it and never sends the wrong bytes.
  */
 export { BlobDamagedError } from '../snapshots/store/blob-damage.js';
+
 /**
  * What a read rejects with when the store cannot answer now (StorageError of kind `unavailable`:
  * object storage or a database down): the server answers `NO [UNAVAILABLE]`, and the same command

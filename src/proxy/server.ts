@@ -9,8 +9,9 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { ConnectionLimits } from './connection-limits.js';
+import { dispatch } from './dispatcher.js';
 import type { LoginService } from './ports.js';
-import { metrics } from '../metrics.js';
+import { unobserved, type ServingObserver } from './observer.js';
 import { Session, type SessionSettings } from './session.js';
 
 export interface ImapServerOptions {
@@ -33,6 +34,8 @@ export interface ImapServerOptions {
   preAuthTimeoutSeconds?: number;
   loginService: LoginService;
   logger: Logger;
+  /** Told of connections, commands and bytes sent (metrics); nothing by default. */
+  observer?: ServingObserver;
 }
 
 export interface ImapServer {
@@ -51,6 +54,7 @@ function pem(value: string | Buffer): string | Buffer {
 
 export function createImapServer(options: ImapServerOptions): ImapServer {
   const logger = options.logger;
+  const observer = options.observer ?? unobserved;
   const tlsOptions = options.tls ? { key: pem(options.tls.key), cert: pem(options.tls.cert) } : null;
   const settings: SessionSettings = {
     loginService: options.loginService,
@@ -62,6 +66,8 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? 1800,
     idleKeepAliveSeconds: options.idleKeepAliveSeconds ?? 120,
     preAuthTimeoutSeconds: options.preAuthTimeoutSeconds ?? 60,
+    observer,
+    dispatch,
   };
   const limits = new ConnectionLimits(options.maxConnectionsPerIp ?? 50, options.maxConnections ?? 5000);
   const sessions = new Set<Session>();
@@ -94,11 +100,11 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     // The Session attaches the socket's error listener, logging with its id.
     const session = new Session(socket, settings, { secure, id });
     sessions.add(session);
-    metrics.connectionOpened();
+    observer.connectionOpened();
     void session.start().finally(() => {
       sessions.delete(session);
-      metrics.connectionClosed();
-      metrics.bytesSent(socket.bytesWritten);
+      observer.connectionClosed();
+      observer.bytesSent(socket.bytesWritten);
       limits.release(admission.client);
     });
   }

@@ -10,16 +10,32 @@ import zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { logContext } from '../log.js';
 import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
-import type { ResponsePiece } from './fetch/pieces.js';
+import type { ServingObserver } from './observer.js';
+import type { ResponsePiece } from './protocol/response-piece.js';
 import { CommandReader } from './protocol/command-reader.js';
 import { parseCommand } from './protocol/parser.js';
 import { ConnectionClosedError, ResponseWriter, continuationLine, statusLine } from './protocol/response-writer.js';
 import { line } from './protocol/format.js';
-import { dispatch } from './dispatcher.js';
 import { EventLoopTurns } from './event-loop-turns.js';
-import type { CommandResult } from './command.js';
+import type { CommandResult } from './protocol/command-result.js';
+import type { ParsedCommand } from './protocol/tokens.js';
 
-export type SessionState = 'not-authenticated' | 'authenticated' | 'selected' | 'logout';
+/**
+ * Where a session is (RFC 3501 §3), with what it has there: an account and its view once logged
+ * in, an open mailbox once selected. A type per state, so "selected without a mailbox" cannot be
+ * written; commands receive the session narrowed to the states they declare (SessionIn).
+ */
+export type SessionPhase =
+  | { state: 'not-authenticated' }
+  | { state: 'authenticated'; account: string; view: SnapshotView }
+  | { state: 'selected'; account: string; view: SnapshotView; mailbox: OpenMailbox }
+  | { state: 'logout' };
+
+export type SessionState = SessionPhase['state'];
+
+/** A session known to be in one of the states S: `session.phase` has what those states have. */
+export type SessionIn<S extends SessionState> = Session & { readonly phase: Extract<SessionPhase, { state: S }> };
+export type LoggedInSession = SessionIn<'authenticated' | 'selected'>;
 
 /** What every session of one server shares. */
 export interface SessionSettings {
@@ -35,6 +51,13 @@ export interface SessionSettings {
   idleKeepAliveSeconds: number;
   /** Time from connecting to a completed login, however active the client is. */
   preAuthTimeoutSeconds: number;
+  /** Told of every command answered (metrics). */
+  observer: ServingObserver;
+  /**
+   * Runs one parsed command (the dispatcher): given rather than imported, so the connection's
+   * state machine does not depend on the command modules, which depend on it.
+   */
+  dispatch(session: Session, command: ParsedCommand): Promise<CommandResult>;
 }
 
 const BASE_CAPABILITIES = ['IMAP4rev1', 'LITERAL+', 'SASL-IR', 'ID', 'ENABLE', 'IDLE', 'NAMESPACE'];
@@ -52,7 +75,7 @@ const AUTHENTICATED_CAPABILITIES = [
 export type EnabledExtension = 'CONDSTORE' | 'QRESYNC';
 
 export class Session {
-  state: SessionState = 'not-authenticated';
+  private current: SessionPhase = { state: 'not-authenticated' };
   secure: boolean;
   compressed = false;
   utf8Enabled = false;
@@ -63,9 +86,6 @@ export class Session {
    * §4.2). A snapshot never changes, so no update is ever sent; CANCELUPDATE needs the tags.
    */
   readonly searchUpdates = new Set<string>();
-  view: SnapshotView | null = null;
-  account: string | null = null;
-  selected: OpenMailbox | null = null;
   /** Bound to the session id and client address; every line about this connection goes here. */
   log: Logger;
   readonly id: string;
@@ -97,6 +117,14 @@ export class Session {
       () => this.continuation('Ready for literal data'),
     );
     socket.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
+  }
+
+  get phase(): SessionPhase {
+    return this.current;
+  }
+
+  get state(): SessionState {
+    return this.current.state;
   }
 
   get remoteAddress(): string {
@@ -177,22 +205,27 @@ export class Session {
   }
 
   loggedIn(account: string, view: SnapshotView): void {
-    this.account = account;
-    this.view = view;
-    this.state = 'authenticated';
+    this.current = { state: 'authenticated', account, view };
     this.clearPreAuthTimer();
     this.log = this.log.child({ account });
   }
 
-  select(mailbox: OpenMailbox): void {
-    this.selected = mailbox;
-    this.state = 'selected';
+  /** Only a logged-in session can select: the type asks for one. */
+  select(this: LoggedInSession, mailbox: OpenMailbox): void {
+    const { account, view } = this.phase;
+    (this as Session).current = { state: 'selected', account, view, mailbox };
   }
 
   deselect(): void {
-    this.selected = null;
     this.searchUpdates.clear();
-    if (this.state === 'selected') this.state = 'authenticated';
+    const phase = this.current;
+    if (phase.state === 'selected') this.current = { state: 'authenticated', account: phase.account, view: phase.view };
+  }
+
+  /** LOGOUT: the command loop ends after the tagged answer. */
+  logout(): void {
+    this.searchUpdates.clear();
+    this.current = { state: 'logout' };
   }
 
   /** Sends `* BYE text` (between responses, never inside one) and closes the connection. */
@@ -274,7 +307,7 @@ export class Session {
         continue;
       }
       this.busy = true;
-      const result = await dispatch(this, parsed.command).finally(() => {
+      const result = await this.settings.dispatch(this, parsed.command).finally(() => {
         this.busy = false;
       });
       await this.answer(parsed.command.tag, result);
@@ -320,8 +353,8 @@ export class Session {
     if (this.autologoutTimer) clearTimeout(this.autologoutTimer);
     this.autologoutTimer = null;
     this.clearPreAuthTimer();
-    this.selected = null;
-    this.view = null;
+    // Drop the view and mailbox (and what they hold) with the connection.
+    this.current = { state: 'logout' };
     if (!this.transport.destroyed) this.endTransport();
   }
 }

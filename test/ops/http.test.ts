@@ -10,6 +10,7 @@ import type { Config } from '../../src/config/schema.js';
 import { startHttpServer, sendJson, type HttpServer } from '../../src/http/server.js';
 import { silentLogger } from '../../src/log.js';
 import { startScheduler } from '../../src/snapshots/scheduler/scheduler.js';
+import { snapshotMetrics } from '../../src/metrics.js';
 import { configuredAccounts } from '../../src/upstream/index.js';
 import { runSnapshots } from '../../src/snapshots/snapshotter/run.js';
 import { openStore, type Store } from '../../src/snapshots/store/store.js';
@@ -72,7 +73,7 @@ describe('/metrics', () => {
   test('snapshot counters, run gauges and store gauges move when the scheduler snapshots an account', async () => {
     const before = await get(server, '/metrics');
     expect(before.status).toBe(200);
-    const scheduler = startScheduler(configFor(dir, testbed()), store, silentLogger);
+    const scheduler = startScheduler(configFor(dir, testbed()), store, silentLogger, { observer: snapshotMetrics });
     await scheduler.ready;
     await scheduler.stop();
     const after = (await get(server, '/metrics')).text;
@@ -94,7 +95,7 @@ describe('/metrics', () => {
   test('a failed account counts as a failure and the run as failed', async () => {
     const before = (await get(server, '/metrics')).text;
     const config = configFor(dir, { host: '127.0.0.1', port: await freePort() });
-    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config.snapshot), day: '2026-01-02', logger: silentLogger });
+    const outcomes = await runSnapshots({ config, store, accounts: configuredAccounts(config.snapshot), day: '2026-01-02', logger: silentLogger, observer: snapshotMetrics });
     expect(outcomes.map((outcome) => outcome.ok)).toEqual([false]);
     const after = (await get(server, '/metrics')).text;
     expect(sample(after, 'mtm_snapshot_failures_total') - sample(before, 'mtm_snapshot_failures_total')).toBe(1);

@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { appendAll, buildCorpus } from '../../src/testbed/corpus.js';
-import { createTestDatabase, type TestDatabase } from '../fixtures/postgres.js';
-import { liveClient, mtmJson, runMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
+import { createTestDatabase, startPostgresRelay, throughRelay, type TestDatabase } from '../fixtures/postgres.js';
+import { liveClient, mtmJson, runMtm, startMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
 
 const ACCOUNT = 'ops-pg-ann';
 const PASSWORD = 'ops-pg-secret-pw';
@@ -86,4 +86,27 @@ test('mtm doctor checks PostgreSQL: a write probe when reachable, a failed check
   expect(bad.checks.find((check) => check.name === 'postgres')).toMatchObject({
     status: 'fail', detail: `PostgreSQL at 127.0.0.1:${unreachablePort} is unreachable: ECONNREFUSED`, fix: expect.stringContaining('store.postgres.url'),
   });
+});
+
+test('PostgreSQL lost in the middle of a snapshot: it exits ≠ 0 naming PostgreSQL, the day stays invisible, and the next run completes it', async () => {
+  const relay = await startPostgresRelay();
+  const cutMidway = configIn('cut-midway', { postgres: { url: withPassword(throughRelay(database.url, relay)) } });
+  // Mid-capture: the capture is open and its first folder is being recorded (or carried forward).
+  let cut = false;
+  void relay.cutWhenSent(/UPDATE folder_versions SET last_seq|SELECT \* FROM folder_versions WHERE account_id = \$1 AND name/).then(() => (cut = true));
+  const started = Date.now();
+  const child = startMtm(['snapshot', '-c', cutMidway, '--label', '2026-11-03']);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((done) => child.on('close', (exitCode) => done(exitCode)));
+  expect(cut).toBe(true);
+  expect(code).not.toBe(0);
+  expect(Date.now() - started).toBeLessThan(30_000);
+  expect(stderr).toContain(`PostgreSQL at 127.0.0.1:${relay.port} is unreachable`);
+  expect(stderr).not.toContain(PASSWORD);
+  expect((await mtmJson<{ day: string }[]>(['list', '-c', reachable, '--account', ACCOUNT])).map(({ day }) => day)).toEqual(['2026-11-01']);
+  await relay.mend();
+  expect((await runMtm(['snapshot', '-c', cutMidway, '--label', '2026-11-03'])).code).toBe(0);
+  expect((await mtmJson<{ day: string; messages: number }[]>(['list', '-c', reachable, '--account', ACCOUNT])).map(({ day, messages }) => [day, messages])).toEqual([['2026-11-01', 6], ['2026-11-03', 6]]);
+  await relay.cut();
 });

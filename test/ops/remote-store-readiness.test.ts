@@ -9,9 +9,8 @@ import { rmSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import { appendAll, generateMessage } from '../../src/testbed/corpus.js';
 import { addUser, freePort, testbedFromEnv } from '../../src/testbed/dovecot.js';
-import { startCuttableRelay, type CuttableRelay } from '../fixtures/cuttable-relay.js';
 import { liveClient, startMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
-import { createTestDatabase, type TestDatabase } from '../fixtures/postgres.js';
+import { createTestDatabase, startPostgresRelay, type PostgresRelay, type TestDatabase } from '../fixtures/postgres.js';
 import { rawClient } from '../fixtures/s3.js';
 import { runS3rver, type RunningS3rver } from '../fixtures/s3rver.mjs';
 
@@ -22,7 +21,7 @@ const DATABASE_PASSWORD = 'pg-secret-never-shown-3391';
 
 let dir: string;
 let database: TestDatabase;
-let relay: CuttableRelay;
+let relay: PostgresRelay;
 let s3: RunningS3rver;
 let serve: ChildProcess | undefined;
 let httpPort: number;
@@ -56,7 +55,7 @@ async function backendCalls(): Promise<Map<string, number>> {
 beforeAll(async () => {
   dir = tempDir('readyz-remote');
   database = await createTestDatabase();
-  relay = await startCuttableRelay({ host: '127.0.0.1', port: 5432 });
+  relay = await startPostgresRelay();
   s3 = await runS3rver();
   const credentials = { endpoint: s3.endpoint, region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', forcePathStyle: true };
   const client = rawClient(credentials);

@@ -27,10 +27,15 @@ let configs = 0;
 let liveHashes: string[];
 
 /** A config for the one account, the embedded catalog in `root`, blobs in the test bucket. */
-function config(s3: Record<string, unknown> = {}): string {
+function config(s3: Record<string, unknown> = {}, snapshot: Record<string, unknown> = {}): string {
   const dir = join(root, `case-${++configs}`);
   mkdirSync(dir);
-  return writeConfig(dir, [ACCOUNT], { store: { path: join(root, 'store'), s3: { ...bucket.settings, ...s3 } } });
+  return writeConfig(dir, [ACCOUNT], { store: { path: join(root, 'store'), s3: { ...bucket.settings, ...s3 } }, snapshot });
+}
+
+async function objectHashes(): Promise<string[]> {
+  const objects = await bucket.client.send(new ListObjectsV2Command({ Bucket: bucket.settings.bucket }));
+  return (objects.Contents ?? []).map((object) => object.Key!.replace(`mtm-e2e/${ACCOUNT}/`, '')).sort();
 }
 
 function expectNoSecrets(run: MtmRun, secret: string): void {
@@ -98,4 +103,20 @@ test.each([
   expect(s3Check!.detail).toMatch(cause);
   expectNoSecrets(doctor, 'wrong-secret-never-printed-5521');
   await expectDay1Intact(config());
+}, 120000);
+
+test('retention deletes the objects no kept day references, and only those', async () => {
+  const live = await liveClient(ACCOUNT);
+  await live.mailboxOpen('INBOX');
+  await live.messageDelete('1', { uid: true });
+  await live.logout();
+  const keepOneDay = config({}, { retentionDays: 1 });
+  expect((await runMtm(['snapshot', '-c', keepOneDay, '--label', DAY2])).code).toBe(0);
+  const day2 = await mtmJson<MessageJson[]>(['list', '-c', keepOneDay, '--account', ACCOUNT, '--day', DAY2, '--folder', 'INBOX']);
+  expect(day2.map((message) => message.sha256)).not.toContain(liveHashes[0]);
+  expect(await objectHashes()).toContain(liveHashes[0]);
+  const prune = await runMtm(['prune', '-c', keepOneDay, '--today', DAY2]);
+  expect(prune.code).toBe(0);
+  expect(await objectHashes()).toEqual([...new Set(day2.map((message) => message.sha256))].sort());
+  expect((await runMtm(['verify', '-c', keepOneDay])).code).toBe(0);
 }, 120000);

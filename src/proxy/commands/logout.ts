@@ -7,8 +7,7 @@ export const logout = defineCommand({
   args: [],
   async run(session) {
     session.untagged('BYE Mail Time Machine logging out');
-    session.deselect();
-    session.state = 'logout';
+    session.logout();
     return ok('LOGOUT completed');
   },
 });

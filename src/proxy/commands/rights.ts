@@ -3,10 +3,10 @@
 import { arg, defineCommand, no, ok } from '../command.js';
 import { quoteString } from '../protocol/format.js';
 import { mailboxNameToWire } from '../protocol/mailbox-name.js';
-import type { Session } from '../session.js';
+import type { LoggedInSession, Session } from '../session.js';
 
-async function exists(session: Session, name: string): Promise<boolean> {
-  const mailboxes = await session.view!.listMailboxes();
+async function exists(session: LoggedInSession, name: string): Promise<boolean> {
+  const mailboxes = await session.phase.view.listMailboxes();
   return mailboxes.some((info) => info.name === name);
 }
 
@@ -31,7 +31,7 @@ export const getacl = defineCommand({
   args: [arg.mailbox],
   async run(session, [name]) {
     if (!(await exists(session, name))) return no('NONEXISTENT', 'No such snapshot folder');
-    session.untagged(`ACL ${wire(session, name)} ${quoteString(session.account ?? '')} lr`);
+    session.untagged(`ACL ${wire(session, name)} ${quoteString(session.phase.account)} lr`);
     return ok('GETACL completed');
   },
 });

@@ -1,13 +1,29 @@
 // RFC 3501 §6.4.4 SEARCH / UID SEARCH, with ESEARCH (RFC 4731), CONTEXT=SEARCH (RFC 5267) and MODSEQ (RFC 7162) — evaluation lives in src/proxy/search.
-import { arg, defineCommand, ok, type CommandResult } from '../command.js';
+import { arg, ArgRefusal, defineCommand, ok, type ArgSpec, type CommandResult } from '../command.js';
 import { parseSearchProgram, renderSearchResponse, runSearch, SearchError, usesModseq, type SearchProgram } from '../search/index.js';
 import { quoteString } from '../protocol/format.js';
+import type { Token } from '../protocol/tokens.js';
 import type { Session } from '../session.js';
 
 /** A SearchError becomes the BAD/NO it asks for; anything else is a server fault. */
 export function searchFailure(error: unknown): CommandResult {
   if (error instanceof SearchError) return { status: error.status, code: error.code, text: error.message };
   throw error;
+}
+
+/**
+ * An argument kind read by one of the search grammars (SEARCH program, SORT criteria + program,
+ * THREAD program): its SearchError is the refusal the dispatcher answers (BAD, or NO [BADCHARSET]).
+ */
+export function searchGrammar<T>(label: string, parse: (tokens: Token[]) => T): ArgSpec<T> {
+  return arg.grammar(label, (tokens) => {
+    try {
+      return parse(tokens);
+    } catch (error) {
+      if (error instanceof SearchError) return new ArgRefusal({ status: error.status, code: error.code, text: error.message });
+      throw error;
+    }
+  });
 }
 
 /** Active RETURN (UPDATE) requests per session, Dovecot's limit. */
@@ -31,11 +47,10 @@ function searchLike(name: string, uid: boolean) {
   return defineCommand({
     name,
     states: ['selected'],
-    args: [arg.rest],
-    async run(session, [tokens], command) {
-      const mailbox = session.selected!;
+    args: [searchGrammar('search program', (tokens) => parseSearchProgram(tokens, { uid, esearchAllowed: true }))],
+    async run(session, [program], command) {
+      const mailbox = session.phase.mailbox;
       try {
-        const program = parseSearchProgram(tokens, { uid, esearchAllowed: true });
         noteExtensions(session, program, command.tag);
         const matches = await runSearch(program, mailbox);
         session.untagged(renderSearchResponse(program, matches, mailbox, { uid, tag: command.tag }).replace(/^\* /, ''));

@@ -4,11 +4,11 @@ import { arg, bad, defineCommand, no, ok } from '../command.js';
 import { renderFetch } from '../fetch/render.js';
 import type { FetchRequest } from '../fetch/request.js';
 import type { MessageRef, OpenMailbox } from '../ports.js';
-import type { ResponsePiece } from '../fetch/pieces.js';
+import type { ResponsePiece } from '../protocol/response-piece.js';
 import { changedSince, folderModseq } from '../protocol/modseq.js';
 import type { SequenceSet } from '../protocol/sequence-set.js';
 import type { Token } from '../protocol/tokens.js';
-import type { Session } from '../session.js';
+import type { LoggedInSession, Session } from '../session.js';
 import { parseSelectParameters, SelectSyntaxError, type QresyncParameters } from './select-parameters.js';
 import { messageIndicesIn, vanishedUids } from './vanished.js';
 
@@ -54,7 +54,7 @@ async function resync(session: Session, mailbox: OpenMailbox, qresync: QresyncPa
   if (batch.length > 0) await session.write(batch);
 }
 
-async function open(session: Session, name: string, command: string, optionTokens: Token[] | undefined) {
+async function open(session: LoggedInSession, name: string, command: string, optionTokens: Token[] | undefined) {
   let options: ReturnType<typeof parseSelectParameters> | null = null;
   let refusal: string | null = null;
   try {
@@ -69,7 +69,7 @@ async function open(session: Session, name: string, command: string, optionToken
   }
   if (!options) return bad(refusal ?? 'Invalid SELECT parameters');
   if (options.condstore) session.enabled.add('CONDSTORE');
-  const mailbox = await session.view!.openMailbox(name);
+  const mailbox = await session.phase.view.openMailbox(name);
   if (!mailbox) return no('NONEXISTENT', 'No such snapshot folder');
   session.select(mailbox);
   const messages = mailbox.messages;

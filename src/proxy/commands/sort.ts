@@ -1,17 +1,16 @@
 // RFC 5256 SORT / UID SORT, with ESORT and CONTEXT=SORT (RFC 5267) — evaluation lives in src/proxy/search.
-import { arg, defineCommand, ok } from '../command.js';
+import { defineCommand, ok } from '../command.js';
 import { parseSortArguments, renderSortResponse, runSort } from '../search/index.js';
-import { noteExtensions, searchFailure } from './search.js';
+import { noteExtensions, searchFailure, searchGrammar } from './search.js';
 
 function sortLike(name: string, uid: boolean) {
   return defineCommand({
     name,
     states: ['selected'],
-    args: [arg.rest],
-    async run(session, [tokens], command) {
-      const mailbox = session.selected!;
+    args: [searchGrammar('sort criteria and search program', (tokens) => parseSortArguments(tokens, { uid }))],
+    async run(session, [{ criteria, program }], command) {
+      const mailbox = session.phase.mailbox;
       try {
-        const { criteria, program } = parseSortArguments(tokens, { uid });
         noteExtensions(session, program, command.tag);
         const sorted = await runSort(criteria, program.charset, program, mailbox);
         session.untagged(renderSortResponse(sorted, mailbox, { uid, program, tag: command.tag }).replace(/^\* /, ''));

@@ -1,5 +1,5 @@
 // RFC 3501 §6.3.10 STATUS, with HIGHESTMODSEQ (RFC 7162) and SIZE (RFC 8438).
-import { arg, bad, defineCommand, no, ok, tokenText } from '../command.js';
+import { arg, defineCommand, no, ok, refuseArg, tokenText } from '../command.js';
 import type { OpenMailbox } from '../ports.js';
 import { folderModseq } from '../protocol/modseq.js';
 import type { Token } from '../protocol/tokens.js';
@@ -46,15 +46,15 @@ export function sendStatus(session: Session, mailbox: OpenMailbox, items: Status
   session.untagged(`STATUS ${quoteString(mailboxNameToWire(mailbox.name, session.utf8Enabled))} (${values})`);
 }
 
+const statusItems = arg.refine(arg.list, (tokens) => parseStatusItems(tokens) ?? refuseArg(`STATUS items must be some of ${ITEMS.join(' ')}`));
+
 export const status = defineCommand({
   name: 'STATUS',
   states: ['authenticated', 'selected'],
-  args: [arg.mailbox, arg.list],
-  async run(session, [name, itemTokens]) {
-    const items = parseStatusItems(itemTokens);
-    if (!items) return bad(`STATUS items must be some of ${ITEMS.join(' ')}`);
+  args: [arg.mailbox, statusItems],
+  async run(session, [name, items]) {
     if (items.includes('HIGHESTMODSEQ')) session.enabled.add('CONDSTORE'); // RFC 7162 §3.1
-    const mailbox = await session.view!.openMailbox(name);
+    const mailbox = await session.phase.view.openMailbox(name);
     if (!mailbox) return no('NONEXISTENT', 'No such snapshot folder');
     sendStatus(session, mailbox, items);
     return ok('STATUS completed');

@@ -1,24 +1,34 @@
 // RFC 5256 THREAD / UID THREAD (REFERENCES, ORDEREDSUBJECT) — evaluation lives in src/proxy/search.
-import { arg, bad, defineCommand, ok } from '../command.js';
+import { arg, defineCommand, ok, refuseArg, type ArgSpec } from '../command.js';
 import type { Token } from '../protocol/tokens.js';
-import { parseSearchProgram, runThread } from '../search/index.js';
-import { searchFailure } from './search.js';
+import { parseSearchProgram, runThread, SearchError } from '../search/index.js';
+import { searchFailure, searchGrammar } from './search.js';
 
 const ALGORITHMS = ['REFERENCES', 'ORDEREDSUBJECT'] as const;
+type ThreadAlgorithm = (typeof ALGORITHMS)[number];
+
+/** A keyword naming a supported algorithm; any other keyword is refused with the list. */
+const threadAlgorithm: ArgSpec<ThreadAlgorithm> = arg.refine(
+  arg.keyword,
+  (word) => ALGORITHMS.find((candidate) => candidate === word) ?? refuseArg(`Unknown thread algorithm; use ${ALGORITHMS.join(' or ')}`),
+);
+
+const CHARSET: Token = { type: 'atom', value: 'CHARSET' };
 
 function threadLike(name: string, uid: boolean) {
   return defineCommand({
     name,
     states: ['selected'],
-    args: [arg.keyword, arg.rest],
-    async run(session, [algorithm, tokens]) {
-      const known = ALGORITHMS.find((candidate) => candidate === algorithm);
-      if (!known) return bad(`Unknown thread algorithm; use ${ALGORITHMS.join(' or ')}`);
-      if (tokens.length < 2) return bad('THREAD needs a charset and search keys');
+    args: [
+      threadAlgorithm,
+      searchGrammar('charset and search keys', (tokens) => {
+        if (tokens.length < 2) throw new SearchError('THREAD needs a charset and search keys');
+        return parseSearchProgram([CHARSET, ...tokens], { uid, esearchAllowed: false });
+      }),
+    ],
+    async run(session, [algorithm, program]) {
       try {
-        const charset: Token = { type: 'atom', value: 'CHARSET' };
-        const program = parseSearchProgram([charset, ...tokens], { uid, esearchAllowed: false });
-        session.untagged((await runThread(known, program, session.selected!)).replace(/^\* /, ''));
+        session.untagged((await runThread(algorithm, program, session.phase.mailbox)).replace(/^\* /, ''));
       } catch (error) {
         return searchFailure(error);
       }

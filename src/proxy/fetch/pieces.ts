@@ -1,2 +1,2 @@
-/** A FETCH response is a list of pieces: small ones in memory, big literals as streams the writer pulls. */
-export type ResponsePiece = Buffer | { length: number; open(): NodeJS.ReadableStream };
+// Kept for the FETCH differential test, which imports the type from here; it lives in the protocol layer.
+export type { ResponsePiece } from '../protocol/response-piece.js';

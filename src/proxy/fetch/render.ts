@@ -3,12 +3,14 @@
  * pieces. Body sections are byte ranges of the stored message (from the structure computed at
  * ingest) and go out as streams; only small or transformed sections (HEADER.FIELDS, BINARY) are
  * built in memory. A read-only snapshot never gains \Seen, so BODY[] without PEEK sets nothing.
+ * What each item needs loaded is declared in one table (SIMPLE_ITEMS, sectionData); the streaming
+ * pipeline over many messages is engine.ts.
  */
 import type { MessageRef, OpenMailbox } from '../ports.js';
 import type { MessageStructure, MimePart } from '../../mail/structure.js';
 import { FetchRefusal, type FetchItem, type FetchRequest, type SectionItem } from './request.js';
 import { folderModseq } from '../protocol/modseq.js';
-import type { ResponsePiece } from './pieces.js';
+import type { ResponsePiece } from '../protocol/response-piece.js';
 import { renderBodyStructure, renderEnvelope } from './structure-render.js';
 import { formatInternalDate } from '../../mail/dates.js';
 import { canDecodeTransferEncoding, decodeTransferEncoding } from '../../mail/transfer-encoding.js';
@@ -155,11 +157,6 @@ function isTopLevelHeader(item: SectionItem): boolean {
   return !item.binary && item.part.length === 0 && (item.text === 'HEADER' || item.text === 'HEADER.FIELDS' || item.text === 'HEADER.FIELDS.NOT');
 }
 
-/** True when rendering needs each message's header block; the caller may then read them ahead in bulk. */
-export function wantsHeaderBlock(request: FetchRequest): boolean {
-  return request.items.some((item) => item.kind === 'section' && isTopLevelHeader(item));
-}
-
 /** `HEADER`, `HEADER.FIELDS` or `HEADER.FIELDS.NOT` answered from a header block (the message's or a part's). */
 function renderHeaderBlock(item: SectionItem, header: Buffer, out: ResponseBuilder, isHeader = true, blankFollows = false): void {
   const content = item.text === 'HEADER' ? header.toString('latin1') : filterHeaderText(header, item.fields, item.text === 'HEADER.FIELDS.NOT', isHeader, blankFollows);
@@ -226,16 +223,53 @@ async function renderSection(item: SectionItem, structure: MessageStructure, mes
 }
 
 /**
+ * What a FETCH item needs of a message before it can be answered — one declaration per item, as
+ * Dovecot's imap-fetch.c handlers declare theirs — so the engine loads exactly that:
+ *   index     — the message's catalog row and the folder (UID, FLAGS, …): nothing is read
+ *   structure — the structure computed at ingest (ENVELOPE, BODY, BODYSTRUCTURE)
+ *   header    — the message's header block, read in batches by the engine (a header sync)
+ *   whole     — the whole stored message in one read (BODY[] / RFC822 of a short message)
+ *   range     — the structure, then byte ranges of the message (every other section)
+ */
+export type FetchData = 'index' | 'structure' | 'header' | 'whole' | 'range';
+
+type SimpleName = Extract<FetchItem, { kind: 'simple' }>['name'];
+
+interface SimpleItemHandler {
+  data: 'index' | 'structure';
+  /** The value after the item's name; `structure` is there when `data` is 'structure'. */
+  render(message: MessageRef, mailbox: OpenMailbox, structure: MessageStructure | null): string;
+}
+
+/** The simple items; sections are declared by `sectionData` below (what they need depends on the section). */
+const SIMPLE_ITEMS: Record<SimpleName, SimpleItemHandler> = {
+  UID: { data: 'index', render: (message) => String(message.uid) },
+  MODSEQ: { data: 'index', render: (_message, mailbox) => `(${folderModseq(mailbox)})` },
+  FLAGS: { data: 'index', render: (message) => `(${message.flags.join(' ')})` },
+  'RFC822.SIZE': { data: 'index', render: (message) => String(message.size) },
+  INTERNALDATE: { data: 'index', render: (message) => `"${formatInternalDate(message.internalDate)}"` },
+  ENVELOPE: { data: 'structure', render: (_message, _mailbox, structure) => renderEnvelope(structure!) },
+  BODY: { data: 'structure', render: (_message, _mailbox, structure) => renderBodyStructure(structure!, { extended: false }) },
+  BODYSTRUCTURE: { data: 'structure', render: (_message, _mailbox, structure) => renderBodyStructure(structure!, { extended: true }) },
+};
+
+/** What a section needs: the header block for the message's own header, the whole of a short message, else ranges. */
+export function sectionData(item: SectionItem, message: MessageRef): Exclude<FetchData, 'index' | 'structure'> {
+  if (isTopLevelHeader(item)) return 'header';
+  if (isShortWholeMessage(item, message)) return 'whole';
+  return 'range';
+}
+
+/** True when rendering needs each message's header block; the engine then reads them ahead in bulk. */
+export function wantsHeaderBlock(request: FetchRequest): boolean {
+  return request.items.some((item) => item.kind === 'section' && isTopLevelHeader(item));
+}
+
+/**
  * Dovecot's order: the small items it answers from its index (UID, FLAGS, MODSEQ, INTERNALDATE,
  * RFC822.SIZE) in request order, UID first for UID FETCH; then ENVELOPE, BODY, BODYSTRUCTURE and
  * the sections in request order. CHANGEDSINCE's implicit MODSEQ comes last among the small ones.
  */
-const INDEX_ITEMS = new Set(['UID', 'FLAGS', 'MODSEQ', 'INTERNALDATE', 'RFC822.SIZE']);
-const STRUCTURE_ITEMS = new Set(['ENVELOPE', 'BODY', 'BODYSTRUCTURE']);
-
-type SimpleName = Extract<FetchItem, { kind: 'simple' }>['name'];
-
-/** What a request asks of every message, worked out once per FETCH rather than per message. */
 interface RenderPlan {
   /** Every item to answer, in answer order; simple items once each. */
   items: FetchItem[];
@@ -244,6 +278,7 @@ interface RenderPlan {
   structureItems: boolean;
 }
 
+/** What a request asks of every message, worked out once per FETCH rather than per message. */
 const plans = new WeakMap<FetchRequest, Map<boolean, RenderPlan>>();
 
 function planOf(request: FetchRequest, uid: boolean): RenderPlan {
@@ -262,13 +297,13 @@ function planOf(request: FetchRequest, uid: boolean): RenderPlan {
       if (item.kind === 'simple') {
         if (seen.has(item.name)) continue;
         seen.add(item.name);
-        (INDEX_ITEMS.has(item.name) ? indexItems : others).push(item);
+        (SIMPLE_ITEMS[item.name].data === 'index' ? indexItems : others).push(item);
       } else others.push(item);
     }
     plan = {
       items: [...indexItems, ...others],
       sections: request.items.filter((item): item is SectionItem => item.kind === 'section'),
-      structureItems: [...seen].some((name) => STRUCTURE_ITEMS.has(name)),
+      structureItems: [...seen].some((name) => SIMPLE_ITEMS[name].data === 'structure'),
     };
     byUid.set(uid, plan);
   }
@@ -290,35 +325,29 @@ export async function renderFetch(
   options: RenderOptions,
 ): Promise<ResponsePiece[]> {
   const plan = planOf(request, options.uid);
-  const needsStructure = plan.structureItems || plan.sections.some((item) => !isTopLevelHeader(item) && !isShortWholeMessage(item, message));
+  const needsStructure = plan.structureItems || plan.sections.some((item) => sectionData(item, message) === 'range');
   const structure = needsStructure ? await mailbox.structure(message) : null;
   const out = new ResponseBuilder();
   out.add(`* ${seq} FETCH (`);
   let first = true;
-  const separate = () => {
+  for (const item of plan.items) {
     if (!first) out.add(' ');
     first = false;
-  };
-  for (const item of plan.items) {
-    separate();
-    if (item.kind === 'section') {
-      if (isTopLevelHeader(item)) renderHeaderBlock(item, options.header ?? (await mailbox.readHeader(message)), out);
-      else if (isShortWholeMessage(item, message)) await renderShortWholeMessage(item, message, mailbox, out);
-      else await renderSection(item, structure!, message, mailbox, out);
+    if (item.kind === 'simple') {
+      out.add(`${item.name} ${SIMPLE_ITEMS[item.name].render(message, mailbox, structure)}`);
       continue;
     }
-    let value: string;
-    switch (item.name) {
-      case 'UID': value = String(message.uid); break;
-      case 'MODSEQ': value = `(${folderModseq(mailbox)})`; break;
-      case 'FLAGS': value = `(${message.flags.join(' ')})`; break;
-      case 'RFC822.SIZE': value = String(message.size); break;
-      case 'INTERNALDATE': value = `"${formatInternalDate(message.internalDate)}"`; break;
-      case 'ENVELOPE': value = renderEnvelope(structure!); break;
-      case 'BODY': value = renderBodyStructure(structure!, { extended: false }); break;
-      default: value = renderBodyStructure(structure!, { extended: true }); break;
+    switch (sectionData(item, message)) {
+      case 'header':
+        renderHeaderBlock(item, options.header ?? (await mailbox.readHeader(message)), out);
+        break;
+      case 'whole':
+        await renderShortWholeMessage(item, message, mailbox, out);
+        break;
+      case 'range':
+        await renderSection(item, structure!, message, mailbox, out);
+        break;
     }
-    out.add(`${item.name} ${value}`);
   }
   out.add(')\r\n');
   return out.finish();

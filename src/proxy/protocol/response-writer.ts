@@ -5,7 +5,7 @@
  * about 64 KiB: one socket write per short message would cost more than the message. Writes from timers (IDLE keep-alive, BYE) queue behind the running one.
  */
 import type { Writable } from 'node:stream';
-import type { ResponsePiece } from '../fetch/pieces.js';
+import type { ResponsePiece } from './response-piece.js';
 import { BlobDamagedError, StorageError } from '../ports.js';
 
 /** Longest human-readable text of a status response; longer text (an echoed argument) is cut. */

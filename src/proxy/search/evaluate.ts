@@ -5,13 +5,12 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import { folderModseq } from '../protocol/modseq.js';
-import { EventLoopTurns } from '../event-loop-turns.js';
 import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
-import { headerBatches, wholeMessages } from './content-reader.js';
+import { visitMessages, type SearchData } from './content-reader.js';
 import { compareDay, localWallClock } from './dates.js';
 import { parseDateHeader } from '../../mail/dates.js';
-import { MessageContent } from './message-content.js';
+import type { MessageContent } from './message-content.js';
 import { firstField, type HeaderField } from './message-parts.js';
 import { headerMayMatch, RawNeedle } from './prefilter.js';
 import { someKey, type SearchKey, type SearchProgram } from './program.js';
@@ -19,14 +18,32 @@ import { textMatches } from './text-search.js';
 import { foldForSearch } from './text.js';
 import { decodeHeaderValue } from '../../mail/header-text.js';
 
-/** Whether evaluating the key searches bodies (and so needs the part structure). */
-export function needsBodies(key: SearchKey): boolean {
-  return someKey(key, (inner) => inner.kind === 'text' && inner.value !== '');
+type LeafKey = Exclude<SearchKey, { kind: 'and' | 'or' | 'not' }>;
+
+/** What evaluating each kind of key needs loaded of a message: one declaration per key, as FETCH items have. */
+const KEY_DATA: { [K in LeafKey['kind']]: (key: Extract<LeafKey, { kind: K }>) => SearchData } = {
+  all: () => 'index',
+  flag: () => 'index',
+  recent: () => 'index',
+  sequence: () => 'index',
+  uid: () => 'index',
+  size: () => 'index',
+  modseq: () => 'index',
+  date: (key) => (key.field === 'sent' ? 'header' : 'index'),
+  header: () => 'header',
+  // An empty BODY/TEXT value matches without reading the body (the header is still read).
+  text: (key) => (key.value === '' ? 'header' : 'whole'),
+};
+
+function leafData(key: SearchKey): SearchData {
+  return (KEY_DATA[key.kind as LeafKey['kind']] as (key: SearchKey) => SearchData)(key);
 }
 
-/** Whether evaluating the key needs the message bytes (headers, bodies, sent date). */
-export function needsContent(key: SearchKey): boolean {
-  return someKey(key, (inner) => inner.kind === 'header' || inner.kind === 'text' || (inner.kind === 'date' && inner.field === 'sent'));
+/** What evaluating the key (through AND, OR and NOT) needs loaded of each message. */
+export function searchData(key: SearchKey): SearchData {
+  if (someKey(key, (inner) => leafData(inner) === 'whole')) return 'whole';
+  if (someKey(key, (inner) => leafData(inner) === 'header')) return 'header';
+  return 'index';
 }
 
 function compressBlanks(text: string): string {
@@ -153,36 +170,13 @@ export function matchesKey(key: SearchKey, message: MessageContent, folder: Fold
   }
 }
 
-const EMPTY = Buffer.alloc(0);
-
 /** Sequence numbers (1-based, ascending) of the messages the program matches. */
 export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): Promise<number[]> {
   const messages = mailbox.messages;
   const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0, modseq: folderModseq(mailbox) };
   const matches: number[] = [];
-  // Other sessions get the event loop back every few milliseconds, however big the folder.
-  const turns = new EventLoopTurns();
-  const evaluate = async (message: MessageContent): Promise<void> => {
+  await visitMessages(mailbox, searchData(program.key), (message) => {
     if (matchesKey(program.key, message, folder)) matches.push(message.sequence);
-    await turns.pause();
-  };
-  if (needsBodies(program.key)) {
-    let index = 0;
-    for await (const { structure, raw } of wholeMessages(mailbox, messages)) {
-      await evaluate(new MessageContent(messages[index], index + 1, raw, structure));
-      index++;
-    }
-  } else if (needsContent(program.key)) {
-    // Header keys only read the header block.
-    let index = 0;
-    for await (const headers of headerBatches(mailbox, messages)) {
-      for (const header of headers) {
-        await evaluate(new MessageContent(messages[index], index + 1, header));
-        index++;
-      }
-    }
-  } else {
-    for (let index = 0; index < messages.length; index++) await evaluate(new MessageContent(messages[index], index + 1, EMPTY));
-  }
+  });
   return matches;
 }

@@ -8,10 +8,9 @@ import type { Token } from '../protocol/tokens.js';
 import { isGroupStart, parseAddressList } from '../../mail/address.js';
 import { extractBaseSubject } from './base-subject.js';
 import { parseDateHeader } from '../../mail/dates.js';
-import { headerBatches } from './content-reader.js';
-import { EventLoopTurns } from '../event-loop-turns.js';
+import { visitMessages, type SearchData } from './content-reader.js';
 import { runSearch } from './evaluate.js';
-import { MessageContent } from './message-content.js';
+import type { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import { parseReturnOptions, parseSearchProgram, type ReturnSpec } from './parse.js';
 import { renderSearchResponse } from './render.js';
@@ -112,28 +111,21 @@ function compareValues(a: number | string, b: number | string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Sort keys answered from the catalog row alone; every other key reads the header block. */
+const INDEX_SORT_KEYS = new Set<SortKey>(['ARRIVAL', 'SIZE']);
+
 /** Sequence numbers of the matching messages, in sort order. */
 export async function runSort(criteria: SortCriterion[], charset: string, program: SearchProgram, mailbox: OpenMailbox): Promise<number[]> {
   void charset; // the program was parsed with it; strings are already Unicode
   const matches = await runSearch(program, mailbox);
-  const needsContent = criteria.some((criterion) => !['ARRIVAL', 'SIZE'].includes(criterion.key));
   const rows: Array<{ sequence: number; values: Array<number | string> }> = [];
-  const addRow = (sequence: number, raw: Buffer) => {
-    const message = new MessageContent(mailbox.messages[sequence - 1], sequence, raw);
-    rows.push({ sequence, values: criteria.map((criterion) => keyValue(message, criterion.key)) });
-  };
-  if (needsContent) {
-    const turns = new EventLoopTurns();
-    let index = 0;
-    for await (const headers of headerBatches(mailbox, matches.map((sequence) => mailbox.messages[sequence - 1]))) {
-      for (const header of headers) {
-        addRow(matches[index++], header);
-        await turns.pause();
-      }
-    }
-  } else {
-    for (const sequence of matches) addRow(sequence, Buffer.alloc(0));
-  }
+  const data: SearchData = criteria.every((criterion) => INDEX_SORT_KEYS.has(criterion.key)) ? 'index' : 'header';
+  await visitMessages(
+    mailbox,
+    data,
+    (message) => rows.push({ sequence: message.sequence, values: criteria.map((criterion) => keyValue(message, criterion.key)) }),
+    matches,
+  );
   rows.sort((a, b) => {
     for (let i = 0; i < criteria.length; i++) {
       const order = compareValues(a.values[i], b.values[i]);

@@ -5,9 +5,9 @@
 import type { OpenMailbox } from '../ports.js';
 import { EventLoopTurns } from '../event-loop-turns.js';
 import { extractBaseSubject } from './base-subject.js';
-import { headerBatches } from './content-reader.js';
+import { visitMessages } from './content-reader.js';
 import { runSearch } from './evaluate.js';
-import { MessageContent } from './message-content.js';
+import type { MessageContent } from './message-content.js';
 import { firstField } from './message-parts.js';
 import type { SearchProgram } from './program.js';
 import { sortDate } from './sort.js';
@@ -42,15 +42,7 @@ export function messageIds(value: string): string[] {
 async function loadMessages(program: SearchProgram, mailbox: OpenMailbox): Promise<ThreadMessage[]> {
   const matches = await runSearch(program, mailbox);
   const out: ThreadMessage[] = [];
-  const refs = matches.map((sequence) => mailbox.messages[sequence - 1]);
-  const turns = new EventLoopTurns();
-  let index = 0;
-  for await (const headers of headerBatches(mailbox, refs)) {
-    for (const header of headers) {
-      out.push(threadMessage(program, new MessageContent(refs[index], matches[index++], header)));
-      await turns.pause();
-    }
-  }
+  await visitMessages(mailbox, 'header', (message) => out.push(threadMessage(program, message)), matches);
   return out;
 }
 

@@ -8,11 +8,10 @@ import { Cron } from 'croner';
 import type { Logger } from 'pino';
 import type { RedisSettings, SnapshotSettings, UpstreamSettings } from '../../config/settings.js';
 import { claimsFor, type RedisClaimsOptions, type SnapshotClaims } from '../../coordination/snapshot-claims.js';
-import { metrics } from '../../metrics.js';
 import { dayIn, type DayLabel } from '../day-label.js';
 import { pruneAll } from '../retention.js';
 import { configuredAccounts, type SnapshotAccount } from '../../upstream/index.js';
-import { runSnapshots, type AccountOutcome } from '../snapshotter/run.js';
+import { runSnapshots, type AccountOutcome, type SnapshotObserver } from '../snapshotter/run.js';
 import type { Store } from '../store/store.js';
 
 export interface Scheduler {
@@ -23,11 +22,18 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** A run's observer, also told when the store changed (after runs and retention) to recount it. */
+export interface SchedulerObserver extends SnapshotObserver {
+  refreshStore(store: Store): Promise<void>;
+}
+
 export interface SchedulerOptions {
   /** Coordination between instances; by default Redis claims when `redis.url` is set. */
   claims?: SnapshotClaims;
   /** Options of the default Redis claims (e.g. a key prefix per deployment). */
   redisClaims?: RedisClaimsOptions;
+  /** Told of runs and store changes (metrics); nothing by default. */
+  observer?: SchedulerObserver;
 }
 
 /** What the nightly job reads: the live server, the snapshot keys, and Redis for coordination. */
@@ -49,9 +55,9 @@ export function startScheduler(config: SchedulerSettings, store: Store, logger: 
     while (running) await running.catch(() => undefined);
     const current = (async () => {
       logger.info({ day, accounts: accounts.length }, 'snapshot run starting');
-      const outcomes = await runSnapshots({ config, store, accounts, day, logger, claims: coordinated ? claims : undefined });
+      const outcomes = await runSnapshots({ config, store, accounts, day, logger, claims: coordinated ? claims : undefined, observer: options.observer });
       const pruned = await pruneAll(store, day, config.snapshot.retentionDays);
-      await metrics.refreshStore(store).catch((error) => logger.warn({ error: (error as Error).message }, 'cannot compute store metrics'));
+      await options.observer?.refreshStore(store).catch((error) => logger.warn({ error: (error as Error).message }, 'cannot compute store metrics'));
       logger.info({ day, failed: outcomes.filter((o) => !o.ok).length, pruned: pruned.filter((p) => p.droppedDays.length > 0) }, 'snapshot run finished');
       return outcomes;
     })();

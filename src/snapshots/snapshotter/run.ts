@@ -6,7 +6,6 @@
 import type { Logger } from 'pino';
 import type { SnapshotSettings, UpstreamSettings } from '../../config/settings.js';
 import type { SnapshotClaims } from '../../coordination/snapshot-claims.js';
-import { metrics } from '../../metrics.js';
 import type { DayLabel } from '../day-label.js';
 import type { Store } from '../store/store.js';
 import { snapshotAccount, type AccountSnapshotResult } from './account-snapshot.js';
@@ -18,6 +17,24 @@ export type AccountOutcome = { ok: true; result: AccountSnapshotResult; seconds:
 export interface RunSettings {
   upstream: UpstreamSettings;
   snapshot: Pick<SnapshotSettings, 'concurrency' | 'fetchBatchSize'>;
+}
+
+/** A whole run, once it is over (metrics). */
+export interface SnapshotRunSummary {
+  seconds: number;
+  accounts: number;
+  failed: number;
+  messages: number;
+  bytes: number;
+}
+
+/**
+ * What a run reports as it goes, for whoever watches (Prometheus in `mtm serve`): given, not
+ * imported, so this module depends on no metrics registry.
+ */
+export interface SnapshotObserver {
+  snapshotAccount(outcome: AccountOutcome): void;
+  snapshotRun(run: SnapshotRunSummary): void;
 }
 
 export interface RunOptions {
@@ -32,6 +49,8 @@ export interface RunOptions {
   onAccountDone?: (outcome: AccountOutcome) => void;
   /** An account left to another instance (only with `claims`). */
   onAccountSkipped?: (account: string) => void;
+  /** Told of every account and of the run (metrics); nothing by default. */
+  observer?: SnapshotObserver;
 }
 
 /** Outcomes in the order of `accounts`, without the accounts left to another instance. */
@@ -70,14 +89,14 @@ export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[
         logger.error({ account: account.user, day, error: outcome.error }, 'snapshot failed');
       }
       outcomes[index] = outcome;
-      metrics.snapshotAccount(outcome);
+      options.observer?.snapshotAccount(outcome);
       options.onAccountDone?.(outcome);
     }
   }
   await Promise.all(Array.from({ length: Math.min(config.snapshot.concurrency, accounts.length) }, worker));
   const done = outcomes.filter((outcome): outcome is AccountOutcome => outcome !== undefined);
   const succeeded = done.flatMap((outcome) => (outcome.ok ? [outcome.result] : []));
-  metrics.snapshotRun({
+  options.observer?.snapshotRun({
     seconds: (Date.now() - runStarted) / 1000,
     accounts: done.length,
     failed: done.length - succeeded.length,

@@ -7,14 +7,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { RestoreRequest } from '../../../src/recovery/request.js';
 import { JobStoreUnavailable } from '../../../src/recovery/jobs.js';
 import { openStore, probeStore, StorageError, checkStoreIntegrity, type Store } from '../../../src/snapshots/store/store.js';
-import { createTestDatabase, type TestDatabase } from '../../fixtures/postgres.js';
+import { createTestDatabase, startPostgresRelay, type TestDatabase } from '../../fixtures/postgres.js';
 
 let database: TestDatabase;
 const stores: Store[] = [];
@@ -119,31 +118,9 @@ test('the live store probes writable, reports its size and a current schema', as
   expect(await checkStoreIntegrity({ path: '/nonexistent', postgres: { url: database.url } }, { thorough: true })).toMatchObject({ ok: true });
 });
 
-/** A TCP relay to PostgreSQL that can be cut (every connection dropped, nothing accepted) and mended on the same port. */
-async function startRelay(): Promise<{ port: number; cut(): Promise<void>; mend(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    const upstream = connect(5432, '127.0.0.1');
-    sockets.add(client).add(upstream);
-    client.pipe(upstream).pipe(client);
-    const drop = () => [client, upstream].forEach((socket) => (socket.destroy(), sockets.delete(socket)));
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-  });
-  await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
-  const port = (server.address() as { port: number }).port;
-  return {
-    port,
-    async cut() {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((closed) => server.close(() => closed()));
-    },
-    mend: () => new Promise<void>((listening) => server.listen(port, '127.0.0.1', listening)),
-  };
-}
 
 test('a server lost while open: reads fail naming PostgreSQL, restores are refused in words for the user, and all recovers when it returns', async () => {
-  const relay = await startRelay();
+  const relay = await startPostgresRelay();
   const url = new URL(database.url);
   url.port = String(relay.port);
   url.password = 'relay-secret-word';
@@ -169,7 +146,7 @@ test('a server lost while open: reads fail naming PostgreSQL, restores are refus
 
 test('every catalog and job-store call is timed for /metrics, failures included', async () => {
   const calls: { backend: string; operation: string; seconds: number; ok: boolean }[] = [];
-  const relay = await startRelay();
+  const relay = await startPostgresRelay();
   const url = new URL(database.url);
   url.port = String(relay.port);
   const store = await openStore({ path: mkdtempSync(join(tmpdir(), 'mtm-pg-timed-')), postgres: { url: url.toString() } }, 'write', { backendCall: (call) => calls.push(call) });

@@ -81,9 +81,10 @@ async function replaceObject(bucket: TestBucket, key: string, body: Buffer): Pro
 
 export function s3BlobStoreSuite(server: S3Server): void {
   let bucket: TestBucket;
+  // Swift: the first call may install and start it (scripts/start-swift.sh).
   beforeAll(async () => {
     bucket = await createTestBucket(server, 'tenant/mtm');
-  });
+  }, 600_000);
   afterAll(async () => {
     await bucket?.remove();
   });

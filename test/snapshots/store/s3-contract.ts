@@ -14,9 +14,10 @@ import { blobStoreContract, storeContract } from './contract/index.js';
 export function s3StoreContract(server: S3Server): void {
   let bucket: TestBucket;
   let stores = 0;
+  // Swift: the first call may install and start it (scripts/start-swift.sh).
   beforeAll(async () => {
     bucket = await createTestBucket(server, '');
-  });
+  }, 600_000);
   afterAll(async () => {
     await bucket?.remove();
   });

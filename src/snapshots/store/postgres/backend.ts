@@ -8,7 +8,7 @@ import { restoresUnavailableText } from '../../../recovery/jobs.js';
 import type { CatalogBackend, CatalogBackendFactory } from '../backend.js';
 import type { IntegrityReport, StoreAccess, StoreObserver, StoreProbe, StoreSettings } from '../store.js';
 import { PostgresCatalog } from './catalog.js';
-import { describePostgresFailure, describePostgresStore, describePostgresTarget, migrate, MIGRATIONS_DIRECTORY, openPool } from './connection.js';
+import { checkOut, describePostgresFailure, describePostgresStore, describePostgresTarget, migrate, MIGRATIONS_DIRECTORY, openPool } from './connection.js';
 import { PostgresJobStore } from './jobs.js';
 import { readdirSync } from 'node:fs';
 
@@ -58,7 +58,7 @@ async function probeWith(url: string, connect: () => Promise<pg.PoolClient | pg.
 async function probeOnce(url: string): Promise<StoreProbe[]> {
   const pool = openPool(url, { max: 1 });
   try {
-    return [await probeWith(url, () => pool.connect(), async (client, error) => (client as pg.PoolClient).release(error ?? true))];
+    return [await probeWith(url, () => checkOut(pool), async (client, error) => (client as pg.PoolClient).release(error ?? true))];
   } finally {
     await pool.end().catch(() => {});
   }
@@ -130,7 +130,7 @@ async function open(settings: StoreSettings, access: StoreAccess, observer: Stor
       return rows[0].bytes;
     },
     checkIntegrity: () => checkIntegrityOn(url, pool),
-    probe: async () => [await probeWith(url, () => pool.connect(), async (client, error) => (client as pg.PoolClient).release(error))],
+    probe: async () => [await probeWith(url, () => checkOut(pool), async (client, error) => (client as pg.PoolClient).release(error))],
     async close() {
       try {
         await jobs.close();

@@ -94,6 +94,26 @@ export function openPool(url: string, options: { max?: number } = {}): pg.Pool {
   return pool;
 }
 
+/** Swallows a checked-out connection's 'error' event: its pending query rejects with the cause anyway. */
+function ignoreSocketError(): void {}
+
+/**
+ * A connection from the pool for several statements. pg emits 'error' on a connection whose socket
+ * dies, and the pool listens only while the connection is idle: without a listener of ours while
+ * it is checked out, PostgreSQL going away mid-transaction would crash the process instead of
+ * failing the statement. `release` gives it back (an error discards it).
+ */
+export async function checkOut(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  client.on('error', ignoreSocketError);
+  const release = client.release.bind(client);
+  client.release = (error?: Error | boolean) => {
+    client.removeListener('error', ignoreSocketError);
+    release(error);
+  };
+  return client;
+}
+
 /** The connection broke under the statement: a pooled connection that died while idle (a server restart, a failover). */
 function connectionLost(error: unknown): boolean {
   const { code = '', message = '' } = (error ?? {}) as { code?: string; message?: string };
@@ -118,14 +138,14 @@ export async function queryOnce<Row extends pg.QueryResultRow>(pool: pg.Pool, sq
  * A connection that fails even to roll back is discarded, not returned to the pool.
  */
 export async function inTransaction<T>(pool: pg.Pool, work: (db: pg.PoolClient) => Promise<T>): Promise<T> {
-  let client = await pool.connect();
+  let client = await checkOut(pool);
   try {
     await client.query('BEGIN');
   } catch (error) {
     client.release(error as Error);
     // Nothing was done yet: a connection that had died while idle is replaced once.
     if (!connectionLost(error)) throw error;
-    client = await pool.connect();
+    client = await checkOut(pool);
     try {
       await client.query('BEGIN');
     } catch (again) {
@@ -166,7 +186,7 @@ const MIGRATION_LOCK: [number, number] = [0x6d746d00, 1];
  * lock instead of failing like node-pg-migrate's own try-lock would.
  */
 export async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await pool.connect();
+  const client = await checkOut(pool);
   try {
     await client.query('SELECT pg_advisory_lock($1, $2)', MIGRATION_LOCK);
     try {

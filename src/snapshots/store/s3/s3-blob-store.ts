@@ -11,7 +11,7 @@
  *   for only when an operation requires them. Recent SDKs default to chunked uploads with trailing
  *   CRC checksums, which several S3 implementations reject.
  * - Orphans (an object put by a run that died before the catalog referenced it) are told apart from
- *   objects a running snapshot is about to reference by age: see `listWithAge` and `put`.
+ *   objects a running snapshot is about to reference by age: see `removeOrphans` and `put`.
  */
 import { DeleteObjectCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
@@ -344,14 +344,20 @@ export class S3BlobStore implements BlobStore {
     return damage;
   }
 
+  /** The blob behind [start, end) with the range's end clamped to the message; null for an empty range. */
+  private async openRange(key: string, start: number, end: number | undefined): Promise<{ blob: OpenedBlob; stop: number } | null> {
+    const blob = await this.openBlob(key);
+    const stop = Math.min(end ?? blob.layout.rawSize, blob.layout.rawSize);
+    return start < stop ? { blob, stop } : null;
+  }
+
   /** Plain bytes [start, end) chunk by chunk, each checked before it is used. */
   private async *plainRange(account: string, hash: string, start: number, end: number | undefined): AsyncGenerator<Buffer> {
-    const key = this.keyOf(account, hash);
     try {
-      const blob = await this.openBlob(key);
+      const opened = await this.openRange(this.keyOf(account, hash), start, end);
+      if (!opened) return;
+      const { blob, stop } = opened;
       const { layout } = blob;
-      const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
-      if (start >= stop) return;
       if (layout.version === LEGACY_VERSION) {
         // No chunk checksums: the whole message is checked against its name before any of it is used.
         const parts: Buffer[] = [];
@@ -413,12 +419,11 @@ export class S3BlobStore implements BlobStore {
 
   /** Checks, without inflating, the stored chunks behind [start, end): for whoever must announce a length before streaming. */
   async checkIntact(account: string, hash: string, start = 0, end?: number): Promise<void> {
-    const key = this.keyOf(account, hash);
     try {
-      const blob = await this.openBlob(key);
+      const opened = await this.openRange(this.keyOf(account, hash), start, end);
+      if (!opened) return;
+      const { blob, stop } = opened;
       const { layout } = blob;
-      const stop = Math.min(end ?? layout.rawSize, layout.rawSize);
-      if (start >= stop) return;
       if (layout.version === LEGACY_VERSION) {
         for await (const part of this.plainRange(account, hash, 0, undefined)) void part;
         return;
