@@ -14,6 +14,7 @@ import { measureDovecotIdle, measureOurIdle, type IdleMeasure } from './measure-
 import { measureBodyFetch, measureConcurrency, measureHeaderSync, measureSearch, measureSelect, SEARCHES, type Target } from './measure-serving.js';
 import { FIRST_DAY, directoryBytes, mbsyncThroughProxy, measureStorage, snapshotThroughProxy, type MbsyncRun, type SnapshotRun } from './measure-snapshots.js';
 import { startOurServer, type OurServer } from './our-server.js';
+import { startRemoteStores } from './remote-store.js';
 import { dovecotVersion, enableDovecotCompression, mbsyncVersion, startBenchDovecot } from './peers.js';
 import { boundRow, machine, ratioRow, renderTable, type Row } from './report.js';
 import { addDays } from '../snapshots/day-label.js';
@@ -123,6 +124,11 @@ async function main(): Promise<void> {
   const concurrency = await measureConcurrency(targets, folder, parameters.concurrentClients, parameters.concurrentSeconds, parameters.repetitions);
   log(`concurrency ours ${concurrency.throughput.ours.median.toFixed(0)} cmd/s, Dovecot ${concurrency.throughput.dovecot.median.toFixed(0)} cmd/s`);
 
+  const remote = await measureRemoteStore(server, initial, noChange).catch((error: Error) => {
+    log(`PostgreSQL + S3 rows skipped: ${error.message}`);
+    return null;
+  });
+
   const idle: Record<string, IdleMeasure> = {};
   const freshServer = async () => {
     await server?.stop();
@@ -168,6 +174,7 @@ async function main(): Promise<void> {
     ratioRow(`${parameters.concurrentClients} clients p99`, 'ms', concurrency.p99.ours, 'Dovecot', concurrency.p99.dovecot, 'lower'),
     boundRow(`idle connection ×${parameters.idleConnections}`, 'KiB RSS each', kib(idle.oursPlain), 'Dovecot', kib(idle.dovecotPlain), '≤ 50 KiB', idle.oursPlain.perConnectionBytes <= 50 * 1024),
     boundRow(`idle connection after COMPRESS ×${parameters.idleConnections}`, 'KiB RSS each', kib(idle.oursCompress), 'Dovecot', kib(idle.dovecotCompress), 'report', null),
+    ...(remote?.rows ?? []),
   ];
 
   const versions = { node: process.version, dovecot: dovecotVersion(), mbsync: mbsyncVersion() };
@@ -177,6 +184,7 @@ async function main(): Promise<void> {
     'Every snapshot and mbsync run goes through the same counting TCP relay on loopback; our IMAP server runs in its own process.',
     `Churn per day: ${parameters.churnPerDay * 100} % of the messages new, as many deleted, as many re-flagged.`,
     'Values are medians of the repetitions, [min–max] when they differ; ratio = ours ÷ peer.',
+    ...(remote ? [`PostgreSQL + S3 rows: ours with the catalog in the machine's PostgreSQL and the blobs in ${remote.s3}, beside ours on the embedded store (SQLite + files), same account, same run.`] : []),
   ];
   const table = renderTable(rows);
   process.stdout.write(`\n${table}\n\n${notes.map((note) => `* ${note}`).join('\n')}\n`);
@@ -196,6 +204,7 @@ async function main(): Promise<void> {
       search: searches, concurrency: concurrency.runs,
       idle, storage,
       servedStoreBytes: directoryBytes(servedStore),
+      remoteStore: remote?.detail ?? null,
     },
   };
   const outDir = resolve(options.out ?? 'bench/results');
@@ -203,6 +212,54 @@ async function main(): Promise<void> {
   const file = join(outDir, `${startedAt.toISOString().replace(/[:.]/g, '-')}-${parameters.messages}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
   process.stdout.write(`\nJSON: ${file}\n`);
+}
+
+/**
+ * The same snapshots and serving measurements with the catalog in PostgreSQL and the blobs in S3,
+ * beside the embedded store's (`embedded`: our server on it, still running; its snapshot runs).
+ */
+async function measureRemoteStore(embedded: OurServer, embeddedInitial: SnapshotRun[], embeddedNoChange: SnapshotRun[]) {
+  const stores = await startRemoteStores(join(work, 'remote-s3'));
+  let remoteServer: OurServer | null = null;
+  try {
+    const scratch = (index: number) => join(work, `remote-scratch-${index}`);
+    const initial: SnapshotRun[] = [];
+    for (let index = 0; index < parameters.repetitions; index++) {
+      initial.push(await snapshotThroughProxy(scratch(index), FIRST_DAY, proxy!, await stores.settings(index)));
+      log(`PostgreSQL + S3 initial snapshot ${index + 1}: ${initial[index].seconds.toFixed(1)} s`);
+    }
+    const noChange: SnapshotRun[] = [];
+    for (let index = 0; index < parameters.repetitions; index++) {
+      noChange.push(await snapshotThroughProxy(scratch(0), addDays(FIRST_DAY, 100 + index), proxy!, await stores.settings(0)));
+      log(`PostgreSQL + S3 no-change snapshot ${index + 1}: ${(noChange[index].seconds * 1000).toFixed(0)} ms`);
+    }
+    remoteServer = await startOurServer({ dir: work, storePath: scratch(0), upstreamHost: testbed!.host, upstreamPort: testbed!.port, store: await stores.settings(0), name: 'remote-server' });
+    // The measuring functions compare two targets: here ours on PostgreSQL + S3 against ours embedded.
+    const user = `${BENCH_USER}#${FIRST_DAY}`;
+    const pair: Target[] = [
+      { name: 'ours', host: '127.0.0.1', port: remoteServer.port, user },
+      { name: 'dovecot', host: '127.0.0.1', port: embedded.port, user },
+    ];
+    const folder = parameters.folder;
+    const select = await measureSelect(pair, folder, parameters.repetitions, parameters.selectSamplesPerRepetition);
+    const headers = await measureHeaderSync(pair, folder, parameters.repetitions);
+    const bodies = await measureBodyFetch(pair, folder, parameters.repetitions);
+    log(`PostgreSQL + S3: SELECT p50 ${select.p50.ours.median.toFixed(1)} ms (embedded ${select.p50.dovecot.median.toFixed(1)}), header sync ${headers.pair.ours.median.toFixed(0)} msg/s, BODY.PEEK[] ${bodies.pair.ours.median.toFixed(1)} MB/s`);
+    const s = (values: number[]) => summarize(values);
+    const label = 'PostgreSQL + S3:';
+    const rows: Row[] = [
+      ratioRow(`${label} initial snapshot`, 'messages/s', s(initial.map((run) => run.messages / run.seconds)), 'embedded', s(embeddedInitial.map((run) => run.messages / run.seconds)), 'higher', 0.8),
+      boundRow(`${label} no-change snapshot`, 's', s(noChange.map((run) => run.seconds)), 'embedded', s(embeddedNoChange.map((run) => run.seconds)), 'report', null),
+      ratioRow(`${label} SELECT ${folder} p50`, 'ms', select.p50.ours, 'embedded', select.p50.dovecot, 'lower', 2),
+      ratioRow(`${label} SELECT ${folder} p99`, 'ms', select.p99.ours, 'embedded', select.p99.dovecot, 'lower', 2),
+      ratioRow(`${label} header sync UID FETCH 1:*`, 'messages/s', headers.pair.ours, 'embedded', headers.pair.dovecot, 'higher', 0.5),
+      ratioRow(`${label} FETCH 1:* BODY.PEEK[]`, 'MB/s', bodies.pair.ours, 'embedded', bodies.pair.dovecot, 'higher', 0.5),
+    ];
+    return { rows, s3: stores.description, detail: { initial, noChange, select: select.samples, headerSync: headers.detail, bodyFetch: bodies.detail } };
+  } finally {
+    await remoteServer?.stop().catch(() => undefined);
+    await stores.close().catch(() => undefined);
+  }
 }
 
 async function cleanUp(): Promise<void> {

@@ -9,7 +9,7 @@ import { validateConfig } from '../config/load.js';
 import { silentLogger } from '../log.js';
 import { addDays, type DayLabel } from '../snapshots/day-label.js';
 import { runSnapshots } from '../snapshots/snapshotter/run.js';
-import { openStore } from '../snapshots/store/store.js';
+import { openStore, type StoreSettings } from '../snapshots/store/store.js';
 import type { DovecotTestbed } from '../testbed/dovecot.js';
 import { BENCH_PASSWORD, BENCH_USER, churnDay, maildirBytes } from './account.js';
 import type { CountingProxy, WireCounts } from './counting-proxy.js';
@@ -30,9 +30,9 @@ export interface MbsyncRun {
   wire: WireCounts;
 }
 
-/** One snapshot of the bench account through the counting relay, in this process. */
-export async function snapshotThroughProxy(storePath: string, day: DayLabel, proxy: CountingProxy): Promise<SnapshotRun> {
-  const config = validateConfig({ upstream: { host: '127.0.0.1', port: proxy.port, tls: 'none' }, store: { path: storePath }, log: { level: 'silent' } });
+/** One snapshot of the bench account through the counting relay, in this process; `remote`: PostgreSQL and S3 settings. */
+export async function snapshotThroughProxy(storePath: string, day: DayLabel, proxy: CountingProxy, remote: Partial<StoreSettings> = {}): Promise<SnapshotRun> {
+  const config = validateConfig({ upstream: { host: '127.0.0.1', port: proxy.port, tls: 'none' }, store: { path: storePath, ...remote }, log: { level: 'silent' } });
   const store = await openStore(config.store);
   try {
     proxy.reset();

@@ -3,6 +3,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { StoreSettings } from '../snapshots/store/store.js';
 import type { ChildReply } from './server-child.js';
 
 export interface OurServer {
@@ -12,13 +13,14 @@ export interface OurServer {
   stop(): Promise<void>;
 }
 
-export async function startOurServer(options: { dir: string; storePath: string; upstreamHost: string; upstreamPort: number }): Promise<OurServer> {
-  const configFile = join(options.dir, 'server-config.json');
+/** `store`: more store settings (PostgreSQL, S3) beside the path; `name` tells several servers' config files apart. */
+export async function startOurServer(options: { dir: string; storePath: string; upstreamHost: string; upstreamPort: number; store?: Partial<StoreSettings>; name?: string }): Promise<OurServer> {
+  const configFile = join(options.dir, `${options.name ?? 'server'}-config.json`);
   writeFileSync(
     configFile,
     JSON.stringify({
       upstream: { host: options.upstreamHost, port: options.upstreamPort, tls: 'none' },
-      store: { path: options.storePath },
+      store: { path: options.storePath, ...options.store },
       // Loopback only; thousands of idle connections from one address are the point of one test.
       server: { host: '127.0.0.1', port: 0, allowPlaintextAuth: true, maxConnectionsPerIp: 100000, maxConnections: 100000 },
       auth: { cacheSeconds: 3600, failureDelayMs: 0 },

@@ -8,6 +8,7 @@ import { registerPrune } from './commands/prune.js';
 import { registerRestore } from './commands/restore.js';
 import { registerServe } from './commands/serve.js';
 import { registerSnapshot } from './commands/snapshot.js';
+import { registerStore } from './commands/store.js';
 import { registerVerify } from './commands/verify.js';
 
 const program = new Command();
@@ -23,4 +24,5 @@ registerVerify(program);
 registerRestore(program);
 registerExport(program);
 registerDoctor(program);
+registerStore(program);
 await program.parseAsync(process.argv);

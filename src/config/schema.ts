@@ -133,7 +133,14 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    redis: z.object({ url: z.string().default('') }).strict().prefault({}),
+    redis: z
+      .object({
+        url: z.string().default(''),
+        /** Prefix of the snapshot claims and restore queue keys (absent: `mtm`); deployments sharing one Redis use distinct ones. */
+        keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, "_", "." or "-"').optional(),
+      })
+      .strict()
+      .prefault({}),
     recovery: z
       .object({
         /** Largest restore (estimated bytes to write) accepted in one request. */

@@ -215,5 +215,5 @@ export type RestoreQueueFactory = (runner: JobRunner, jobs: JobStore) => Restore
 export function restoreQueueFor(config: { redis: RedisSettings }, options: Partial<Omit<BullRestoreQueueOptions, 'url' | 'reclaim'>> = {}): RestoreQueueFactory {
   const url = config.redis.url;
   if (!url) return (runner) => new InProcessQueue(runner, { concurrency: options.concurrency, autostart: options.autostart });
-  return (runner, jobs) => new BullRestoreQueue(runner, { ...options, url, reclaim: (jobId) => reclaimAbandoned(jobs, jobId, options.logger) });
+  return (runner, jobs) => new BullRestoreQueue(runner, { prefix: config.redis.keyPrefix, ...options, url, reclaim: (jobId) => reclaimAbandoned(jobs, jobId, options.logger) });
 }

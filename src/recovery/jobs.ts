@@ -91,5 +91,12 @@ export interface JobStore {
   get(id: string): Promise<RestoreJob | null>;
   /** The account's jobs, newest first. */
   list(account: string, limit?: number): Promise<RestoreJob[]>;
+  /** Every account that has a job record, sorted (`mtm store migrate` copies the records account by account). */
+  jobAccounts(): Promise<string[]>;
+  /**
+   * Stores a record exactly as given, id and times included (`mtm store migrate`); false, and
+   * nothing changed, when a job of that id is there already.
+   */
+  importJob(job: RestoreJob): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -114,9 +114,13 @@ export function webApiRoutes(options: WebApiOptions): HttpRoute[] {
     return view;
   }
 
-  /** Sequence numbers in the asked order, remembered for the next pages (a snapshot never changes). */
+  /**
+   * Sequence numbers in the asked order, remembered for the next pages. A day's snapshot can be
+   * taken again (by this or another instance), so the key holds what identifies the folder's
+   * content: UIDs are never reused within a UIDVALIDITY, so the same UIDNEXT and count mean the same messages.
+   */
   async function sortedSequences(account: string, day: string, mailbox: OpenMailbox, criterion: SortCriterion, text: string | null): Promise<number[]> {
-    const key = JSON.stringify([account, day, mailbox.name, mailbox.uidValidity, criterion, text]);
+    const key = JSON.stringify([account, day, mailbox.name, mailbox.uidValidity, mailbox.uidNext, mailbox.messages.length, criterion, text]);
     const known = sortCache.get(key);
     if (known) return known;
     const order = await runSort([criterion], 'UTF-8', searchProgram(text), mailbox);

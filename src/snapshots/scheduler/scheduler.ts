@@ -48,7 +48,7 @@ export function startScheduler(config: SchedulerSettings, store: Store, logger: 
   const ownClaims = options.claims === undefined;
   const claims =
     options.claims ??
-    claimsFor(config.redis.url, { ...options.redisClaims, warn: options.redisClaims?.warn ?? ((message, detail) => logger.warn(detail, message)) });
+    claimsFor(config.redis.url, { keyPrefix: config.redis.keyPrefix, ...options.redisClaims, warn: options.redisClaims?.warn ?? ((message, detail) => logger.warn(detail, message)) });
   const coordinated = Boolean(options.claims) || Boolean(config.redis.url);
 
   async function run(day: DayLabel, accounts: SnapshotAccount[]): Promise<AccountOutcome[]> {

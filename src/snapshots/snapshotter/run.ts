@@ -53,6 +53,15 @@ export interface RunOptions {
   observer?: SnapshotObserver;
 }
 
+/** With claims: whether the day's snapshot of the account is committed; a store that cannot answer says no (the snapshot then fails naming it). */
+async function committedAlready(options: RunOptions, account: string): Promise<boolean> {
+  try {
+    return (await options.store.catalog.captureForDay(account, options.day)) !== null;
+  } catch {
+    return false;
+  }
+}
+
 /** Outcomes in the order of `accounts`, without the accounts left to another instance. */
 export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[]> {
   const { config, store, accounts, day, logger, claims } = options;
@@ -67,6 +76,14 @@ export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[
       const claim = claims ? await claims.claim(account.user, day) : null;
       if (claims && !claim) {
         logger.debug({ account: account.user, day }, 'snapshot left to another instance');
+        options.onAccountSkipped?.(account.user);
+        continue;
+      }
+      // An instance killed after committing the day but before marking it done left only its lock
+      // behind: the catalog says the day is there, so it is marked done rather than taken again.
+      if (claim && (await committedAlready(options, account.user))) {
+        await claim.finish();
+        logger.info({ account: account.user, day }, 'snapshot already committed for the day; marked done');
         options.onAccountSkipped?.(account.user);
         continue;
       }

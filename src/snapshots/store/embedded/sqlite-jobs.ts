@@ -226,6 +226,19 @@ export class SqliteJobStore implements JobStore {
     return (this.db.prepare('SELECT * FROM restore_jobs WHERE account = ? ORDER BY created_at DESC LIMIT ?').all(account, limit) as JobRow[]).map((row) => this.toJob(row));
   }
 
+  async jobAccounts(): Promise<string[]> {
+    return (this.db.prepare('SELECT DISTINCT account FROM restore_jobs ORDER BY account').all() as { account: string }[]).map((row) => row.account);
+  }
+
+  async importJob(job: RestoreJob): Promise<boolean> {
+    return this.write(() => {
+      const inserted = this.db
+        .prepare('INSERT INTO restore_jobs (id, account, status, requested_on, owner_host, owner_pid, created_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING')
+        .run(job.id, job.account, job.status, job.requestedOn, hostname(), process.pid, job.createdAt, JSON.stringify(job));
+      return inserted.changes === 1;
+    });
+  }
+
   /** Leaves rollback-journal mode behind, as the catalog does: readable later from a read-only or full store. */
   async close(): Promise<void> {
     if (!this.unavailable && this.db.open) {

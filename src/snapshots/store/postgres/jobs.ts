@@ -251,6 +251,24 @@ export class PostgresJobStore implements JobStore {
     });
   }
 
+  async jobAccounts(): Promise<string[]> {
+    return this.read(async () => {
+      const rows = await queryOnce<{ account: string }>(this.pool, 'SELECT DISTINCT account FROM restore_jobs ORDER BY account', [], { idempotent: true });
+      return rows.map((row) => row.account);
+    });
+  }
+
+  async importJob(job: RestoreJob): Promise<boolean> {
+    return this.write(async (ownerId) => {
+      const { rowCount } = await this.pool.query(
+        `INSERT INTO restore_jobs (id, account, status, requested_on, owner_id, owner_host, owner_pid, created_at, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING`,
+        [job.id, job.account, job.status, job.requestedOn, ownerId, hostname(), process.pid, job.createdAt, JSON.stringify(job)],
+      );
+      return rowCount === 1;
+    });
+  }
+
   /** Ends the owner session (the pool belongs to the store): active jobs of this process become reapable, as at exit. */
   async close(): Promise<void> {
     const owner = this.owner;

@@ -147,5 +147,41 @@ export function jobStoreContract(name: string, makeJobStore: () => Promise<Fresh
           { numRuns: 15 },
         );
       }));
+
+    test('importJob stores a record as given (id, times, status, result) once; jobAccounts names every account with one, sorted', () =>
+      each(async (jobs) => {
+        const accountName = fc.string({ minLength: 1, maxLength: 20 }).filter((name) => !name.includes('\u0000'));
+        const status = fc.constantFrom<RestoreJob['status']>('done', 'failed', 'denied', 'interrupted');
+        const imported: RestoreJob[] = [];
+        await fc.assert(
+          fc.asyncProperty(accountName, status, fc.integer({ min: 0, max: 2_000_000_000_000 }), fc.string({ maxLength: 40 }), async (account, jobStatus, millis, reason) => {
+            const at = new Date(millis).toISOString();
+            const job: RestoreJob = {
+              id: `imported-${imported.length}-${millis}`,
+              account,
+              status: jobStatus,
+              request: requestFor(account),
+              requestedOn: at.slice(0, 10),
+              createdAt: at,
+              updatedAt: new Date(millis + 5000).toISOString(),
+              progress: { done: 2, total: 3, folder: 'Entwürfe' },
+              result: { restored: 2, alreadyPresent: 1, failed: 0, folders: [] } as unknown as RestoreJob['result'],
+              reason,
+            };
+            expect(await jobs.importJob(job)).toBe(true);
+            imported.push(job);
+            expect(await jobs.get(job.id)).toEqual(job);
+            // Again (a migration run a second time): nothing changes.
+            expect(await jobs.importJob({ ...job, status: 'queued', reason: 'changed' })).toBe(false);
+            expect(await jobs.get(job.id)).toEqual(job);
+            expect((await jobs.list(account, 1000)).map((listed) => listed.id)).toContain(job.id);
+          }),
+          { numRuns: 20 },
+        );
+        const claimed = await jobs.claim(requestFor('jobs-claimed'), DAY, 5);
+        expect(claimed.claimed).toBe(true);
+        const expected = [...new Set([...imported.map((job) => job.account), 'jobs-claimed'])].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+        expect(await jobs.jobAccounts()).toEqual(expected);
+      }));
   });
 }
