@@ -40,9 +40,9 @@ const PUBLIC_MODULES: Array<{ pattern: RegExp; importers?: string[]; why: string
     why: "the store's interfaces and errors, which every implementation (embedded, PostgreSQL, S3) provides",
   },
   {
-    pattern: /^snapshots\/(verify|retention|snapshotter\/run)\.ts$/,
+    pattern: /^snapshots\/(verify|retention|snapshotter\/run|store\/migrate)\.ts$/,
     importers: ['cli'],
-    why: 'the snapshot operations `mtm verify`, `mtm prune` and `mtm snapshot` run',
+    why: 'the snapshot operations `mtm verify`, `mtm prune`, `mtm snapshot` and `mtm store migrate` run',
   },
   { pattern: /^demo\/setup\.ts$/, importers: ['cli'], why: '`mtm demo` starts the demo (a tool, kept out of `mtm serve`)' },
 ];
