@@ -25,6 +25,13 @@ const METRICS = [
   '20 clients p99 (ms)',
   'idle connection ×12 (KiB RSS each)',
   'idle connection after COMPRESS ×12 (KiB RSS each)',
+  // Beside the embedded store, same account, same run (the machine's PostgreSQL, a private s3rver).
+  'PostgreSQL + S3: initial snapshot (messages/s)',
+  'PostgreSQL + S3: no-change snapshot (s)',
+  'PostgreSQL + S3: SELECT INBOX p50 (ms)',
+  'PostgreSQL + S3: SELECT INBOX p99 (ms)',
+  'PostgreSQL + S3: header sync UID FETCH 1:* (messages/s)',
+  'PostgreSQL + S3: FETCH 1:* BODY.PEEK[] (MB/s)',
 ];
 
 interface JsonRow {

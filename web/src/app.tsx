@@ -112,10 +112,15 @@ function Browser({ account, onSignOut }: { account: string; onSignOut: () => voi
     if (!day || !days) return;
     setFolders(null);
     const latest = days[0]?.day;
+    // A slower answer for the day picked before must not replace this day's tree.
+    let current = true;
     Promise.all([api.folders(account, day), latest && latest !== day ? api.folders(account, latest) : Promise.resolve(null)]).then(
-      ([answer, latestAnswer]) => setFolders(folderTree(answer.folders, latestAnswer ? latestAnswer.folders : null)),
-      (failure: ApiFailure) => setError(failure.message),
+      ([answer, latestAnswer]) => current && setFolders(folderTree(answer.folders, latestAnswer ? latestAnswer.folders : null)),
+      (failure: ApiFailure) => current && setError(failure.message),
     );
+    return () => {
+      current = false;
+    };
   }, [account, day, days]);
 
   return (

@@ -52,7 +52,16 @@ function MessageTable({ account, day, folder, selection, setSelection, onOpen }:
 
   useEffect(() => {
     setList(null);
-    api.messages(account, day, folder, { sort, order, q: query, offset, limit: PAGE }).then(setList, (failure: ApiFailure) => setError(failure.message));
+    // Answers can arrive out of order (a sort by subject takes longer than the next page): only the
+    // answer to the latest request is shown.
+    let current = true;
+    api.messages(account, day, folder, { sort, order, q: query, offset, limit: PAGE }).then(
+      (answer) => current && setList(answer),
+      (failure: ApiFailure) => current && setError(failure.message),
+    );
+    return () => {
+      current = false;
+    };
   }, [account, day, folder, sort, order, query, offset]);
 
   const toggle = (uid: number) => {
@@ -133,14 +142,19 @@ function MessagePane({ account, day, folder, uid, onRestore }: Props & { uid: nu
   const [source, setSource] = useState<string | null>(null);
 
   useEffect(() => {
+    let current = true;
     api.message(account, day, folder, uid).then(async (view) => {
       const images = new Map<string, string>();
       for (const part of view.parts) {
         if (part.contentId && part.type.startsWith('image/')) images.set(part.contentId, await api.dataUrl(partUrl(account, day, folder, uid, part.part, true)));
       }
+      if (!current) return;
       setCid(images);
       setMessage(view);
-    }, (failure: ApiFailure) => setError(failure.message));
+    }, (failure: ApiFailure) => current && setError(failure.message));
+    return () => {
+      current = false;
+    };
   }, [account, day, folder, uid]);
 
   if (error) return <p role="alert" class="error">{error}</p>;
@@ -192,7 +206,11 @@ function ChangesPane({ account, day, folder, onOpen, onRestore }: Props & { onOp
   const [changes, setChanges] = useState<WhatChanged | null>(null);
   const [error, setError] = useState('');
   useEffect(() => {
-    api.changes(account, day, folder).then(setChanges, (failure: ApiFailure) => setError(failure.message));
+    let current = true;
+    api.changes(account, day, folder).then((answer) => current && setChanges(answer), (failure: ApiFailure) => current && setError(failure.message));
+    return () => {
+      current = false;
+    };
   }, [account, day, folder]);
   return (
     <section class="changes" aria-labelledby="changes-title">
