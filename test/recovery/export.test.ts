@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import type { ImapFlow } from 'imapflow';
 import { mboxrdQuote, parseMboxrd } from '../../src/recovery/export.js';
 import { openStore } from '../../src/snapshots/store/store.js';
+import { loadConfig } from '../../src/config/load.js';
 import { addDays } from '../../src/snapshots/day-label.js';
 import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
 import { liveClient, runMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
@@ -21,7 +22,7 @@ let dir: string;
 let config: string;
 
 async function snapshotMessages(folder: string): Promise<{ uid: number; raw: Buffer }[]> {
-  const store = await openStore({ path: join(dir, 'store') });
+  const store = await openStore(loadConfig(config).store);
   try {
     const seq = (await store.catalog.captureForDay(ACCOUNT, TODAY))!;
     const record = (await store.catalog.folders(ACCOUNT, seq)).find((f) => f.name === folder)!;

@@ -60,7 +60,7 @@ const HASH_PATTERN = /^[0-9a-f]{64}$/;
 /** First ranged GET of a blob: 64 KiB holds the chunk table and all of a typical stored message. */
 const PROBE_BYTES = 64 * 1024;
 /** Stored bytes fetched per GET when a read spans many chunks: few requests, bounded memory. */
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_BYTES = 2 * 1024 * 1024;
 /**
  * Orphan collection deletes an object no catalog row references only when it is older than its
  * grace period (hours). A put that finds its object already stored but older than this writes it
@@ -68,12 +68,14 @@ const BATCH_BYTES = 4 * 1024 * 1024;
  */
 export const REFRESH_AGE_MS = 60 * 60 * 1000;
 /**
- * What checkIntact fetched beyond the first 64 KiB, kept (up to 32 MiB, half a minute) for the one
+ * What checkIntact fetched beyond the first 64 KiB, kept (up to 8 MiB, half a minute) for the one
  * read that follows it: a FETCH of a large message checks its chunks before announcing the length
  * and then streams them, and without this both would download the same bytes. Taken once, so every
  * other read goes to the storage; and checked against its CRC again when used, like any chunk.
  */
-const RECENT_BYTES = 32 * 1024 * 1024;
+// 8 MiB per process: most messages are fetched once; a larger one has its earlier batches fetched
+// again rather than held, so a process serving many large downloads stays small.
+const RECENT_BYTES = 8 * 1024 * 1024;
 const RECENT_MS = 30_000;
 /** /readyz and mtm doctor wait this long for the write+read+delete probe. */
 const PROBE_TIMEOUT_MS = 10_000;
