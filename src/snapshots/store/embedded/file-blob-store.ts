@@ -87,9 +87,17 @@ export class FileBlobStore implements BlobStore {
     return `${this.temporaryPrefix}${this.temporaryCount.toString(16)}`;
   }
 
+  /** Per account: every read resolves its path, and encoding the name and joining it showed in read profiles. */
+  private readonly accountDirectories = new Map<string, string>();
+
   private accountDirectory(account: string): string {
     if (!account) throw new Error('blob access without an account');
-    return join(this.root, 'blobs', accountDirectoryName(account));
+    let directory = this.accountDirectories.get(account);
+    if (directory === undefined) {
+      directory = join(this.root, 'blobs', accountDirectoryName(account));
+      this.accountDirectories.set(account, directory);
+    }
+    return directory;
   }
 
   private pathOf(account: string, hash: string): string {
