@@ -10,11 +10,11 @@ import { webRoutes, webSessionsFor } from './http/web/index.js';
 import { metrics, servingMetrics, snapshotMetrics } from './metrics.js';
 import type { LoginService } from './proxy/ports.js';
 import { startImapServer, type ImapServer } from './proxy/server.js';
-import { recoveryRoutes } from './recovery/http-api.js';
-import { RecoveryService } from './recovery/service.js';
+import { recoveryRoutes } from './http/api/recovery-api.js';
+import { RecoveryService } from './recovery/index.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
 import type { Store } from './snapshots/store/store.js';
-import { snapshotViewFactory, type RestoreRequester } from './snapshots/view/snapshot-view.js';
+import { snapshotViewFactory, type RestoreRequester } from './snapshots/view/index.js';
 
 export interface RunningService {
   imap: ImapServer & { port: number; tlsPort?: number };

@@ -5,8 +5,8 @@
  */
 import type { Redis } from 'ioredis';
 import type { RedisSettings, UpstreamSettings } from '../config/settings.js';
-import { closeRedis, openRedis } from '../coordination/redis-connection.js';
-import { probeLiveServer, probeRedis } from '../doctor/probes.js';
+import { closeRedis, openRedis } from '../coordination/index.js';
+import { probeLiveServer, probeRedis } from '../doctor/index.js';
 import type { Store } from '../snapshots/store/store.js';
 
 export interface ReadinessCheck {

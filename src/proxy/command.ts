@@ -4,7 +4,7 @@
  * arguments, so a module's `run` only ever sees well-formed, converted arguments.
  */
 import type { ParsedCommand, Token } from './protocol/tokens.js';
-import { parseSequenceSet, type SequenceSet } from './protocol/sequence-set.js';
+import { parseSequenceSet, type SequenceSet } from '../sequence-set.js';
 import { mailboxNameFromWire } from './protocol/mailbox-name.js';
 import { bad, type CommandResult } from './protocol/command-result.js';
 import type { Session, SessionIn, SessionState } from './session.js';

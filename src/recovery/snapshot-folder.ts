@@ -2,7 +2,7 @@
  * A UID set within one folder of a snapshot (for the CLI and the HTTP API); the folder itself is
  * found by the snapshot walk (src/snapshots/walk).
  */
-import { parseSequenceSet, selectFromSorted } from '../proxy/protocol/sequence-set.js';
+import { parseSequenceSet, selectFromSorted } from '../sequence-set.js';
 
 /**
  * UIDs of a set like `3,7:9,12:*`. Ranges select the UIDs that exist; a single UID is kept even when

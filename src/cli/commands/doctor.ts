@@ -1,6 +1,6 @@
 /** `mtm doctor [--json]` — check a deployment; exit ≠ 0 if any check fails. */
 import type { Command } from 'commander';
-import { formatChecks, runDoctor } from '../../doctor/doctor.js';
+import { formatChecks, runDoctor } from '../../doctor/index.js';
 import { runCommand } from '../context.js';
 
 export function registerDoctor(program: Command): void {

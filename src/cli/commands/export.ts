@@ -7,8 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import { damagedAmong, describeUids, emlStream, mboxStream } from '../../recovery/export.js';
-import { resolveUidSet } from '../../recovery/snapshot-folder.js';
+import { damagedAmong, describeUids, emlStream, mboxStream, resolveUidSet } from '../../recovery/index.js';
 import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { openContext, runCommand } from '../context.js';
 

@@ -4,11 +4,7 @@
  * decision, progress and the result; exit code 1 on denial or failure, 0 when everything is back.
  */
 import type { Command } from 'commander';
-import type { RestorePreview } from '../../recovery/engine.js';
-import type { RestoreJob } from '../../recovery/jobs.js';
-import type { RestoreMode, RestoreRequest, RestoreScope } from '../../recovery/request.js';
-import { RecoveryService } from '../../recovery/service.js';
-import { resolveUidSet } from '../../recovery/snapshot-folder.js';
+import { RecoveryService, resolveUidSet, type RestoreJob, type RestoreMode, type RestorePreview, type RestoreRequest, type RestoreScope } from '../../recovery/index.js';
 import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { formatBytes, openContext, runCommand } from '../context.js';
 

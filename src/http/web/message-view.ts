@@ -6,7 +6,7 @@
  * BODY[2.1] there.
  */
 import type { Envelope, MessageStructure, MimePart } from '../../mail/structure.js';
-import { addresses, decodeText, summarizeMessage, type MailboxAddress, type MessageSummary } from '../../recovery/http/message-summary.js';
+import { addresses, decodeText, summarizeMessage, type MailboxAddress, type MessageSummary } from '../message-summary.js';
 import { decodeCharset, decodeHeaderValue } from '../../mail/header-text.js';
 import { decodeTransferEncoding } from '../../mail/transfer-encoding.js';
 import type { MessageRecord } from '../../snapshots/store/catalog.js';

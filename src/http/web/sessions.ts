@@ -13,8 +13,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { Redis } from 'ioredis';
-import { closeRedis, openRedis } from '../../coordination/redis-connection.js';
-import { ApiError } from '../../recovery/http/router.js';
+import { closeRedis, openRedis } from '../../coordination/index.js';
+import { ApiError } from '../router.js';
 
 export const SESSION_COOKIE = 'mtm_session';
 export const CSRF_HEADER = 'x-csrf-token';

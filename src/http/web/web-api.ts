@@ -11,26 +11,32 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Config } from '../../config/schema.js';
-import type { LoginService, OpenMailbox, SnapshotView } from '../../proxy/ports.js';
+import type { UpstreamSettings } from '../../config/settings.js';
+import type { LoginService, OpenMailbox, SnapshotView } from '../../proxy/index.js';
 import { runSort, type SearchKey, type SearchProgram, type SortCriterion } from '../../proxy/search/index.js';
-import { authenticate, mayActFor, type Principal } from '../../recovery/http/authenticate.js';
-import { summarizeMessage } from '../../recovery/http/message-summary.js';
-import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from '../../recovery/http/router.js';
+import { authenticate, mayActFor, type Principal, type SignInSettings } from '../authenticate.js';
+import { summarizeMessage } from '../message-summary.js';
+import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from '../router.js';
 import { isDayLabel } from '../../snapshots/day-label.js';
 import type { MimePart } from '../../mail/structure.js';
 import type { Store } from '../../snapshots/store/store.js';
 import { LRUCache } from 'lru-cache';
-import { upstreamConnector } from '../../upstream/index.js';
-import { snapshotViewFactory, SNAPSHOTS_ROOT } from '../../snapshots/view/snapshot-view.js';
+import { upstreamConnector, type AccountSettings } from '../../upstream/index.js';
+import { snapshotViewFactory, SNAPSHOTS_ROOT } from '../../snapshots/view/index.js';
 import { sendJson, type HttpRoute } from '../server.js';
 import { dayTimeline } from './timeline.js';
 import { whatChanged } from './what-changed.js';
 import { decodedPart, findPart, messageView, partFilename, partType } from './message-view.js';
 import { isTls, type WebSessions } from './sessions.js';
 
+/** What the web interface reads of the configuration: the sign-in rules, and how to reach the live server for "what changed". */
+export interface WebSettings extends SignInSettings {
+  upstream: UpstreamSettings;
+  snapshot: AccountSettings;
+}
+
 export interface WebApiOptions {
-  config: Config;
+  config: WebSettings;
   store: Store;
   loginService: LoginService;
   sessions: WebSessions;

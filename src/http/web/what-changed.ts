@@ -9,11 +9,9 @@
  * hash), so what is listed here is exactly what a merge restore of the folder would bring back.
  */
 import type { Logger } from 'pino';
-import { summarizeMessage, type MessageSummary } from '../../recovery/http/message-summary.js';
-import { ApiError } from '../../recovery/http/router.js';
-import { LiveMailbox } from '../../recovery/live-mailbox.js';
-import { splitByPresence } from '../../recovery/message-identity.js';
-import { planRestore, PlanError } from '../../recovery/plan.js';
+import { summarizeMessage, type MessageSummary } from '../message-summary.js';
+import { ApiError } from '../router.js';
+import { LiveMailbox, planRestore, PlanError, splitByPresence } from '../../recovery/index.js';
 import type { DayLabel } from '../../snapshots/day-label.js';
 import type { Store } from '../../snapshots/store/store.js';
 import type { UpstreamConnector } from '../../upstream/index.js';

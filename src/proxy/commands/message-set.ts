@@ -1,6 +1,6 @@
 // Which messages of the selected mailbox a sequence set names: by sequence number or by UID.
 import type { OpenMailbox } from '../ports.js';
-import { mergedRanges, type SequenceSet } from '../protocol/sequence-set.js';
+import { mergedRanges, type SequenceSet } from '../../sequence-set.js';
 
 /**
  * Ascending sequence numbers. UID sets simply skip UIDs that do not exist (RFC 3501 §6.4.8);

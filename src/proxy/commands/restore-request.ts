@@ -2,7 +2,7 @@
 // (a merge restore, confirmed by email). Any client can do it, phones included.
 import { no, ok, type CommandResult } from '../command.js';
 import { RESTORE_MAILBOX } from '../ports.js';
-import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { SequenceSet } from '../../sequence-set.js';
 import type { SessionIn } from '../session.js';
 import { messagesInSet } from './message-set.js';
 

@@ -4,7 +4,7 @@
  */
 import { tokenText } from '../command.js';
 import { parseModseq } from '../protocol/modseq.js';
-import { parseSequenceSet, type SequenceSet } from '../protocol/sequence-set.js';
+import { parseSequenceSet, type SequenceSet } from '../../sequence-set.js';
 import type { Token } from '../protocol/tokens.js';
 import type { SequenceMatch } from './vanished.js';
 

@@ -6,7 +6,7 @@ import type { FetchRequest } from '../fetch/request.js';
 import type { MessageRef, OpenMailbox } from '../ports.js';
 import type { ResponsePiece } from '../protocol/response-piece.js';
 import { changedSince, folderModseq } from '../protocol/modseq.js';
-import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { SequenceSet } from '../../sequence-set.js';
 import type { Token } from '../protocol/tokens.js';
 import type { LoggedInSession, Session } from '../session.js';
 import { parseSelectParameters, SelectSyntaxError, type QresyncParameters } from './select-parameters.js';

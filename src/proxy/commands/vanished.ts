@@ -6,7 +6,7 @@
  * Works on ranges: a client may name 1:4294967295 and the folder may hold 100,000 messages.
  */
 import type { MessageRef, OpenMailbox } from '../ports.js';
-import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { SequenceSet } from '../../sequence-set.js';
 
 interface Span {
   low: number;

@@ -5,7 +5,7 @@
  */
 import type { OpenMailbox } from '../ports.js';
 import { folderModseq } from '../protocol/modseq.js';
-import { sequenceSetMatcher, type SequenceSet } from '../protocol/sequence-set.js';
+import { sequenceSetMatcher, type SequenceSet } from '../../sequence-set.js';
 import { parseAddressList, writeAddressList } from './address.js';
 import { visitMessages, type SearchData } from './content-reader.js';
 import { compareDay, localWallClock } from './dates.js';

@@ -4,7 +4,7 @@
  * SearchError for `NO [BADCHARSET (UTF-8 US-ASCII)]`.
  */
 import type { Token } from '../protocol/tokens.js';
-import { parseSequenceSet } from '../protocol/sequence-set.js';
+import { parseSequenceSet } from '../../sequence-set.js';
 import { parseModseq } from '../protocol/modseq.js';
 import { parseImapDate } from '../../mail/dates.js';
 import { BADCHARSET_CODE, SearchError, SUPPORTED_CHARSETS, type ReturnOption, type SearchKey, type SearchProgram } from './program.js';

@@ -2,7 +2,7 @@
  * A parsed SEARCH (RFC 3501 §6.4.4) / ESEARCH (RFC 4731) request: the key tree, the charset and the
  * RETURN options. Shared by SEARCH, SORT and THREAD, which all end in a search program.
  */
-import type { SequenceSet } from '../protocol/sequence-set.js';
+import type { SequenceSet } from '../../sequence-set.js';
 
 export type DateField = 'internal' | 'sent';
 export type DateComparison = 'before' | 'on' | 'since';

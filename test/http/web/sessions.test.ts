@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { ApiError } from '../../../src/recovery/http/router.js';
+import { ApiError } from '../../../src/http/router.js';
 import { MemorySessionStore, RedisSessionStore, SESSION_COOKIE, WebSessions, type SessionStore } from '../../../src/http/web/sessions.js';
 
 const REDIS_URL = process.env.MTM_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { messagesInSet } from '../../../src/proxy/commands/message-set.js';
 import type { OpenMailbox } from '../../../src/proxy/ports.js';
-import { sequenceSetContains, type SequenceSet } from '../../../src/proxy/protocol/sequence-set.js';
+import { sequenceSetContains, type SequenceSet } from '../../../src/sequence-set.js';
 
 const bound = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: fc.constant(null) });
 const set: fc.Arbitrary<SequenceSet> = fc.array(fc.record({ from: bound, to: bound }), { minLength: 1, maxLength: 30 });

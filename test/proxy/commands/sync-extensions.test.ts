@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { messageIndicesIn, vanishedUids } from '../../../src/proxy/commands/vanished.js';
 import type { MessageRef, OpenMailbox } from '../../../src/proxy/ports.js';
 import { parseModseq } from '../../../src/proxy/protocol/modseq.js';
-import { parseSequenceSet, sequenceSetContains, type SequenceSet } from '../../../src/proxy/protocol/sequence-set.js';
+import { parseSequenceSet, sequenceSetContains, type SequenceSet } from '../../../src/sequence-set.js';
 import { formatOrderedSet, parseReturnOptions, renderSearchResponse, SearchError } from '../../../src/proxy/search/index.js';
 import { tokenize } from '../search/harness.js';
 import type { ImapServer } from '../../../src/proxy/server.js';

@@ -246,7 +246,7 @@ export class FileBlobStore implements BlobStore {
   /**
    * Streams stay on async file reads, unlike readRange: with synchronous chunk reads a slow
    * client's 30 MB mbox download grew the server by 22 MB, past the 15 MB bound of
-   * test/recovery/http-api.test.ts; and beside a 256 KiB chunk the thread-pool round trip is small.
+   * test/http/api/recovery-api.test.ts; and beside a 256 KiB chunk the thread-pool round trip is small.
    * Each chunk is checked before its bytes are yielded, so damaged bytes never leave.
    */
   read(account: string, hash: string, start = 0, end?: number): Readable {

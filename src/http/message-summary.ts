@@ -3,9 +3,9 @@
  * plus From, Subject and Date from the envelope computed at ingest, with RFC 2047 encoded words
  * decoded. The raw message is never read for a listing.
  */
-import { decodeHeaderValue } from '../../mail/header-text.js';
-import type { Envelope, EnvelopeAddress } from '../../mail/structure.js';
-import type { MessageRecord } from '../../snapshots/store/catalog.js';
+import { decodeHeaderValue } from '../mail/header-text.js';
+import type { Envelope, EnvelopeAddress } from '../mail/structure.js';
+import type { MessageRecord } from '../snapshots/store/catalog.js';
 
 export interface MailboxAddress {
   name: string | null;

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { withoutTrailingComment } from '../../src/recovery/http/message-summary.js';
+import { withoutTrailingComment } from '../../src/http/message-summary.js';
 
 /** What the summary used to do, kept as the oracle: same answers, without its quadratic time. */
 const byRegex = (raw: string): string => raw.replace(/\s*\([^)]*\)\s*$/, '').trim();

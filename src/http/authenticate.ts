@@ -7,8 +7,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { RecoverySettings, ServerSettings } from '../../config/settings.js';
-import type { LoginService } from '../../proxy/ports.js';
+import type { RecoverySettings, ServerSettings } from '../config/settings.js';
+import type { LoginService } from '../proxy/index.js';
 import { ApiError } from './router.js';
 
 export type Principal = { kind: 'account'; account: string } | { kind: 'admin' };

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseSequenceSet, selectFromSorted, sequenceSetContains, sequenceSetMatcher, type SequenceSet } from '../../../src/proxy/protocol/sequence-set.js';
+import { parseSequenceSet, selectFromSorted, sequenceSetContains, sequenceSetMatcher, type SequenceSet } from '../src/sequence-set.js';
 
 const bound = fc.oneof({ weight: 5, arbitrary: fc.integer({ min: 1, max: 60 }) }, { weight: 1, arbitrary: fc.constant(null) });
 const set: fc.Arbitrary<SequenceSet> = fc.array(fc.record({ from: bound, to: bound }), { minLength: 1, maxLength: 30 });

@@ -4,7 +4,7 @@
  * `{ error, message }`, and a bounded JSON request body.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../../http/server.js';
+import { sendJson } from './server.js';
 
 /** An answer that is not a success: HTTP status, a stable machine code, and words for the user. */
 export class ApiError extends Error {

@@ -10,21 +10,30 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { sendJson, type HttpRoute } from '../http/server.js';
-import type { WebSessions } from '../http/web/sessions.js';
-import type { LoginService } from '../proxy/ports.js';
-import { isDayLabel, type DayLabel } from '../snapshots/day-label.js';
-import type { FolderRecord, MessageRecord } from '../snapshots/store/catalog.js';
-import type { Store } from '../snapshots/store/store.js';
-import { leafName, SnapshotWalk, SnapshotWalkError, type SnapshotWalkProblem } from '../snapshots/walk/index.js';
-import { damagedAmong, describeUids, emlStream, mboxStream } from './export.js';
-import { authenticate, mayActFor, type Principal, type SignInSettings } from './http/authenticate.js';
-import { summarizeMessage } from './http/message-summary.js';
-import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from './http/router.js';
-import type { RestoreJob } from './jobs.js';
-import { folderNameProblem, REQUEST_LIMITS, type RestoreRequest, type RestoreScope } from './request.js';
-import type { DenialCode, RecoveryService } from './service.js';
-import { resolveUidSet } from './snapshot-folder.js';
+import { sendJson, type HttpRoute } from '../server.js';
+import type { WebSessions } from '../web/sessions.js';
+import type { LoginService } from '../../proxy/index.js';
+import {
+  damagedAmong,
+  describeUids,
+  emlStream,
+  folderNameProblem,
+  mboxStream,
+  REQUEST_LIMITS,
+  resolveUidSet,
+  type DenialCode,
+  type RecoveryService,
+  type RestoreJob,
+  type RestoreRequest,
+  type RestoreScope,
+} from '../../recovery/index.js';
+import { isDayLabel, type DayLabel } from '../../snapshots/day-label.js';
+import type { FolderRecord, MessageRecord } from '../../snapshots/store/catalog.js';
+import type { Store } from '../../snapshots/store/store.js';
+import { leafName, SnapshotWalk, SnapshotWalkError, type SnapshotWalkProblem } from '../../snapshots/walk/index.js';
+import { authenticate, mayActFor, type Principal, type SignInSettings } from '../authenticate.js';
+import { summarizeMessage } from '../message-summary.js';
+import { ApiError, attachmentDisposition, PathPattern, readJsonBody, requestTarget, sendError, type PathParams } from '../router.js';
 
 export interface RecoveryApiOptions {
   config: SignInSettings;

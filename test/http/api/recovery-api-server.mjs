@@ -1,17 +1,17 @@
 /**
  * The HTTP listener with the recovery API, alone in a process of its own, so that a test can watch
  * this process's memory (RSS) while a large message downloads. Runs the built code in dist/ (npm
- * test builds it first). Usage: node http-api-server.mjs <config.yaml>; prints {"port":…} once
+ * test builds it first). Usage: node recovery-api-server.mjs <config.yaml>; prints {"port":…} once
  * listening, stops on SIGTERM.
  */
-import { LiveLoginService } from '../../dist/auth/index.js';
-import { loadConfig } from '../../dist/config/load.js';
-import { startHttpServer } from '../../dist/http/server.js';
-import { createLogger } from '../../dist/log.js';
-import { recoveryRoutes } from '../../dist/recovery/http-api.js';
-import { RecoveryService } from '../../dist/recovery/service.js';
-import { openStore } from '../../dist/snapshots/store/store.js';
-import { snapshotViewFactory } from '../../dist/snapshots/view/snapshot-view.js';
+import { LiveLoginService } from '../../../dist/auth/index.js';
+import { loadConfig } from '../../../dist/config/load.js';
+import { startHttpServer } from '../../../dist/http/server.js';
+import { createLogger } from '../../../dist/log.js';
+import { recoveryRoutes } from '../../../dist/http/api/recovery-api.js';
+import { RecoveryService } from '../../../dist/recovery/service.js';
+import { openStore } from '../../../dist/snapshots/store/store.js';
+import { snapshotViewFactory } from '../../../dist/snapshots/view/snapshot-view.js';
 
 const config = loadConfig(process.argv[2]);
 const logger = createLogger('warn');

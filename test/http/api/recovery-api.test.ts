@@ -4,7 +4,7 @@
  * .eml is the snapshot's exact bytes; a folder's mbox parses back; a restore is previewed,
  * submitted and followed to done over HTTP; a 30 MB message downloads as a stream.
  *
- * The streaming test runs the server in a child process (http-api-server.mjs) and samples that
+ * The streaming test runs the server in a child process (recovery-api-server.mjs) and samples that
  * process's RSS from /proc while a deliberately slow client downloads: in-process numbers would
  * mix in jest's own allocations and this file's buffers, a separate process measures only the server.
  */
@@ -14,22 +14,22 @@ import { readFileSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import type { ImapFlow } from 'imapflow';
-import { LiveLoginService } from '../../src/auth/index.js';
-import { loadConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/schema.js';
-import { startHttpServer, type HttpServer } from '../../src/http/server.js';
-import { silentLogger } from '../../src/log.js';
-import { parseMboxrd } from '../../src/recovery/export.js';
-import { recoveryRoutes } from '../../src/recovery/http-api.js';
-import { PathPattern } from '../../src/recovery/http/router.js';
-import { RecoveryService } from '../../src/recovery/service.js';
-import type { MessageRecord } from '../../src/snapshots/store/catalog.js';
-import { openStore, type Store } from '../../src/snapshots/store/store.js';
-import { snapshotViewFactory } from '../../src/snapshots/view/snapshot-view.js';
-import { appendAll, seededRandom } from '../../src/testbed/corpus.js';
-import { addUser, testbedFromEnv } from '../../src/testbed/dovecot.js';
-import { liveClient, runMtm, tempDir, writeConfig } from '../fixtures/mtm.js';
-import { deleteUids, LAYOUT, liveEntries, populate, TODAY } from './helpers.js';
+import { LiveLoginService } from '../../../src/auth/index.js';
+import { loadConfig } from '../../../src/config/load.js';
+import type { Config } from '../../../src/config/schema.js';
+import { startHttpServer, type HttpServer } from '../../../src/http/server.js';
+import { silentLogger } from '../../../src/log.js';
+import { parseMboxrd } from '../../../src/recovery/export.js';
+import { recoveryRoutes } from '../../../src/http/api/recovery-api.js';
+import { PathPattern } from '../../../src/http/router.js';
+import { RecoveryService } from '../../../src/recovery/service.js';
+import type { MessageRecord } from '../../../src/snapshots/store/catalog.js';
+import { openStore, type Store } from '../../../src/snapshots/store/store.js';
+import { snapshotViewFactory } from '../../../src/snapshots/view/snapshot-view.js';
+import { appendAll, seededRandom } from '../../../src/testbed/corpus.js';
+import { addUser, testbedFromEnv } from '../../../src/testbed/dovecot.js';
+import { liveClient, runMtm, tempDir, writeConfig } from '../../fixtures/mtm.js';
+import { deleteUids, LAYOUT, liveEntries, populate, TODAY } from '../../recovery/helpers.js';
 
 const ANN = 'recovery-http-ann';
 const BEN = 'recovery-http-ben';
@@ -337,7 +337,7 @@ function slowDownload(port: number, path: string, authorization: string): Promis
 }
 
 test('a 30 MB message downloads as a stream: the server process grows by far less than its size', async () => {
-  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', join('test', 'recovery', 'http-api-server.mjs'), configPath], {
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', join('test', 'http', 'api', 'recovery-api-server.mjs'), configPath], {
     stdio: ['ignore', 'pipe', 'inherit'],
     // Frequent GC and a fixed malloc mmap threshold make RSS show what the server holds: without
     // them it shows freed 256 KB blob chunks that the collector or glibc has not handed back yet.
