@@ -56,6 +56,19 @@ export function sequenceSetContains(set: SequenceSet, value: number, largest: nu
  * message of a big folder one range at a time took seconds.
  */
 export function sequenceSetMatcher(set: SequenceSet, largest: number): (value: number) => boolean {
+  const { lows, highs } = mergedRanges(set, largest);
+  return (value) => {
+    const found = lastRangeStartingAtOrBelow(lows, value);
+    return found >= 0 && value <= highs[found];
+  };
+}
+
+/**
+ * The set as disjoint ascending ranges [lows[i], highs[i]], `*` resolved to `largest`, reversed
+ * ranges (`5:2`) turned round, overlapping and adjacent ones merged: what a walk over a mailbox
+ * visits range by range instead of testing every message against the set.
+ */
+export function mergedRanges(set: SequenceSet, largest: number): { lows: number[]; highs: number[] } {
   const ranges = set
     .map((range) => {
       const from = range.from ?? largest;
@@ -72,22 +85,24 @@ export function sequenceSetMatcher(set: SequenceSet, largest: number): (value: n
       highs.push(high);
     }
   }
-  return (value) => {
-    // The last merged range starting at or below the value.
-    let lo = 0;
-    let hi = lows.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      if (lows[mid] <= value) {
-        found = mid;
-        lo = mid + 1;
-      } else {
-        hi = mid - 1;
-      }
+  return { lows, highs };
+}
+
+/** Index of the last of the ascending `lows` at or below `value`, -1 when there is none. */
+function lastRangeStartingAtOrBelow(lows: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = lows.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    if (lows[mid] <= value) {
+      found = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
     }
-    return found >= 0 && value <= highs[found];
-  };
+  }
+  return found;
 }
 
 /** The members of `sorted` (ascending, e.g. all UIDs of a mailbox) that the set names. */

@@ -15,6 +15,15 @@ export class EventLoopTurns {
 
   constructor(private readonly turnMs = TURN_MS) {}
 
+  /**
+   * True once this turn has run its time: loops over thousands of small units ask this and await
+   * pause() only then, since even an already-resolved await per unit costs a promise and a
+   * microtask (and, with AsyncLocalStorage on, its hooks).
+   */
+  due(): boolean {
+    return performance.now() - this.turnStarted >= this.turnMs;
+  }
+
   /** Resolves at once within a turn; after it, once the I/O waiting meanwhile has been served. */
   async pause(): Promise<void> {
     if (performance.now() - this.turnStarted < this.turnMs) return;

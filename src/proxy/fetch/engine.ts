@@ -78,7 +78,7 @@ export async function streamFetch(output: FetchOutput, mailbox: OpenMailbox, seq
   const turns = new EventLoopTurns();
   try {
     for (let index = 0; index < sequences.length; index++) {
-      await turns.pause();
+      if (turns.due()) await turns.pause();
       let pieces: ResponsePiece[];
       try {
         pieces = await rendering[index];

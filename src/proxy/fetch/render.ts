@@ -41,12 +41,24 @@ interface Range {
   end: number;
 }
 
-/** Lower-cased field names per request field list (a header sync asks the same list of every message). */
-const fieldSets = new WeakMap<string[], Set<string>>();
+/**
+ * Lower-cased field names per request field list (a header sync asks the same list of every
+ * message), and their lengths: a header line whose name has none of them is decided without
+ * slicing and lower-casing the name (a latin1 name keeps its length when lower-cased).
+ */
+interface FieldSet {
+  names: Set<string>;
+  lengths: Set<number>;
+}
 
-function fieldSet(fields: string[]): Set<string> {
+const fieldSets = new WeakMap<string[], FieldSet>();
+
+function fieldSet(fields: string[]): FieldSet {
   let set = fieldSets.get(fields);
-  if (!set) fieldSets.set(fields, (set = new Set(fields.map((field) => field.toLowerCase()))));
+  if (!set) {
+    const names = new Set(fields.map((field) => field.toLowerCase()));
+    fieldSets.set(fields, (set = { names, lengths: new Set([...names].map((name) => name.length)) }));
+  }
   return set;
 }
 
@@ -71,8 +83,10 @@ export function filterHeaderText(header: Buffer, fields: string[], not: boolean,
       // (a blank-led first line continues nothing: Dovecot takes it as a field of its own)
       const colon = text.indexOf(':', start);
       const nameEnd = colon >= 0 && colon < end ? colon : newline >= 0 ? (text.charCodeAt(newline - 1) === 13 && newline - 1 >= start ? newline - 1 : newline) : end;
-      const name = text.slice(start, nameEnd).replace(/[ \t]+$/, '').toLowerCase();
-      keep = wanted.has(name) !== not;
+      let trimmed = nameEnd;
+      while (trimmed > start && (text.charCodeAt(trimmed - 1) === 32 || text.charCodeAt(trimmed - 1) === 9)) trimmed--;
+      const named = wanted.lengths.has(trimmed - start) && wanted.names.has(text.slice(start, trimmed).toLowerCase());
+      keep = named !== not;
       if (keep) out += text.slice(start, end);
     }
     start = end;

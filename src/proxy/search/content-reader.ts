@@ -81,20 +81,20 @@ export async function visitMessages(
     for await (const { structure, raw } of wholeMessages(mailbox, refs)) {
       visit(new MessageContent(refs[index], sequenceAt(index), raw, structure));
       index++;
-      await turns.pause();
+      if (turns.due()) await turns.pause();
     }
   } else if (data === 'header') {
     for await (const headers of headerBatches(mailbox, refs)) {
       for (const header of headers) {
         visit(new MessageContent(refs[index], sequenceAt(index), header));
         index++;
-        await turns.pause();
+        if (turns.due()) await turns.pause();
       }
     }
   } else {
     for (; index < refs.length; index++) {
       visit(new MessageContent(refs[index], sequenceAt(index), EMPTY));
-      await turns.pause();
+      if (turns.due()) await turns.pause();
     }
   }
 }

@@ -25,6 +25,13 @@ export function accountDirectoryName(account: string): string {
 
 /** First read of a blob file: 64 KiB holds the chunk table and all of a typical stored message. */
 const PROBE_BYTES = 64 * 1024;
+/**
+ * The probe buffer of readRange, allocated once: readRange runs synchronously from its read to its
+ * last use of the probe (inflated chunks are new buffers, uncompressed ones are copied out), so no
+ * other read can touch it meanwhile. A fresh 64 KiB per message was a third of a folder-wide
+ * BODY.PEEK[]'s garbage.
+ */
+const syncProbe = Buffer.allocUnsafeSlow(PROBE_BYTES);
 
 interface OpenedBlob {
   handle: fs.FileHandle;
@@ -80,9 +87,17 @@ export class FileBlobStore implements BlobStore {
     return `${this.temporaryPrefix}${this.temporaryCount.toString(16)}`;
   }
 
+  /** Per account: every read resolves its path, and encoding the name and joining it showed in read profiles. */
+  private readonly accountDirectories = new Map<string, string>();
+
   private accountDirectory(account: string): string {
     if (!account) throw new Error('blob access without an account');
-    return join(this.root, 'blobs', accountDirectoryName(account));
+    let directory = this.accountDirectories.get(account);
+    if (directory === undefined) {
+      directory = join(this.root, 'blobs', accountDirectoryName(account));
+      this.accountDirectories.set(account, directory);
+    }
+    return directory;
   }
 
   private pathOf(account: string, hash: string): string {
@@ -294,7 +309,7 @@ export class FileBlobStore implements BlobStore {
     const path = this.pathOf(account, hash);
     const fd = openSync(path, 'r');
     try {
-      const probe = Buffer.allocUnsafe(PROBE_BYTES);
+      const probe = syncProbe;
       const bytesRead = readSync(fd, probe, 0, PROBE_BYTES, 0);
       const view = probe.subarray(0, bytesRead);
       const headerLength = headerLengthOf(view);
@@ -314,15 +329,16 @@ export class FileBlobStore implements BlobStore {
       for (let index = first; index <= last; index++) {
         const chunk = layout.chunks[index];
         let stored: Buffer;
-        if (chunk.offset + chunk.storedLength <= bytesRead) {
+        const inProbe = chunk.offset + chunk.storedLength <= bytesRead;
+        if (inProbe) {
           stored = probe.subarray(chunk.offset, chunk.offset + chunk.storedLength);
         } else {
           stored = Buffer.allocUnsafe(chunk.storedLength);
           stored = stored.subarray(0, readSync(fd, stored, 0, chunk.storedLength, chunk.offset));
         }
         const plain = decodeChunk(stored, chunk, index);
-        // An uncompressed chunk is copied: a view would keep the whole probe alive in whoever holds it.
-        parts.push(chunk.deflated ? plain : Buffer.from(plain));
+        // An uncompressed chunk of the probe is copied out: the next read overwrites the probe.
+        parts.push(chunk.deflated || !inProbe ? plain : Buffer.from(plain));
       }
       const whole = parts.length === 1 ? parts[0] : Buffer.concat(parts);
       if (legacy && sha256(whole) !== hash) throw new BlobFormatError('the message does not match its SHA-256 (a version 1 blob, which has no chunk checksums)');
