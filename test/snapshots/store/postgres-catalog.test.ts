@@ -13,13 +13,13 @@ import fc from 'fast-check';
 import pg from 'pg';
 import type { MessageStructure } from '../../../src/mail/structure.js';
 import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../src/snapshots/store/catalog.js';
+import { captureInbox, hash, inbox, message } from './catalog-history.js';
 import { PostgresCatalog } from '../../../src/snapshots/store/postgres/catalog.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 import { createTestDatabase, type TestDatabase } from '../../fixtures/postgres.js';
 
 const ACCOUNT = 'catalog-jo';
 const STRUCTURE = { headerLength: 12, parts: [] } as unknown as MessageStructure;
-const hash = (n: number) => n.toString(16).padStart(64, '0');
 
 let database: TestDatabase;
 const opened: PostgresCatalog[] = [];
@@ -60,26 +60,9 @@ async function rowCount(table: string): Promise<number> {
   }
 }
 
-function inbox(messages: MessageRecord[]): FolderRecord {
-  return {
-    name: 'INBOX', delimiter: '/', uidValidity: 7, uidNext: Math.max(0, ...messages.map((m) => m.uid)) + 1, highestModseq: null,
-    subscribed: true, specialUse: null, messages: messages.length, bytes: messages.reduce((n, m) => n + m.size, 0),
-  };
-}
-
-function message(uid: number, flags: string[] = []): MessageRecord {
-  return { uid, flags, internalDate: new Date(Date.UTC(2026, 0, uid)), size: 100 + uid, blobHash: hash(uid) };
-}
-
 /** One complete capture of INBOX holding `messages`. */
-async function capture(catalog: Catalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
-  const { capture: started } = await catalog.startCapture(ACCOUNT, day);
-  for (const m of messages) {
-    if (!(await catalog.hasBlob(ACCOUNT, m.blobHash))) await catalog.addBlobs(ACCOUNT, [{ blob: { hash: m.blobHash, size: m.size, storedBytes: m.size }, structure: STRUCTURE }], started);
-  }
-  await catalog.recordFolder(started, inbox(messages), messages);
-  if (commit) await catalog.commitCapture(started);
-  return started;
+function capture(catalog: Catalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
+  return captureInbox(catalog, ACCOUNT, STRUCTURE, day, messages, commit);
 }
 
 test('an unchanged message costs one row however many days keep it; a changed one gets a new version', async () => {

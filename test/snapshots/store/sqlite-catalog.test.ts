@@ -10,37 +10,20 @@ import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MessageStructure } from '../../../src/mail/structure.js';
 import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
+import { captureInbox, hash, inbox, message } from './catalog-history.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 
 const ACCOUNT = 'catalog-jo';
 const STRUCTURE = {} as MessageStructure;
-const hash = (n: number) => n.toString(16).padStart(64, '0');
 
 function fresh(): { file: string; catalog: SqliteCatalog } {
   const file = join(mkdtempSync(join(tmpdir(), 'mtm-catalog-test-')), 'catalog.sqlite');
   return { file, catalog: new SqliteCatalog(file) };
 }
 
-function inbox(messages: MessageRecord[]): FolderRecord {
-  return {
-    name: 'INBOX', delimiter: '/', uidValidity: 7, uidNext: Math.max(0, ...messages.map((m) => m.uid)) + 1, highestModseq: null,
-    subscribed: true, specialUse: null, messages: messages.length, bytes: messages.reduce((n, m) => n + m.size, 0),
-  };
-}
-
-function message(uid: number, flags: string[] = []): MessageRecord {
-  return { uid, flags, internalDate: new Date(Date.UTC(2026, 0, uid)), size: 100 + uid, blobHash: hash(uid) };
-}
-
 /** One complete capture of INBOX holding `messages`. */
-async function capture(catalog: SqliteCatalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
-  const { capture: started } = await catalog.startCapture(ACCOUNT, day);
-  for (const m of messages) {
-    if (!(await catalog.hasBlob(ACCOUNT, m.blobHash))) await catalog.addBlobs(ACCOUNT, [{ blob: { hash: m.blobHash, size: m.size, storedBytes: m.size }, structure: STRUCTURE }], started);
-  }
-  await catalog.recordFolder(started, inbox(messages), messages);
-  if (commit) await catalog.commitCapture(started);
-  return started;
+function capture(catalog: SqliteCatalog, day: string, messages: MessageRecord[], commit = true): Promise<Capture> {
+  return captureInbox(catalog, ACCOUNT, STRUCTURE, day, messages, commit);
 }
 
 function rowCount(file: string, table: string): number {
