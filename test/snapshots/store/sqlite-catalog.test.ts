@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MessageStructure } from '../../../src/mail/structure.js';
-import type { Capture, FolderRecord, MessageRecord } from '../../../src/snapshots/store/catalog.js';
+import type { Capture, MessageRecord } from '../../../src/snapshots/store/catalog.js';
 import { captureInbox, hash, inbox, message } from './catalog-history.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 
