@@ -162,7 +162,9 @@ start_daemon() { # name port command...
   shift 2
   if answers_on "$port"; then return; fi
   log "starting $name on 127.0.0.1:$port"
-  setsid nohup "$@" >>"$ROOT/log/$name.log" 2>&1 </dev/null &
+  # 9>&-: the daemon must not inherit the lock, or it holds it for as long as it runs and every
+  # later caller waits forever.
+  setsid nohup "$@" >>"$ROOT/log/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$ROOT/run/$name.pid"
 }
 
