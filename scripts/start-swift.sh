@@ -174,13 +174,27 @@ start_daemon container "$CONTAINER_PORT" swift-container-server "$ETC/container-
 start_daemon object "$OBJECT_PORT" swift-object-server "$ETC/object-server.conf"
 start_daemon proxy "$PROXY_PORT" swift-proxy-server "$ETC/proxy-server.conf"
 
-for _ in $(seq 150); do
-  if proxy_answers; then
+# A freshly started Swift answers its healthcheck before the account and container servers take
+# writes: the first container PUTs get 503 ("Please reduce your request rate") for a while. Wait
+# until one container can be created and deleted through tempauth, so callers start on a Swift
+# that works.
+account_takes_writes() {
+  local headers token storage
+  headers=$(curl -fsS -m 5 -D - -o /dev/null -H "X-Auth-User: ${S3_ACCOUNT}:${S3_USER}" -H "X-Auth-Key: ${S3_KEY}" "${ENDPOINT}/auth/v1.0" 2>/dev/null) || return 1
+  token=$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
+  storage=$(printf '%s' "$headers" | tr -d '\r' | sed -n 's/^[Xx]-[Ss]torage-[Uu]rl: //p')
+  [ -n "$token" ] && [ -n "$storage" ] || return 1
+  curl -fsS -m 5 -X PUT -H "X-Auth-Token: $token" "$storage/mtm-warmup" >/dev/null 2>&1 || return 1
+  curl -fsS -m 5 -X DELETE -H "X-Auth-Token: $token" "$storage/mtm-warmup" >/dev/null 2>&1 || true
+}
+
+for _ in $(seq 300); do
+  if proxy_answers && account_takes_writes; then
     print_settings
     exit 0
   fi
   sleep 0.2
 done
-log "Swift did not answer on ${ENDPOINT}/healthcheck within 30 s; logs in $ROOT/log:"
+log "Swift did not take writes on ${ENDPOINT} within 60 s; logs in $ROOT/log:"
 tail -n 20 "$ROOT"/log/*.log >&2 || true
 exit 1
