@@ -4,7 +4,7 @@
  * limited and slowed down, and a day-suffixed login (`alice#2026-11-23`) opens one day only.
  */
 import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
-import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope } from './failure-limits.js';
+import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope, type LoginLimits } from './failure-limits.js';
 import { type ClientOrigin, type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from '../upstream/index.js';
 import { parseLoginName } from './login-name.js';
 import { SuccessCache } from './success-cache.js';
@@ -34,6 +34,8 @@ export interface LiveLoginOptions {
   /** Share failure limits through this Redis (`redis://host:6379/0`); in memory when absent. */
   redisUrl?: string;
   limits?: FailureLimitsOptions;
+  /** Limits counted elsewhere — an IMAP worker's are the primary's (src/cluster); `redisUrl` and `limits` then go unused. */
+  sharedLimits?: LoginLimits;
   logger?: AuthLogger;
   /** The live check; replaceable so tests can count live logins around the real one. */
   verify?: VerifyPassword;
@@ -62,7 +64,8 @@ export class LiveLoginService implements LoginService {
   private readonly verify: VerifyPassword;
   private readonly logger: AuthLogger;
   private readonly cache: SuccessCache;
-  private readonly limits: FailureLimits;
+  /** The failure limits this service counts against; an IMAP worker counts against the primary's (src/cluster). */
+  readonly limits: LoginLimits;
   /** Live checks under way, by account + fingerprint: simultaneous equal logins share one. */
   private readonly pending = new Map<string, Promise<Verification>>();
   /**
@@ -83,9 +86,9 @@ export class LiveLoginService implements LoginService {
     this.verify = options.verify ?? verifyWithLiveServer;
     this.logger = options.logger ?? silentLogger;
     this.cache = new SuccessCache((options.cacheSeconds ?? 300) * 1000);
-    this.limits = new FailureLimits(options.limits, options.redisUrl, (message, error) =>
-      this.logger.warn({ err: describeError(error) }, message),
-    );
+    this.limits =
+      options.sharedLimits ??
+      new FailureLimits(options.limits, options.redisUrl, (message, error) => this.logger.warn({ err: describeError(error) }, message));
   }
 
   async login(user: string, password: string, remoteAddress: string, remotePort?: number): Promise<LoginResult> {
