@@ -51,8 +51,8 @@ export function liveLoginService(config: Config, store: Store, restore: RestoreR
 /** The login service, with each result counted in the metrics. */
 export function countedLogins(loginService: LoginService): LoginService {
   return {
-    async login(user, password, remoteAddress, remotePort) {
-      const result = await loginService.login(user, password, remoteAddress, remotePort);
+    async login(user, password, remoteAddress, remotePort, log) {
+      const result = await loginService.login(user, password, remoteAddress, remotePort, log);
       metrics.login(result.ok ? 'ok' : result.code === 'LIMIT' ? 'limited' : result.code === 'UNAVAILABLE' ? 'unavailable' : 'failed');
       return result;
     },
