@@ -1,5 +1,4 @@
 /** pino logger with secrets redacted wherever they might appear in a logged object. */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /**
@@ -27,26 +26,9 @@ export const REDACTED_PATHS = [
   'secretAccessKey', '*.secretAccessKey', '*.*.secretAccessKey', '*.*.*.secretAccessKey',
 ];
 
-/**
- * Fields bound to whatever is logged while a unit of work runs — an IMAP session binds its id and
- * client address, so the lines of the layers it calls (login checks, snapshot views, restores),
- * which are handed the server-wide logger, still name the session they belong to.
- */
-export const logContext = new AsyncLocalStorage<Record<string, unknown>>();
-
-/** The logger's own bindings win: a session's child logger already carries `session`. */
-function contextFields(_merge: object, _level: number, logger: Logger): object {
-  const fields = logContext.getStore();
-  if (!fields) return {};
-  const bound = (logger as unknown as Record<symbol, string | undefined>)[pino.symbols.chindingsSym] ?? '';
-  const missing: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) if (!bound.includes(`"${key}":`)) missing[key] = value;
-  return missing;
-}
-
 export function createLogger(level: LoggerOptions['level'] = 'info', destination: NodeJS.WritableStream = process.stderr): Logger {
   return pino(
-    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid }, mixin: contextFields },
+    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { pid: process.pid } },
     destination as pino.DestinationStream,
   );
 }

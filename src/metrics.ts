@@ -14,7 +14,7 @@
  * Snapshots: the SnapshotObserver / SchedulerObserver given to runSnapshots / startScheduler:
  *   snapshotAccount, snapshotRun, refreshStore.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { ServingObserver } from './proxy/observer.js';
 import type { AccountOutcome, SnapshotRunSummary } from './snapshots/snapshotter/run.js';
 import type { SchedulerObserver } from './snapshots/scheduler/scheduler.js';
@@ -154,6 +154,22 @@ export const metrics = {
 /** The exposition text and its content type, for the /metrics route. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return { contentType: metricsRegistry.contentType, body: await metricsRegistry.metrics() };
+}
+
+/** This process's metrics as data, for the primary of `mtm serve` to add up (src/cluster). */
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+export function metricsSnapshot(): Promise<MetricsSnapshot> {
+  return metricsRegistry.getMetricsAsJSON();
+}
+
+/**
+ * /metrics of a server with IMAP worker processes: this process's metrics and the workers',
+ * added up as prom-client does for a cluster (counters and gauges summed, histograms merged).
+ */
+export async function renderMetricsWith(workers: MetricsSnapshot[]): Promise<{ contentType: string; body: string }> {
+  const together = AggregatorRegistry.aggregate([await metricsSnapshot(), ...workers]);
+  return { contentType: together.contentType, body: await together.metrics() };
 }
 
 /** The prom-client implementations of the observers the layers are given (wired in service.ts). */

@@ -1,15 +1,19 @@
 /**
  * The long-running service `mtm serve` (and `npm run demo`) starts: the IMAP server over the
- * store, logins checked against the live server, and the nightly scheduler.
+ * store, logins checked against the live server, and the nightly scheduler. With more than one
+ * IMAP worker (`server.workers`), this process is the primary: it runs HTTP, the scheduler and the
+ * restore jobs once, and IMAP is served by worker processes (src/cluster) wired by the same helpers.
  */
 import type { Logger } from 'pino';
-import { LiveLoginService } from './auth/index.js';
+import { LiveLoginService, type LoginLimits } from './auth/index.js';
+import { createWorkerPool } from './cluster/primary.js';
 import type { Config } from './config/schema.js';
 import { startHttpServer, type HttpServer } from './http/server.js';
 import { webRoutes, webSessionsFor } from './http/web/index.js';
-import { metrics, servingMetrics, snapshotMetrics } from './metrics.js';
+import { metrics, renderMetricsWith, servingMetrics, snapshotMetrics } from './metrics.js';
+import { ConnectionLimits } from './proxy/connection-limits.js';
 import type { LoginService } from './proxy/ports.js';
-import { startImapServer, type ImapServer } from './proxy/server.js';
+import { startImapServer, type ImapServer, type ImapServerOptions } from './proxy/server.js';
 import { recoveryRoutes } from './http/api/recovery-api.js';
 import { RecoveryService } from './recovery/index.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
@@ -24,25 +28,40 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, store: Store, logger: Logger, options: { scheduler?: boolean } = {}): Promise<RunningService> {
-  const recovery = new RecoveryService({ config, store, logger });
-  const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery), { daySeparator: config.server.daySeparator }), {
+export interface ServiceOptions {
+  scheduler?: boolean;
+  /** IMAP worker processes; 1 (the default): IMAP served in this process, no workers. */
+  imapWorkers?: number;
+}
+
+/** Logins checked on the live server, showing snapshots of `store`; `sharedLimits`: counted elsewhere (an IMAP worker). */
+export function liveLoginService(config: Config, store: Store, restore: RestoreRequester, logger: Logger, sharedLimits?: LoginLimits): LiveLoginService {
+  return new LiveLoginService(snapshotViewFactory(store, restore, { daySeparator: config.server.daySeparator }), {
     upstream: { host: config.upstream.host, port: config.upstream.port, tls: config.upstream.tls, rejectUnauthorized: config.upstream.rejectUnauthorized },
     forwardClientIp: config.upstream.forwardClientIp,
     cacheSeconds: config.auth.cacheSeconds,
     failureDelayMs: config.auth.failureDelayMs,
     daySeparator: config.server.daySeparator,
     redisUrl: config.redis.url || undefined,
+    sharedLimits,
     logger,
   });
-  const countedLogins: LoginService = {
-    async login(user, password, remoteAddress, remotePort) {
-      const result = await loginService.login(user, password, remoteAddress, remotePort);
+}
+
+/** The login service, with each result counted in the metrics. */
+export function countedLogins(loginService: LoginService): LoginService {
+  return {
+    async login(user, password, remoteAddress, remotePort, log) {
+      const result = await loginService.login(user, password, remoteAddress, remotePort, log);
       metrics.login(result.ok ? 'ok' : result.code === 'LIMIT' ? 'limited' : result.code === 'UNAVAILABLE' ? 'unavailable' : 'failed');
       return result;
     },
   };
-  const imap = await startImapServer({
+}
+
+/** The IMAP server's options from the config. */
+export function imapServerOptions(config: Config, loginService: LoginService, logger: Logger): ImapServerOptions {
+  return {
     host: config.server.host,
     port: config.server.port,
     tls: config.server.tls ? { key: config.server.tls.key, cert: config.server.tls.cert, port: config.server.tls.port } : undefined,
@@ -53,10 +72,32 @@ export async function startService(config: Config, store: Store, logger: Logger,
     maxConnectionsPerIp: config.server.maxConnectionsPerIp,
     maxConnections: config.server.maxConnections,
     preAuthTimeoutSeconds: config.server.preAuthTimeoutSeconds,
-    loginService: countedLogins,
+    loginService,
     logger,
     observer: servingMetrics,
-  });
+  };
+}
+
+export async function startService(config: Config, store: Store, logger: Logger, options: ServiceOptions = {}): Promise<RunningService> {
+  const recovery = new RecoveryService({ config, store, logger });
+  const restore = imapRestoreRequester(recovery);
+  const loginService = liveLoginService(config, store, restore, logger);
+  const logins = countedLogins(loginService);
+  const workers = options.imapWorkers ?? 1;
+  const pool =
+    workers > 1
+      ? createWorkerPool({
+          workers,
+          port: config.server.port,
+          tlsPort: config.server.tls?.port,
+          connectionLimits: new ConnectionLimits(config.server.maxConnectionsPerIp, config.server.maxConnections),
+          // One count for the web sign-in of this process and the IMAP logins of every worker.
+          loginLimits: loginService.limits,
+          restore,
+          logger,
+        })
+      : null;
+  const imap = pool ? { ...pool, ...(await pool.listen()) } : await startImapServer(imapServerOptions(config, logins, logger));
   const sessions = webSessionsFor(config.redis.url || undefined);
   const http = await startHttpServer({
     host: config.http.host,
@@ -65,7 +106,8 @@ export async function startService(config: Config, store: Store, logger: Logger,
     store,
     config,
     logger,
-    extraRoutes: [...webRoutes({ config, store, loginService: countedLogins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
+    renderMetrics: pool ? async () => renderMetricsWith(await pool.workerMetrics()) : undefined,
+    extraRoutes: [...webRoutes({ config, store, loginService: logins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
   });
   const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics });
   return {

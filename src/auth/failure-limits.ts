@@ -67,6 +67,9 @@ export type AttemptOutcome = 'failure' | 'success' | 'not-judged';
 /** Where warnings about the limit store go (Redis down and the like). */
 export type LimitWarning = (message: string, error: unknown) => void;
 
+/** What a login service needs of the limits: FailureLimits, or the primary's over IPC in an IMAP worker. */
+export type LoginLimits = Pick<FailureLimits, 'begin' | 'peek' | 'forgive' | 'settle' | 'close'>;
+
 interface ScopedLimiter {
   scope: LimitScope;
   limit: FailureLimit;

@@ -4,7 +4,7 @@
  * limited and slowed down, and a day-suffixed login (`alice#2026-11-23`) opens one day only.
  */
 import type { LoginResult, LoginService, SnapshotView } from '../proxy/ports.js';
-import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope } from './failure-limits.js';
+import { addressBlock, FailureLimits, type FailureLimitsOptions, type LimitScope, type LoginLimits } from './failure-limits.js';
 import { type ClientOrigin, type LiveServer, type Verification, type VerifyPassword, verifyWithLiveServer } from '../upstream/index.js';
 import { parseLoginName } from './login-name.js';
 import { SuccessCache } from './success-cache.js';
@@ -34,6 +34,8 @@ export interface LiveLoginOptions {
   /** Share failure limits through this Redis (`redis://host:6379/0`); in memory when absent. */
   redisUrl?: string;
   limits?: FailureLimitsOptions;
+  /** Limits counted elsewhere — an IMAP worker's are the primary's (src/cluster); `redisUrl` and `limits` then go unused. */
+  sharedLimits?: LoginLimits;
   logger?: AuthLogger;
   /** The live check; replaceable so tests can count live logins around the real one. */
   verify?: VerifyPassword;
@@ -62,7 +64,8 @@ export class LiveLoginService implements LoginService {
   private readonly verify: VerifyPassword;
   private readonly logger: AuthLogger;
   private readonly cache: SuccessCache;
-  private readonly limits: FailureLimits;
+  /** The failure limits this service counts against; an IMAP worker counts against the primary's (src/cluster). */
+  readonly limits: LoginLimits;
   /** Live checks under way, by account + fingerprint: simultaneous equal logins share one. */
   private readonly pending = new Map<string, Promise<Verification>>();
   /**
@@ -83,12 +86,13 @@ export class LiveLoginService implements LoginService {
     this.verify = options.verify ?? verifyWithLiveServer;
     this.logger = options.logger ?? silentLogger;
     this.cache = new SuccessCache((options.cacheSeconds ?? 300) * 1000);
-    this.limits = new FailureLimits(options.limits, options.redisUrl, (message, error) =>
-      this.logger.warn({ err: describeError(error) }, message),
-    );
+    this.limits =
+      options.sharedLimits ??
+      new FailureLimits(options.limits, options.redisUrl, (message, error) => this.logger.warn({ err: describeError(error) }, message));
   }
 
-  async login(user: string, password: string, remoteAddress: string, remotePort?: number): Promise<LoginResult> {
+  /** `log`: the caller's logger (an IMAP session's names the session); this service's own by default. */
+  async login(user: string, password: string, remoteAddress: string, remotePort?: number, log: AuthLogger = this.logger): Promise<LoginResult> {
     const name = parseLoginName(user, this.daySeparator);
     // A malformed name still counts against the address; '' stands for "no account".
     const account = name?.account ?? '';
@@ -97,15 +101,15 @@ export class LiveLoginService implements LoginService {
     if (!name) {
       // Counted as a failure at once: there is no password worth judging.
       const verdict = await this.limits.begin(account, remoteAddress);
-      if (!verdict.allowed) return this.refusedByLimit(context, verdict);
+      if (!verdict.allowed) return this.refusedByLimit(context, verdict, log);
       await this.limits.settle(verdict.reservation, 'failure');
-      this.logger.info({ remoteAddress }, 'Login refused: malformed login name');
+      log.info({ remoteAddress }, 'Login refused: malformed login name');
       return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
     }
 
     // A look before the slow hash: a locked-out client costs no scrypt and no live login.
     const check = await this.limits.peek(account, remoteAddress);
-    if (!check.allowed) return this.refusedByLimit(context, check);
+    if (!check.allowed) return this.refusedByLimit(context, check, log);
 
     const fingerprint = await this.cache.fingerprint(account, password);
     let judgement: Judgement;
@@ -114,17 +118,17 @@ export class LiveLoginService implements LoginService {
       if (check.failuresCounted) await this.limits.forgive(account, remoteAddress);
       judgement = { kind: 'verified' };
     } else {
-      judgement = await this.judgeOnce(account, password, fingerprint, { address: remoteAddress, port: remotePort });
+      judgement = await this.judgeOnce(account, password, fingerprint, { address: remoteAddress, port: remotePort }, log);
     }
 
     switch (judgement.kind) {
       case 'limit':
-        return this.refusedByLimit(context, judgement);
+        return this.refusedByLimit(context, judgement, log);
       case 'unavailable':
-        this.logger.warn({ ...context, detail: judgement.detail }, 'Login not checked: live server unavailable');
+        log.warn({ ...context, detail: judgement.detail }, 'Login not checked: live server unavailable');
         return { ok: false, code: 'UNAVAILABLE', text: TEXT_UNAVAILABLE };
       case 'rejected':
-        this.logger.info({ ...context, detail: judgement.detail }, 'Login refused: live server rejected the password');
+        log.info({ ...context, detail: judgement.detail }, 'Login refused: live server rejected the password');
         return this.failed('AUTHENTICATIONFAILED', TEXT_INVALID_CREDENTIALS);
       case 'verified':
         break;
@@ -132,7 +136,7 @@ export class LiveLoginService implements LoginService {
 
     const view = await this.viewFactory(account, name.day);
     if (!view) {
-      this.logger.info(context, 'Login refused: no snapshot to show');
+      log.info(context, 'Login refused: no snapshot to show');
       return { ok: false, code: 'AUTHENTICATIONFAILED', text: name.day ? TEXT_NO_SNAPSHOT_DAY : TEXT_NO_SNAPSHOTS };
     }
     return { ok: true, account, view };
@@ -144,11 +148,11 @@ export class LiveLoginService implements LoginService {
   }
 
   /** One judgement per account + client + password at a time; latecomers share its answer. */
-  private judgeOnce(account: string, password: string, fingerprint: Buffer, client: ClientOrigin): Promise<Judgement> {
+  private judgeOnce(account: string, password: string, fingerprint: Buffer, client: ClientOrigin, log: AuthLogger): Promise<Judgement> {
     const key = `${account}\0${addressBlock(client.address)}\0${fingerprint.toString('base64')}`;
     const running = this.attempts.get(key);
     if (running) return running;
-    const judging = this.judge(account, password, fingerprint, client).finally(() => this.attempts.delete(key));
+    const judging = this.judge(account, password, fingerprint, client, log).finally(() => this.attempts.delete(key));
     this.attempts.set(key, judging);
     return judging;
   }
@@ -157,7 +161,7 @@ export class LiveLoginService implements LoginService {
    * Counts the attempt as a failure until the live server answers (so a burst of different
    * guesses cannot all slip past the limit), then settles it by that answer.
    */
-  private async judge(account: string, password: string, fingerprint: Buffer, client: ClientOrigin): Promise<Judgement> {
+  private async judge(account: string, password: string, fingerprint: Buffer, client: ClientOrigin, log: AuthLogger): Promise<Judgement> {
     const remoteAddress = client.address;
     const verdict = await this.limits.begin(account, remoteAddress);
     if (!verdict.allowed) return { kind: 'limit', scope: verdict.scope, retryAfterSeconds: verdict.retryAfterSeconds };
@@ -176,7 +180,7 @@ export class LiveLoginService implements LoginService {
     // Remembered before the attempt ends, so a login arriving right after finds the cache.
     this.cache.remember(account, fingerprint);
     await this.limits.settle(reservation, 'success');
-    this.logger.info({ account, remoteAddress }, 'Login verified on the live server');
+    log.info({ account, remoteAddress }, 'Login verified on the live server');
     return { kind: 'verified' };
   }
 
@@ -199,8 +203,8 @@ export class LiveLoginService implements LoginService {
     }
   }
 
-  private refusedByLimit(context: object, refusal: { scope: LimitScope; retryAfterSeconds: number }): Promise<LoginResult> {
-    this.logger.warn({ ...context, limit: refusal.scope, retryAfterSeconds: refusal.retryAfterSeconds }, 'Login refused: too many failures');
+  private refusedByLimit(context: object, refusal: { scope: LimitScope; retryAfterSeconds: number }, log: AuthLogger): Promise<LoginResult> {
+    log.warn({ ...context, limit: refusal.scope, retryAfterSeconds: refusal.retryAfterSeconds }, 'Login refused: too many failures');
     return this.failed('LIMIT', TEXT_LIMIT);
   }
 

@@ -122,6 +122,8 @@ export const configSchema = z
         /** From connecting to a completed login; then idleTimeoutSeconds applies. */
         preAuthTimeoutSeconds: z.number().int().min(1).default(60),
         daySeparator: z.string().length(1).default('#'),
+        /** IMAP serving processes; 0 = one per core, 1 = all in one process (README "Serving on all cores"). */
+        workers: z.number().int().min(0).max(256).default(0),
       })
       .strict()
       .prefault({}),

@@ -26,6 +26,8 @@ export interface HttpServerOptions {
   extraRoutes?: HttpRoute[];
   /** PEM key and certificate (text or file paths): serve HTTPS, as the recovery API's sign-in wants. */
   tls?: { key: string; cert: string };
+  /** What /metrics answers; this process's registry by default (a server with IMAP workers adds theirs). */
+  renderMetrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 export interface HttpServer {
@@ -71,7 +73,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       });
     }),
     route('GET', '/metrics', async (_req, res) => {
-      const { contentType, body } = await renderMetrics();
+      const { contentType, body } = await (options.renderMetrics ?? renderMetrics)();
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-store' });
       res.end(body);
     }),

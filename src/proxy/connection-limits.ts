@@ -6,7 +6,17 @@ import { addressBlock } from '../client-address.js';
 
 export type Admission = { admitted: true; client: string } | { admitted: false; reason: 'total' | 'client' };
 
-export class ConnectionLimits {
+/**
+ * What the IMAP server asks before a session starts and tells when it ends: ConnectionLimits in
+ * one process; with several serving processes, the primary's limits asked over IPC
+ * (src/cluster), so the limits hold for the server as a whole, not per process.
+ */
+export interface ConnectionAdmission {
+  admit(address: string): Admission | Promise<Admission>;
+  release(client: string): void;
+}
+
+export class ConnectionLimits implements ConnectionAdmission {
   private total = 0;
   private readonly perClient = new Map<string, number>();
 

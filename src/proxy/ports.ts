@@ -4,6 +4,7 @@
  * is a new implementation of these types, not a change to the server.
  */
 import type { Readable } from 'node:stream';
+import type { Logger } from 'pino';
 import type { MessageStructure } from '../mail/structure.js';
 
 /**
@@ -99,5 +100,6 @@ export type LoginResult =
  * client's address and port say who is trying: limits count by them, and the live server may be told.
  */
 export interface LoginService {
-  login(user: string, password: string, remoteAddress: string, remotePort?: number): Promise<LoginResult>;
+  /** `log`: the session's logger, so the service's lines name the session (default: its own). */
+  login(user: string, password: string, remoteAddress: string, remotePort?: number, log?: Logger): Promise<LoginResult>;
 }

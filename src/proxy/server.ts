@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
-import { ConnectionLimits } from './connection-limits.js';
+import { ConnectionLimits, type Admission, type ConnectionAdmission } from './connection-limits.js';
 import { dispatch } from './dispatcher.js';
 import type { LoginService } from './ports.js';
 import { unobserved, type ServingObserver } from './observer.js';
@@ -32,6 +32,8 @@ export interface ImapServerOptions {
   maxConnections?: number;
   /** Time a connection has from its start to a completed login (default 60 s). */
   preAuthTimeoutSeconds?: number;
+  /** Who counts connections, instead of limits of this server alone from the two maxima (src/cluster). */
+  connectionAdmission?: ConnectionAdmission;
   loginService: LoginService;
   logger: Logger;
   /** Told of connections, commands and bytes sent (metrics); nothing by default. */
@@ -69,7 +71,7 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
     observer,
     dispatch,
   };
-  const limits = new ConnectionLimits(options.maxConnectionsPerIp ?? 50, options.maxConnections ?? 5000);
+  const limits = options.connectionAdmission ?? new ConnectionLimits(options.maxConnectionsPerIp ?? 50, options.maxConnections ?? 5000);
   const sessions = new Set<Session>();
   // Ids stay unique across restarts and between instances sharing one log store.
   const instanceTag = randomBytes(3).toString('hex');
@@ -88,7 +90,29 @@ export function createImapServer(options: ImapServerOptions): ImapServer {
       setTimeout(() => socket.destroy(), 5000).unref();
     };
     if (closing) return refuse('Server shutting down', 'info');
-    const admission = limits.admit(ip);
+    const asked = limits.admit(ip);
+    if (!(asked instanceof Promise)) return admitted(socket, secure, id, ip, asked, refuse);
+    // Asked over IPC: until the answer comes, a reset of the socket must not go unheard.
+    const earlyError = (): void => undefined;
+    socket.on('error', earlyError);
+    void asked.then(
+      (admission) => {
+        socket.off('error', earlyError);
+        if (closing) {
+          if (admission.admitted) limits.release(admission.client);
+          return refuse('Server shutting down', 'info');
+        }
+        admitted(socket, secure, id, ip, admission, refuse);
+      },
+      (error: Error) => {
+        socket.off('error', earlyError);
+        logger.warn({ err: error, remote: ip }, 'connection limits not answering');
+        refuse('Server busy; try again in a few minutes', 'warn');
+      },
+    );
+  }
+
+  function admitted(socket: Socket | TLSSocket, secure: boolean, id: string, ip: string, admission: Admission, refuse: (text: string, level: 'info' | 'warn') => void): void {
     if (!admission.admitted) {
       return admission.reason === 'total'
         ? refuse('Server busy: too many connections; try again in a few minutes', 'warn')

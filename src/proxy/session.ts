@@ -8,7 +8,6 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Logger } from 'pino';
-import { logContext } from '../log.js';
 import type { LoginService, OpenMailbox, SnapshotView } from './ports.js';
 import type { ServingObserver } from './observer.js';
 import type { ResponsePiece } from './protocol/response-piece.js';
@@ -139,9 +138,6 @@ export class Session {
   start(): Promise<void> {
     const opened = Date.now();
     this.log.debug({ secure: this.secure }, 'connection opened');
-    // Layers below (login checks, views, restores) log with the server-wide logger; the context
-    // adds this session's id and address to their lines too.
-    const context = { session: this.id, remote: this.remoteAddress };
     // Counted from the start, not from the last input: a client trickling bytes must still log in
     // within the limit, so unauthenticated connections cannot pile up for the 30-minute autologout.
     this.preAuthTimer = setTimeout(() => {
@@ -149,8 +145,9 @@ export class Session {
       this.log.info({ seconds: this.settings.preAuthTimeoutSeconds }, 'disconnected: no login in time');
       void this.bye('Too long without logging in; connect again when ready');
     }, this.settings.preAuthTimeoutSeconds * 1000);
-    this.finished = logContext
-      .run(context, () => this.serve())
+    // Layers below that log for the session are handed this.log (LOGIN passes it to the login
+    // service), not an AsyncLocalStorage context: its promise hooks cost every promise of the server.
+    this.finished = this.serve()
       .catch((error) => {
         if (!(error instanceof ConnectionClosedError)) this.log.error({ err: error }, 'session failed');
       })

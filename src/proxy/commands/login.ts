@@ -20,7 +20,7 @@ export async function completeLogin(session: Session, mechanism: LoginMechanism,
     logLoginResult(session, mechanism, user, 'AUTHENTICATIONFAILED');
     return no('AUTHENTICATIONFAILED', 'Invalid credentials');
   }
-  const result = await session.settings.loginService.login(user, password, session.remoteAddress, session.remotePort);
+  const result = await session.settings.loginService.login(user, password, session.remoteAddress, session.remotePort, session.log);
   if (!result.ok) {
     logLoginResult(session, mechanism, user, result.code);
     return no(result.code, result.text);
