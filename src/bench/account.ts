@@ -256,6 +256,19 @@ function mailUserIds(): { uid: number; gid: number } {
 }
 
 /**
+ * `total` split in proportion to `shares`, in whole numbers that add up to `total` (largest
+ * remainder): 3 changes over a 300-message account still reach more than INBOX.
+ */
+function apportion(total: number, shares: number[]): number[] {
+  const sum = shares.reduce((a, b) => a + b, 0);
+  const exact = shares.map((share) => (total * share) / sum);
+  const whole = exact.map(Math.floor);
+  const byRemainder = exact.map((value, index) => ({ index, remainder: value - whole[index] })).sort((a, b) => b.remainder - a.remainder);
+  for (let left = total - whole.reduce((a, b) => a + b, 0), at = 0; left > 0; left--, at++) whole[byRemainder[at].index] += 1;
+  return whole;
+}
+
+/**
  * One day of churn on the live account: `share` of the account's messages arrive in INBOX, as
  * many are deleted and as many re-flagged (over IMAP), spread over the folders.
  */
@@ -274,14 +287,15 @@ export async function churnDay(
     let deleted = 0;
     let reflagged = 0;
     const folders = shape.folders.filter((folder) => folder.share > 0);
-    for (const folder of folders) {
+    const quotas = apportion(changes, folders.map((folder) => folder.share));
+    for (const [position, folder] of folders.entries()) {
       const uids: number[] = [];
       await client.run(`SELECT "${folder.name}"`);
       await client.run('UID FETCH 1:* (UID)', (head) => {
         const uid = /UID (\d+)/i.exec(head);
         if (uid) uids.push(Number(uid[1]));
       });
-      const quota = Math.round(changes * folder.share / folders.reduce((sum, f) => sum + f.share, 0));
+      const quota = quotas[position];
       const pickUids = (n: number) => Array.from({ length: Math.min(n, uids.length) }, () => uids.splice(Math.floor(rng() * uids.length), 1)[0]);
       const gone = pickUids(quota);
       const touched = pickUids(quota);

@@ -54,15 +54,18 @@ const positive = (text: string | undefined, fallback: number, name: string): num
   return value;
 };
 const quick = Boolean(options.quick);
+const repetitions = positive(options.repeat, quick ? 2 : 3, 'repeat');
 const parameters = {
   messages: positive(options.messages, quick ? 5000 : 100_000, 'messages'),
-  repetitions: positive(options.repeat, quick ? 2 : 3, 'repeat'),
+  repetitions,
   idleConnections: positive(options.idle, quick ? 200 : 2000, 'idle'),
   days: positive(options.days, 15, 'days'),
   providerAccounts: positive(options.accounts, quick ? 20 : 200, 'accounts'),
   providerMessagesPerAccount: 300,
   /** Folder sizes of the 20-client load curve, up to --messages (the bench account's folders nearest to them). */
   loadCurveSizes: quick ? [1000, 5000] : [5000, 20_000, 100_000],
+  /** The slowest part of a quick run (PostgreSQL + S3 initial snapshots): once with --quick. */
+  remoteInitialSnapshots: quick ? 1 : repetitions,
   churnPerDay: 0.01,
   selectSamplesPerRepetition: 20,
   concurrentClients: 20,
@@ -311,7 +314,7 @@ async function measureRemoteStore(embedded: OurServer, embeddedInitial: Snapshot
   try {
     const scratch = (index: number) => join(work, `remote-scratch-${index}`);
     const initial: SnapshotRun[] = [];
-    for (let index = 0; index < parameters.repetitions; index++) {
+    for (let index = 0; index < parameters.remoteInitialSnapshots; index++) {
       initial.push(await snapshotThroughProxy(scratch(index), FIRST_DAY, proxy!, await stores.settings(index)));
       log(`PostgreSQL + S3 initial snapshot ${index + 1}: ${initial[index].seconds.toFixed(1)} s`);
     }
