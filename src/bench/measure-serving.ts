@@ -110,6 +110,16 @@ export function measureHeaderSync(targets: Target[], folder: string, repetitions
   return repeatedCommand(targets, folder, repetitions, HEADER_SYNC, (ms, fetched) => fetched / (ms / 1000));
 }
 
+/** ENVELOPE and BODYSTRUCTURE of the whole folder (a client building its message list), messages/s. */
+export function measureEnvelopeFetch(targets: Target[], folder: string, repetitions: number) {
+  return repeatedCommand(targets, folder, repetitions, 'FETCH 1:* (ENVELOPE BODYSTRUCTURE)', (ms, fetched) => fetched / (ms / 1000));
+}
+
+/** Every message's flags (a client's resync of a folder it has cached), messages/s. */
+export function measureFlagsFetch(targets: Target[], folder: string, repetitions: number) {
+  return repeatedCommand(targets, folder, repetitions, 'UID FETCH 1:* (FLAGS)', (ms, fetched) => fetched / (ms / 1000));
+}
+
 /** Every body of the folder, MB/s of response bytes. */
 export function measureBodyFetch(targets: Target[], folder: string, repetitions: number) {
   return repeatedCommand(targets, folder, repetitions, 'FETCH 1:* BODY.PEEK[]', (ms, _fetched, bytes) => bytes / MB / (ms / 1000));
