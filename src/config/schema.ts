@@ -80,6 +80,11 @@ export const configSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(15),
         concurrency: z.number().int().min(1).max(64).default(4),
         fetchBatchSize: z.number().int().min(1).max(10000).default(200),
+        /**
+         * Processes a run's accounts are split across (src/snapshots/snapshotter/worker-pool.ts):
+         * 0 = one per core, 1 = all in the calling process. Never more than `concurrency` or the accounts.
+         */
+        workers: z.number().int().min(0).max(64).default(0),
       })
       .strict()
       .prefault({}),
