@@ -13,7 +13,7 @@ import { startImapServer, type ImapServer } from './proxy/server.js';
 import { recoveryRoutes } from './http/api/recovery-api.js';
 import { RecoveryService } from './recovery/index.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
-import type { Store } from './snapshots/store/store.js';
+import type { Store, StoreObserver } from './snapshots/store/store.js';
 import { snapshotViewFactory, type RestoreRequester } from './snapshots/view/index.js';
 
 export interface RunningService {
@@ -24,7 +24,7 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-export async function startService(config: Config, store: Store, logger: Logger, options: { scheduler?: boolean } = {}): Promise<RunningService> {
+export async function startService(config: Config, store: Store, logger: Logger, options: { scheduler?: boolean; storeObserver?: StoreObserver } = {}): Promise<RunningService> {
   const recovery = new RecoveryService({ config, store, logger });
   const loginService = new LiveLoginService(snapshotViewFactory(store, imapRestoreRequester(recovery), { daySeparator: config.server.daySeparator }), {
     upstream: { host: config.upstream.host, port: config.upstream.port, tls: config.upstream.tls, rejectUnauthorized: config.upstream.rejectUnauthorized },
@@ -67,7 +67,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     logger,
     extraRoutes: [...webRoutes({ config, store, loginService: countedLogins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
   });
-  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics });
+  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics, storeObserver: options.storeObserver });
   return {
     imap,
     scheduler,
