@@ -17,7 +17,7 @@ import { startImapServer, type ImapServer, type ImapServerOptions } from './prox
 import { recoveryRoutes } from './http/api/recovery-api.js';
 import { RecoveryService } from './recovery/index.js';
 import { startScheduler, type Scheduler } from './snapshots/scheduler/scheduler.js';
-import type { Store } from './snapshots/store/store.js';
+import type { Store, StoreObserver } from './snapshots/store/store.js';
 import { snapshotViewFactory, type RestoreRequester } from './snapshots/view/index.js';
 
 export interface RunningService {
@@ -32,6 +32,8 @@ export interface ServiceOptions {
   scheduler?: boolean;
   /** IMAP worker processes; 1 (the default): IMAP served in this process, no workers. */
   imapWorkers?: number;
+  /** Where the nightly run's worker processes report their store calls (the metrics of this process). */
+  storeObserver?: StoreObserver;
 }
 
 /** Logins checked on the live server, showing snapshots of `store`; `sharedLimits`: counted elsewhere (an IMAP worker). */
@@ -109,7 +111,7 @@ export async function startService(config: Config, store: Store, logger: Logger,
     renderMetrics: pool ? async () => renderMetricsWith(await pool.workerMetrics()) : undefined,
     extraRoutes: [...webRoutes({ config, store, loginService: logins, sessions, logger }), ...recoveryRoutes({ config, store, recovery, loginService, logger, sessions })],
   });
-  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics });
+  const scheduler = options.scheduler === false ? null : startScheduler(config, store, logger, { observer: snapshotMetrics, storeObserver: options.storeObserver });
   return {
     imap,
     scheduler,

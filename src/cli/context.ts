@@ -4,13 +4,15 @@ import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { createLogger } from '../log.js';
 import { metrics } from '../metrics.js';
-import { openStore, type Store, type StoreAccess } from '../snapshots/store/store.js';
+import { openStore, type Store, type StoreAccess, type StoreObserver } from '../snapshots/store/store.js';
 import { SnapshotWalkError } from '../snapshots/walk/index.js';
 
 export interface CliContext {
   config: Config;
   logger: Logger;
   store: Store;
+  /** What the store reports (metrics, damage logs); given to whatever else opens the store for this command (snapshot workers). */
+  storeObserver: StoreObserver;
   interactive: boolean;
 }
 
@@ -20,14 +22,15 @@ export async function openContext(configPath: string | undefined, access: StoreA
   const interactive = Boolean(process.stderr.isTTY);
   // On a terminal the commands print their own progress; logs would only interleave with it.
   const logger = createLogger(interactive ? 'warn' : config.log.level);
-  const store = await openStore(config.store, access, {
+  const storeObserver: StoreObserver = {
     backendCall: (call) => metrics.storeBackendCall(call),
     blobDamaged(damage) {
       metrics.blobDamaged();
       logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');
     },
-  });
-  return { config, logger, store, interactive };
+  };
+  const store = await openStore(config.store, access, storeObserver);
+  return { config, logger, store, storeObserver, interactive };
 }
 
 /** The `mtm list` that shows what there is instead, after a day or folder that isn't there. */

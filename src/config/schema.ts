@@ -80,6 +80,13 @@ export const configSchema = z
         retentionDays: z.number().int().min(1).max(3650).default(15),
         concurrency: z.number().int().min(1).max(64).default(4),
         fetchBatchSize: z.number().int().min(1).max(10000).default(200),
+        /**
+         * Processes a run's accounts are split across (src/snapshots/snapshotter/worker-pool.ts):
+         * 0 = one per core, 1 = all in the calling process. Never more than `concurrency` or the accounts.
+         * 1 by default: on the 2-core machine measured, workers did not speed up the initial run and slowed
+         * the no-change run (docs/performance.md, "Nightly run on all cores").
+         */
+        workers: z.number().int().min(0).max(64).default(1),
       })
       .strict()
       .prefault({}),

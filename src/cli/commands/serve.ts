@@ -28,13 +28,13 @@ export function registerServe(program: Command): void {
           // The IPC channel would keep the process alive; the primary waits for this exit.
           process.exit(code);
         }
-        const { config, store, logger } = await openContext(options.config, 'serve');
+        const { config, store, storeObserver, logger } = await openContext(options.config, 'serve');
         if (store.readOnly) {
           logger.warn({ store: store.description, reason: store.readOnly }, 'store not writable: serving the snapshots it holds; snapshots and restores fail until it is writable and mtm serve restarts');
           process.stderr.write(`mtm: ${store.readOnly}: serving read-only; snapshots and restores are refused until it is writable and mtm serve restarts\n`);
         }
         const imapWorkers = config.server.workers === 0 ? availableParallelism() : config.server.workers;
-        const service = await startService(config, store, logger, { scheduler: store.readOnly === null, imapWorkers });
+        const service = await startService(config, store, logger, { scheduler: store.readOnly === null, imapWorkers, storeObserver });
         const served = imapWorkers > 1 ? ` by ${imapWorkers} worker processes` : '';
         process.stderr.write(`mtm: IMAP on ${config.server.host}:${service.imap.port}${service.imap.tlsPort ? ` (TLS ${service.imap.tlsPort})` : ''}${served}; next snapshot run ${service.scheduler?.nextRun()?.toISOString() ?? 'never'}\n`);
         process.stderr.write(`mtm: web interface on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${service.http.port}/\n`);

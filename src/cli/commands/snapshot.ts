@@ -25,7 +25,7 @@ export function registerSnapshot(program: Command): void {
     .action((options: { config?: string; account: string[]; label?: string }) =>
       runCommand(async () => {
         const context = await openContext(options.config);
-        const { config, store, logger, interactive } = context;
+        const { config, store, storeObserver, logger, interactive } = context;
         try {
           const day = options.label ? parseDayLabel(options.label) : dayIn(config.snapshot.timezone);
           const known = configuredAccounts(config.snapshot);
@@ -39,7 +39,7 @@ export function registerSnapshot(program: Command): void {
           }
           if (accounts.length === 0) throw new Error('no accounts to snapshot: set snapshot.accounts or snapshot.accountsFile, or pass --account');
           const outcomes = await runSnapshots({
-            config, store, accounts, day, logger,
+            config, store, storeObserver, accounts, day, logger,
             onProgress: interactive
               ? (event) => process.stderr.write(`\r\x1b[K${event.account} ${event.folder}: ${event.done}/${event.total} bodies`)
               : undefined,

@@ -12,7 +12,7 @@ import { dayIn, type DayLabel } from '../day-label.js';
 import { pruneAll } from '../retention.js';
 import { configuredAccounts, type SnapshotAccount } from '../../upstream/index.js';
 import { runSnapshots, type AccountOutcome, type SnapshotObserver } from '../snapshotter/run.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoreObserver, StoreSettings } from '../store/store.js';
 
 export interface Scheduler {
   /** Resolves when the start-up catch-up run is over. */
@@ -34,13 +34,16 @@ export interface SchedulerOptions {
   redisClaims?: RedisClaimsOptions;
   /** Told of runs and store changes (metrics); nothing by default. */
   observer?: SchedulerObserver;
+  /** Told of the snapshot workers' store events, as the store's own observer is; nothing by default. */
+  storeObserver?: StoreObserver;
 }
 
-/** What the nightly job reads: the live server, the snapshot keys, and Redis for coordination. */
+/** What the nightly job reads: the live server, the snapshot keys, Redis for coordination, and the store settings snapshot workers open it from. */
 export interface SchedulerSettings {
   upstream: UpstreamSettings;
   snapshot: SnapshotSettings;
   redis: RedisSettings;
+  store: StoreSettings;
 }
 
 export function startScheduler(config: SchedulerSettings, store: Store, logger: Logger, options: SchedulerOptions = {}): Scheduler {
@@ -55,7 +58,7 @@ export function startScheduler(config: SchedulerSettings, store: Store, logger: 
     while (running) await running.catch(() => undefined);
     const current = (async () => {
       logger.info({ day, accounts: accounts.length }, 'snapshot run starting');
-      const outcomes = await runSnapshots({ config, store, accounts, day, logger, claims: coordinated ? claims : undefined, observer: options.observer });
+      const outcomes = await runSnapshots({ config, store, accounts, day, logger, claims: coordinated ? claims : undefined, observer: options.observer, storeObserver: options.storeObserver });
       const pruned = await pruneAll(store, day, config.snapshot.retentionDays);
       await options.observer?.refreshStore(store).catch((error) => logger.warn({ error: (error as Error).message }, 'cannot compute store metrics'));
       logger.info({ day, failed: outcomes.filter((o) => !o.ok).length, pruned: pruned.filter((p) => p.droppedDays.length > 0) }, 'snapshot run finished');

@@ -2,21 +2,28 @@
  * A snapshot run over many accounts, `snapshot.concurrency` at a time; one failure stops no other.
  * With `claims` (several instances sharing Redis), an account another instance holds or has
  * finished for the day is left out, so each account is snapshotted once per day in all.
+ * With `snapshot.workers` other than 1, the snapshots themselves run in worker processes
+ * (worker-pool.ts); claims, outcomes, logs and metrics stay here.
  */
 import type { Logger } from 'pino';
 import type { SnapshotSettings, UpstreamSettings } from '../../config/settings.js';
 import type { SnapshotClaims } from '../../coordination/snapshot-claims.js';
 import type { DayLabel } from '../day-label.js';
-import type { Store } from '../store/store.js';
+import type { Store, StoreObserver, StoreSettings } from '../store/store.js';
 import { snapshotAccount, type AccountSnapshotResult } from './account-snapshot.js';
+import { SnapshotWorkerPool, snapshotWorkerCount, snapshotWorkersAvailable } from './worker-pool.js';
 import type { SnapshotAccount } from '../../upstream/index.js';
 
 export type AccountOutcome = { ok: true; result: AccountSnapshotResult; seconds: number } | { ok: false; account: string; error: string; seconds: number };
 
-/** The settings a run reads: where the live server is, how many accounts at once, batch size. */
+/**
+ * The settings a run reads: where the live server is, how many accounts at once, batch size; and
+ * for worker processes (`snapshot.workers`, 1 when absent), the store settings they open it from.
+ */
 export interface RunSettings {
   upstream: UpstreamSettings;
-  snapshot: Pick<SnapshotSettings, 'concurrency' | 'fetchBatchSize'>;
+  snapshot: Pick<SnapshotSettings, 'concurrency' | 'fetchBatchSize'> & Partial<Pick<SnapshotSettings, 'workers'>>;
+  store?: StoreSettings;
 }
 
 /** A whole run, once it is over (metrics). */
@@ -51,6 +58,8 @@ export interface RunOptions {
   onAccountSkipped?: (account: string) => void;
   /** Told of every account and of the run (metrics); nothing by default. */
   observer?: SnapshotObserver;
+  /** Told of the worker processes' store events (damaged blobs, backend calls), as `store`'s opener is. */
+  storeObserver?: StoreObserver;
 }
 
 /** With claims: whether the day's snapshot of the account is committed; a store that cannot answer says no (the snapshot then fails naming it). */
@@ -62,11 +71,42 @@ async function committedAlready(options: RunOptions, account: string): Promise<b
   }
 }
 
+/** Worker processes for this run, or null to snapshot in this process (one worker's worth of work, or no compiled worker). */
+function startWorkerPool(options: RunOptions): SnapshotWorkerPool | null {
+  const { config, logger } = options;
+  const workers = snapshotWorkerCount(config.snapshot.workers ?? 1, config.snapshot.concurrency, options.accounts.length);
+  if (workers <= 1 || !config.store) return null;
+  if (!snapshotWorkersAvailable()) {
+    logger.debug({ workers }, 'snapshot workers need the compiled code; snapshotting in this process');
+    return null;
+  }
+  return new SnapshotWorkerPool({
+    workers,
+    settings: {
+      store: config.store, upstream: config.upstream, fetchBatchSize: config.snapshot.fetchBatchSize, logLevel: logger.level, progress: Boolean(options.onProgress),
+    },
+    logger,
+    onProgress: options.onProgress,
+    storeObserver: options.storeObserver,
+  });
+}
+
 /** Outcomes in the order of `accounts`, without the accounts left to another instance. */
 export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[]> {
   const { config, store, accounts, day, logger, claims } = options;
   const runStarted = Date.now();
   const outcomes: (AccountOutcome | undefined)[] = new Array(accounts.length);
+  const pool = startWorkerPool(options);
+  const snapshotOne = pool
+    ? (account: SnapshotAccount) => pool.snapshot(account, day)
+    : (account: SnapshotAccount) =>
+        snapshotAccount(store, account.user, day, {
+          upstream: config.upstream,
+          credentials: account.credentials,
+          fetchBatchSize: config.snapshot.fetchBatchSize,
+          logger,
+          onProgress: options.onProgress,
+        });
   let next = 0;
   async function worker(): Promise<void> {
     for (;;) {
@@ -90,13 +130,7 @@ export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[
       const started = Date.now();
       let outcome: AccountOutcome;
       try {
-        const result = await snapshotAccount(store, account.user, day, {
-          upstream: config.upstream,
-          credentials: account.credentials,
-          fetchBatchSize: config.snapshot.fetchBatchSize,
-          logger,
-          onProgress: options.onProgress,
-        });
+        const result = await snapshotOne(account);
         outcome = { ok: true, result, seconds: (Date.now() - started) / 1000 };
         await claim?.finish();
         logger.info({ ...result, seconds: outcome.seconds }, 'snapshot committed');
@@ -110,7 +144,11 @@ export async function runSnapshots(options: RunOptions): Promise<AccountOutcome[
       options.onAccountDone?.(outcome);
     }
   }
-  await Promise.all(Array.from({ length: Math.min(config.snapshot.concurrency, accounts.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(config.snapshot.concurrency, accounts.length) }, worker));
+  } finally {
+    await pool?.close();
+  }
   const done = outcomes.filter((outcome): outcome is AccountOutcome => outcome !== undefined);
   const succeeded = done.flatMap((outcome) => (outcome.ok ? [outcome.result] : []));
   options.observer?.snapshotRun({

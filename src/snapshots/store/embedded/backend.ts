@@ -8,6 +8,7 @@ import type { JobStore } from '../../../recovery/jobs.js';
 import type { BlobBackend, BlobBackendFactory, CatalogBackend, CatalogBackendFactory } from '../backend.js';
 import type { StorageError } from '../storage-error.js';
 import type { IntegrityReport, StoreAccess, StoreObserver, StoreSettings } from '../store.js';
+import { retryingWhenBusy } from './busy-retry.js';
 import { classifyEmbeddedFailure } from './failures.js';
 import { FileBlobStore } from './file-blob-store.js';
 import { checkCatalogFile, SqliteCatalog, type CatalogHealth } from './sqlite-catalog.js';
@@ -39,7 +40,7 @@ function openCatalog(path: string, access: StoreAccess): { catalog: SqliteCatalo
   }
   try {
     mkdirSync(path, { recursive: true });
-    return { catalog: new SqliteCatalog(file), readOnly: null };
+    return { catalog: retryingWhenBusy(new SqliteCatalog(file)), readOnly: null };
   } catch (error) {
     const failure = unwritable(path, error);
     if (access !== 'serve') throw failure;
