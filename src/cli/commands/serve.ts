@@ -2,7 +2,7 @@
 import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Command } from 'commander';
-import { serveAsWorker } from '../../cluster/worker.js';
+import { serveAsWorker } from '../../cluster/index.js';
 import { startService } from '../../service.js';
 import { openContext, runCommand } from '../context.js';
 
