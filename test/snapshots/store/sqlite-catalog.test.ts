@@ -203,3 +203,19 @@ test('a catalog written before open-ended rows is upgraded on open: the same day
   expect(check.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(1);
   check.close();
 });
+
+test('blob rows written before the compact encoding (JSON text, raw header) read back beside compact ones', async () => {
+  const { file, catalog } = fresh();
+  const structure = { version: 3, headerLength: 20, root: { kind: 'text', children: [] } } as unknown as MessageStructure;
+  const header = Buffer.from('Subject: old row\r\n\r\n');
+  const { capture: started } = await catalog.startCapture(ACCOUNT, '2026-05-01');
+  await catalog.addBlobs(ACCOUNT, [{ blob: { hash: hash(2), size: 50, storedBytes: 50 }, structure, header }], started);
+  const db = new Database(file);
+  db.prepare('INSERT INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) SELECT id, ?, 50, 50, ?, ?, ? FROM accounts')
+    .run(hash(1), JSON.stringify(structure), started.seq, header);
+  db.close();
+  for (const n of [1, 2]) expect(await catalog.blobStructure(ACCOUNT, hash(n))).toEqual(structure);
+  const headers = await catalog.blobHeaders(ACCOUNT, [hash(1), hash(2)]);
+  expect([headers.get(hash(1))!.toString(), headers.get(hash(2))!.toString()]).toEqual([header.toString(), header.toString()]);
+  await catalog.close();
+});

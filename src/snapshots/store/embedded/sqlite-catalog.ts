@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../../mail/structure.js';
+import { decodeHeader, decodeStructure, encodeHeader, encodeStructure } from '../catalog-encoding.js';
 import { OPEN, type BlobRecord, type Capture, type Catalog, type NewBlob, type DaySummary, type FolderRecord, type MessageRecord, type ReusableMessage } from '../catalog.js';
 
 const SCHEMA = `
@@ -313,7 +314,8 @@ export class SqliteCatalog implements Catalog {
     // One transaction per fetch batch, synced with the capture's commit (see perFolderTransaction).
     this.perFolderTransaction(() => {
       for (const { blob, structure, header } of blobs) {
-        insert.run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq, header ?? null);
+        // Compact rows: the structure as bytes (its type tells the encoding) and the header encoded.
+        insert.run(accountId, blob.hash, blob.size, blob.storedBytes, encodeStructure(structure, header ?? null), capture.seq, header ? encodeHeader(header) : null);
       }
     });
   }
@@ -408,17 +410,25 @@ export class SqliteCatalog implements Catalog {
   async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
     const accountId = this.accountId(account);
     if (accountId === null) return null;
-    const row = this.statement('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
-    return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+    if (!this.hasHeaderColumn) {
+      const row = this.statement('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
+      return row ? decodeStructure(row.structure, null) : null;
+    }
+    const row = this.statement('SELECT structure, header FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string | Buffer; header: Buffer | null } | undefined;
+    if (!row) return null;
+    // A compact row's structure was compressed against the raw header block.
+    if (typeof row.structure === 'string') return decodeStructure(row.structure, null);
+    return decodeStructure(row.structure, row.header && decodeHeader(row.header));
   }
 
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = this.accountId(account);
     if (accountId === null || hashes.length === 0 || !this.hasHeaderColumn) return found;
-    const rows = this.statement('SELECT hash, header FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL')
-      .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer }[];
-    for (const row of rows) found.set(row.hash, row.header);
+    // typeof reads only the record's type codes, not the structure itself.
+    const rows = this.statement("SELECT hash, header, typeof(structure) = 'blob' AS compact FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL")
+      .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer; compact: number }[];
+    for (const row of rows) found.set(row.hash, row.compact ? decodeHeader(row.header) : row.header);
     return found;
   }
 

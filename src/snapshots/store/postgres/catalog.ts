@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../../mail/structure.js';
+import { decodeHeader, decodeStructure, encodeHeader, encodeStructure } from '../catalog-encoding.js';
 import { OPEN, type BlobRecord, type Capture, type Catalog, type DaySummary, type FolderRecord, type MessageRecord, type NewBlob, type ReusableMessage } from '../catalog.js';
 import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce } from './connection.js';
 
@@ -379,13 +380,14 @@ export class PostgresCatalog implements Catalog {
     await this.perFolderTransaction(async (db) => {
       await this.lockAccount(db, accountId);
       await db.query(
-        `INSERT INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header)
-         SELECT $1, b.hash, b.size, b.stored_bytes, b.structure, $2, b.header
-         FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bytea[]) AS b(hash, size, stored_bytes, structure, header)
+        // Compact rows: structure_z set (structure NULL) tells that the header is encoded too.
+        `INSERT INTO blobs (account_id, hash, size, stored_bytes, structure_z, added_seq, header)
+         SELECT $1, b.hash, b.size, b.stored_bytes, b.structure_z, $2, b.header
+         FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bytea[], $7::bytea[]) AS b(hash, size, stored_bytes, structure_z, header)
          ON CONFLICT (account_id, hash) DO NOTHING`,
         [
           accountId, capture.seq, blobs.map(({ blob }) => blob.hash), blobs.map(({ blob }) => blob.size), blobs.map(({ blob }) => blob.storedBytes),
-          blobs.map(({ structure }) => JSON.stringify(structure)), blobs.map(({ header }) => header ?? null),
+          blobs.map(({ structure, header }) => encodeStructure(structure, header ?? null)), blobs.map(({ header }) => (header ? encodeHeader(header) : null)),
         ],
       );
     });
@@ -495,19 +497,25 @@ export class PostgresCatalog implements Catalog {
   async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
     const accountId = await this.accountId(account);
     if (accountId === null) return null;
-    const [row] = await this.query<{ structure: string }>('SELECT structure FROM blobs WHERE account_id = $1 AND hash = $2', [accountId, hash]);
-    return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+    const [row] = await this.query<{ structure: string | null; structure_z: Buffer | null; header: Buffer | null }>(
+      'SELECT structure, structure_z, header FROM blobs WHERE account_id = $1 AND hash = $2',
+      [accountId, hash],
+    );
+    if (!row) return null;
+    // A compact row's structure was compressed against the raw header block.
+    if (row.structure_z === null) return decodeStructure(row.structure!, null);
+    return decodeStructure(row.structure_z, row.header && decodeHeader(row.header));
   }
 
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = await this.accountId(account);
     if (accountId === null || hashes.length === 0) return found;
-    const rows = await this.query<{ hash: string; header: Buffer }>(
-      'SELECT hash, header FROM blobs WHERE account_id = $1 AND hash = ANY($2::text[]) AND header IS NOT NULL',
+    const rows = await this.query<{ hash: string; header: Buffer; compact: boolean }>(
+      'SELECT hash, header, structure_z IS NOT NULL AS compact FROM blobs WHERE account_id = $1 AND hash = ANY($2::text[]) AND header IS NOT NULL',
       [accountId, hashes],
     );
-    for (const row of rows) found.set(row.hash, row.header);
+    for (const row of rows) found.set(row.hash, row.compact ? decodeHeader(row.header) : row.header);
     return found;
   }
 
