@@ -7,6 +7,7 @@
  * messages changing flags every day); the retention itself runs through PostgresCatalog.
  */
 import pg from 'pg';
+import { OPEN } from '../snapshots/store/catalog.js';
 import { PostgresCatalog } from '../snapshots/store/postgres/catalog.js';
 
 const DAYS = 15;
@@ -21,7 +22,8 @@ async function populate(client: pg.Client, account: string, messages: number): P
     );
     seqs.push(Number(rows[0].seq));
   }
-  const [first, last] = [seqs[0], seqs[DAYS - 1]];
+  // The latest day's rows are open-ended (see OPEN in catalog.ts).
+  const [first, last] = [seqs[0], OPEN];
   await client.query(
     `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq)
      VALUES ($1, 'INBOX', '/', 1, $2 + 1, NULL, true, NULL, $2, $2 * 5000, $3, $4)`,
@@ -40,9 +42,9 @@ async function populate(client: pg.Client, account: string, messages: number): P
   );
   await client.query(
     `INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq)
-     SELECT $1, 'INBOX', 1, i, md5($2 || i) || md5(i || $2), '["\\\\Seen' || d || '"]', 1700000000000 + i, 5000, s, s
+     SELECT $1, 'INBOX', 1, i, md5($2 || i) || md5(i || $2), '["\\\\Seen' || d || '"]', 1700000000000 + i, 5000, s, CASE WHEN s = $5 THEN $6 ELSE s END
      FROM generate_series(1, $3) AS i, unnest($4::bigint[]) WITH ORDINALITY AS c(s, d) WHERE i % 10 = 0`,
-    [id, account, messages, seqs],
+    [id, account, messages, seqs, seqs[DAYS - 1], OPEN],
   );
 }
 

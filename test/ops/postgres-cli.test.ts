@@ -93,7 +93,7 @@ test('PostgreSQL lost in the middle of a snapshot: it exits ≠ 0 naming Postgre
   const cutMidway = configIn('cut-midway', { postgres: { url: withPassword(throughRelay(database.url, relay)) } });
   // Mid-capture: the capture is open and its first folder is being recorded (or carried forward).
   let cut = false;
-  void relay.cutWhenSent(/UPDATE folder_versions SET last_seq|SELECT \* FROM folder_versions WHERE account_id = \$1 AND name/).then(() => (cut = true));
+  void relay.cutWhenSent(/UPDATE folder_versions SET (last|recorded)_seq|SELECT \* FROM folder_versions WHERE account_id = \$1 AND name/).then(() => (cut = true));
   const started = Date.now();
   const child = startMtm(['snapshot', '-c', cutMidway, '--label', '2026-11-03']);
   let stderr = '';

@@ -2,10 +2,24 @@
  * The catalog half of the store: accounts, captures (one per snapshot run), and versioned folder
  * and message rows. A row is valid for the captures in [firstSeq, lastSeq], so a message that does
  * not change costs one row however many days keep it. A day's view is the committed capture
- * designated for that day label. SQLite today (sqlite-catalog.ts); PostgreSQL later.
+ * designated for that day label. SQLite (embedded/sqlite-catalog.ts) and PostgreSQL
+ * (postgres/catalog.ts) implement it the same way:
+ * - the rows of the latest committed capture are open-ended (lastSeq = OPEN), so a capture writes
+ *   only what changed: a changed or new message gets a new open row and its old row is closed at
+ *   the capture's previousSeq; a vanished one is closed; an unchanged one is not written at all.
+ *   Per folder, it notes that it saw the folder (recordedSeq), and at commit the open folders it
+ *   did not see are closed with their messages. An unchanged night writes O(folders) rows.
+ * - while a capture runs, the rows closed at its previousSeq are exactly the ones it closed (only
+ *   one capture of an account runs at a time), so rolling it back deletes the rows it started and
+ *   reopens those: the previous state, exactly.
+ * - dropping the latest committed day reopens the state of the capture before it, so open rows
+ *   always are the latest committed state (plus those of the running capture).
  */
 import type { DayLabel } from '../day-label.js';
 import type { MessageStructure } from '../../mail/structure.js';
+
+/** lastSeq of a row that is still valid (2^53 - 1: exact as a JavaScript number and within bigint). */
+export const OPEN = Number.MAX_SAFE_INTEGER;
 
 export interface Capture {
   seq: number;
@@ -77,7 +91,7 @@ export interface Catalog {
    * messages of folders they finished; their blob files may not have made it to disk.
    */
   startCapture(account: string, label: DayLabel): Promise<{ capture: Capture; salvaged: ReusableMessage[] }>;
-  /** Replaces the folder's state in this capture: unchanged rows are extended, changed ones versioned. */
+  /** Replaces the folder's state in this capture: unchanged rows stay as they are (open), changed ones are versioned. */
   recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void>;
   /** Fast path when the live folder is provably unchanged since capture.previousSeq. */
   carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void>;

@@ -12,7 +12,7 @@ import { createInterface } from 'node:readline';
 import fc from 'fast-check';
 import pg from 'pg';
 import type { MessageStructure } from '../../../src/mail/structure.js';
-import type { Capture, Catalog, FolderRecord, MessageRecord, ReusableMessage } from '../../../src/snapshots/store/catalog.js';
+import { OPEN, type Capture, type Catalog, type FolderRecord, type MessageRecord, type ReusableMessage } from '../../../src/snapshots/store/catalog.js';
 import { captureInbox, hash, inbox, message } from './catalog-history.js';
 import { PostgresCatalog } from '../../../src/snapshots/store/postgres/catalog.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
@@ -242,7 +242,7 @@ test('the schema is migrated once, whoever starts first, and reopening changes n
   await client.connect();
   try {
     const { rows } = await client.query('SELECT name FROM mtm_migrations ORDER BY id');
-    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog', '1764442800000_restore-jobs']);
+    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog', '1764442800000_restore-jobs', '1764500000000_open-ended-rows', '1764503600000_compact-blob-metadata']);
   } finally {
     await client.end();
   }
@@ -350,4 +350,57 @@ test('any history of captures, drops and garbage collections gives the same answ
     }),
     { numRuns: 25 },
   );
+});
+
+test('a catalog written before open-ended rows is migrated: the same days, an old run rolled back, and an unchanged night adds no message row', async () => {
+  const catalog = await fresh();
+  await capture(catalog, '2026-05-01', [message(1), message(2), message(3)]);
+  const seq2 = (await capture(catalog, '2026-05-02', [message(1), message(2, ['\\Seen'])])).seq;
+  const { capture: dead } = await catalog.startCapture(ACCOUNT, '2026-05-03');
+  await catalog.close();
+  // Back to the schema of before: rows end at the latest capture that has them, and the old
+  // version's run left behind extended message 1 and added message 4 before it died.
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    for (const table of ['folder_versions', 'message_versions']) await client.query(`UPDATE ${table} SET last_seq = $1 WHERE last_seq = $2`, [seq2, OPEN]);
+    await client.query('UPDATE message_versions SET last_seq = $1 WHERE uid = 1 AND last_seq = $2', [dead.seq, seq2]);
+    await client.query(
+      "INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq) SELECT id, 'INBOX', 7, 4, $1, '[]', 0, 104, $2, $2 FROM accounts",
+      [hash(4), dead.seq],
+    );
+    await client.query('ALTER TABLE folder_versions DROP COLUMN recorded_seq');
+    // It and the migrations after it run again (those after it change nothing the second time).
+    await client.query("DELETE FROM mtm_migrations WHERE name >= '1764500000000_open-ended-rows'");
+  } finally {
+    await client.end();
+  }
+  const migrated = await another();
+  expect((await migrated.days(ACCOUNT)).map((d) => [d.day, d.messages])).toEqual([['2026-05-01', 3], ['2026-05-02', 2]]);
+  const rowsBefore = await rowCount('message_versions');
+  const seq3 = (await capture(migrated, '2026-05-03', [message(1), message(2, ['\\Seen'])])).seq;
+  // The old run's row is gone and nothing was added: the migrated rows were open.
+  expect(await rowCount('message_versions')).toBe(rowsBefore - 1);
+  for (const [seq, uids] of [[seq2 - 1, [1, 2, 3]], [seq2, [1, 2]], [seq3, [1, 2]]] as const) {
+    expect((await migrated.messages(ACCOUNT, seq, 'INBOX', 7)).map((m) => m.uid)).toEqual(uids);
+  }
+});
+
+test('blob rows written before the compact encoding (JSON text, raw header) read back beside compact ones', async () => {
+  const catalog = await fresh();
+  const structure = { version: 3, headerLength: 20, root: { kind: 'text', children: [] } } as unknown as MessageStructure;
+  const header = Buffer.from('Subject: old row\r\n\r\n');
+  const { capture: started } = await catalog.startCapture(ACCOUNT, '2026-05-01');
+  await catalog.addBlobs(ACCOUNT, [{ blob: { hash: hash(2), size: 50, storedBytes: 50 }, structure, header }], started);
+  const client = new pg.Client({ connectionString: database.url });
+  await client.connect();
+  try {
+    await client.query('INSERT INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) SELECT id, $1, 50, 50, $2, $3, $4 FROM accounts', [hash(1), JSON.stringify(structure), started.seq, header]);
+  } finally {
+    await client.end();
+  }
+  for (const n of [1, 2]) expect(await catalog.blobStructure(ACCOUNT, hash(n))).toEqual(structure);
+  const headers = await catalog.blobHeaders(ACCOUNT, [hash(1), hash(2)]);
+  expect([headers.get(hash(1))!.toString(), headers.get(hash(2))!.toString()]).toEqual([header.toString(), header.toString()]);
+  await catalog.abandonCapture(started);
 });

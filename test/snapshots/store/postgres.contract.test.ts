@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { openStore } from '../../../src/snapshots/store/store.js';
 import { createTestDatabase } from '../../fixtures/postgres.js';
 import { catalogContract, jobStoreContract, storeContract } from './contract/index.js';
@@ -19,12 +20,30 @@ async function freshStore() {
     await database.drop();
     rmSync(path, { recursive: true, force: true });
   };
-  return { store, cleanup };
+  return { store, cleanup, url: database.url };
+}
+
+/** Counts the version rows written, through triggers in the test's database. */
+async function countRowWrites(url: string): Promise<() => Promise<number>> {
+  const query = async (sql: string) => {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  await query(`CREATE TABLE probe_row_writes (n int);
+    CREATE FUNCTION probe_row_write() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO probe_row_writes VALUES (1); RETURN NULL; END $$;
+    CREATE TRIGGER probe_folder_versions AFTER INSERT OR UPDATE OR DELETE ON folder_versions FOR EACH ROW EXECUTE FUNCTION probe_row_write();
+    CREATE TRIGGER probe_message_versions AFTER INSERT OR UPDATE OR DELETE ON message_versions FOR EACH ROW EXECUTE FUNCTION probe_row_write();`);
+  return async () => Number((await query('SELECT count(*) AS n FROM probe_row_writes'))[0].n);
 }
 
 catalogContract('PostgreSQL', async () => {
-  const { store, cleanup } = await freshStore();
-  return { subject: store.catalog, cleanup };
+  const { store, cleanup, url } = await freshStore();
+  return { subject: store.catalog, cleanup, rowWrites: await countRowWrites(url) };
 });
 
 jobStoreContract('PostgreSQL', async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { MessageStructure } from '../../../src/mail/structure.js';
-import type { Capture, MessageRecord } from '../../../src/snapshots/store/catalog.js';
+import { OPEN, type Capture, type MessageRecord } from '../../../src/snapshots/store/catalog.js';
 import { captureInbox, hash, inbox, message } from './catalog-history.js';
 import { SqliteCatalog } from '../../../src/snapshots/store/embedded/sqlite-catalog.js';
 
@@ -167,4 +167,55 @@ test('a catalog its last writer closed is left in rollback-journal mode, readabl
   expect((await reader.days(ACCOUNT)).map((d) => [d.day, d.messages])).toEqual([['2026-04-01', 2]]);
   await reader.close();
   expect(readdirSync(dirname(file))).toEqual(['catalog.sqlite']);
+});
+
+test('a catalog written before open-ended rows is upgraded on open: the same days, an old run rolled back, and an unchanged night adds no message row', async () => {
+  const { file, catalog } = fresh();
+  await capture(catalog, '2026-05-01', [message(1), message(2), message(3)]);
+  const seq2 = (await capture(catalog, '2026-05-02', [message(1), message(2, ['\\Seen'])])).seq;
+  const { capture: dead } = await catalog.startCapture(ACCOUNT, '2026-05-03');
+  await catalog.close();
+  // Back to the layout of before: rows end at the latest capture that has them, and the old
+  // version's run left behind extended message 1 and added message 4 before it died.
+  const db = new Database(file);
+  for (const table of ['folder_versions', 'message_versions']) db.prepare(`UPDATE ${table} SET last_seq = ? WHERE last_seq = ?`).run(seq2, OPEN);
+  db.prepare('UPDATE message_versions SET last_seq = ? WHERE uid = 1 AND last_seq = ?').run(dead.seq, seq2);
+  db.prepare("INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq) SELECT id, 'INBOX', 7, 4, ?, '[]', 0, 104, ?, ? FROM accounts")
+    .run(hash(4), dead.seq, dead.seq);
+  db.exec('ALTER TABLE folder_versions DROP COLUMN recorded_seq');
+  db.pragma('user_version = 0');
+  db.close();
+  const reader = new SqliteCatalog(file, { readOnly: true });
+  expect((await reader.days(ACCOUNT)).map((d) => [d.day, d.messages])).toEqual([['2026-05-01', 3], ['2026-05-02', 2]]);
+  await reader.close();
+
+  const upgraded = new SqliteCatalog(file);
+  expect((await upgraded.days(ACCOUNT)).map((d) => [d.day, d.messages])).toEqual([['2026-05-01', 3], ['2026-05-02', 2]]);
+  const rowsBefore = rowCount(file, 'message_versions');
+  const seq3 = (await capture(upgraded, '2026-05-03', [message(1), message(2, ['\\Seen'])])).seq;
+  // The old run's row is gone and nothing was added: the upgraded rows were open.
+  expect(rowCount(file, 'message_versions')).toBe(rowsBefore - 1);
+  for (const [seq, uids] of [[seq2 - 1, [1, 2, 3]], [seq2, [1, 2]], [seq3, [1, 2]]] as const) {
+    expect((await upgraded.messages(ACCOUNT, seq, 'INBOX', 7)).map((m) => m.uid)).toEqual(uids);
+  }
+  await upgraded.close();
+  const check = new Database(file, { readonly: true });
+  expect(check.pragma('user_version', { simple: true })).toBeGreaterThanOrEqual(1);
+  check.close();
+});
+
+test('blob rows written before the compact encoding (JSON text, raw header) read back beside compact ones', async () => {
+  const { file, catalog } = fresh();
+  const structure = { version: 3, headerLength: 20, root: { kind: 'text', children: [] } } as unknown as MessageStructure;
+  const header = Buffer.from('Subject: old row\r\n\r\n');
+  const { capture: started } = await catalog.startCapture(ACCOUNT, '2026-05-01');
+  await catalog.addBlobs(ACCOUNT, [{ blob: { hash: hash(2), size: 50, storedBytes: 50 }, structure, header }], started);
+  const db = new Database(file);
+  db.prepare('INSERT INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) SELECT id, ?, 50, 50, ?, ?, ? FROM accounts')
+    .run(hash(1), JSON.stringify(structure), started.seq, header);
+  db.close();
+  for (const n of [1, 2]) expect(await catalog.blobStructure(ACCOUNT, hash(n))).toEqual(structure);
+  const headers = await catalog.blobHeaders(ACCOUNT, [hash(1), hash(2)]);
+  expect([headers.get(hash(1))!.toString(), headers.get(hash(2))!.toString()]).toEqual([header.toString(), header.toString()]);
+  await catalog.close();
 });

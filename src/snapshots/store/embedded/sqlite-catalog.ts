@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../../mail/structure.js';
-import type { BlobRecord, Capture, Catalog, NewBlob, DaySummary, FolderRecord, MessageRecord, ReusableMessage } from '../catalog.js';
+import { decodeHeader, decodeStructure, encodeHeader, encodeStructure } from '../catalog-encoding.js';
+import { OPEN, type BlobRecord, type Capture, type Catalog, type NewBlob, type DaySummary, type FolderRecord, type MessageRecord, type ReusableMessage } from '../catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -15,7 +16,8 @@ CREATE INDEX IF NOT EXISTS captures_by_account ON captures (account_id, status, 
 CREATE TABLE IF NOT EXISTS folder_versions (
   id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, name TEXT NOT NULL, delimiter TEXT NOT NULL,
   uid_validity INTEGER NOT NULL, uid_next INTEGER NOT NULL, highest_modseq INTEGER, subscribed INTEGER NOT NULL,
-  special_use TEXT, messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL);
+  special_use TEXT, messages INTEGER NOT NULL, bytes INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  recorded_seq INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS folder_versions_live ON folder_versions (account_id, last_seq, first_seq);
 CREATE TABLE IF NOT EXISTS message_versions (
   id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, folder TEXT NOT NULL, uid_validity INTEGER NOT NULL,
@@ -37,7 +39,7 @@ interface FolderRow {
   name: string; delimiter: string; uid_validity: number; uid_next: number; highest_modseq: number | null;
   subscribed: number; special_use: string | null; messages: number; bytes: number;
 }
-interface MessageRow { id: number; uid: number; flags: string; internal_date: number; size: number; blob_hash: string }
+interface MessageRow { id: number; uid: number; flags: string; internal_date: number; size: number; blob_hash: string; first_seq: number }
 
 function toFolder(row: FolderRow): FolderRecord {
   return {
@@ -50,6 +52,26 @@ function toFolder(row: FolderRow): FolderRecord {
 function toMessage(row: MessageRow): MessageRecord {
   return { uid: row.uid, flags: JSON.parse(row.flags) as string[], internalDate: new Date(row.internal_date), size: row.size, blobHash: row.blob_hash };
 }
+
+/**
+ * Schema steps after the first layout, applied once per catalog file (PRAGMA user_version counts
+ * them). A catalog opened read-only is read as it is: every layout answers the same reads.
+ */
+const SCHEMA_STEPS: ((db: Database.Database) => void)[] = [
+  // 1: open-ended rows (see OPEN in catalog.ts). The rows of each account's latest committed
+  // capture become open; a capture left running by an older version keeps its own rows closed at
+  // its seq, so rolling it back (deleting them) leaves exactly that committed state open.
+  (db) => {
+    const columns = (db.pragma('table_info(folder_versions)') as { name: string }[]).map((column) => column.name);
+    if (!columns.includes('recorded_seq')) db.exec('ALTER TABLE folder_versions ADD COLUMN recorded_seq INTEGER NOT NULL DEFAULT 0');
+    for (const table of ['folder_versions', 'message_versions']) {
+      db.prepare(
+        `UPDATE ${table} SET last_seq = ? FROM (SELECT account_id, max(seq) AS seq FROM captures WHERE status IN ('committed', 'superseded') GROUP BY account_id) AS latest
+         WHERE latest.account_id = ${table}.account_id AND ${table}.first_seq <= latest.seq AND ${table}.last_seq >= latest.seq`,
+      ).run(OPEN);
+    }
+  },
+];
 
 function isAlive(pid: number | null): boolean {
   if (!pid) return false;
@@ -87,6 +109,7 @@ export class SqliteCatalog implements Catalog {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 10000');
     this.db.exec(SCHEMA);
+    this.upgradeSchema();
     // Catalogs written before the header column existed gain it empty; their blobs keep serving
     // headers from the blob files.
     const hasHeader = () => (this.db.pragma('table_info(blobs)') as { name: string }[]).some((column) => column.name === 'header');
@@ -98,6 +121,19 @@ export class SqliteCatalog implements Catalog {
         if (!hasHeader()) throw error;
       }
     }
+  }
+
+  /** Applies the schema steps this file lacks, each with its version bump, one writer at a time. */
+  private upgradeSchema(): void {
+    const version = () => this.db.pragma('user_version', { simple: true }) as number;
+    if (version() >= SCHEMA_STEPS.length) return;
+    this.db.transaction(() => {
+      // Inside the write lock: another process may have upgraded the file meanwhile.
+      for (let step = version(); step < SCHEMA_STEPS.length; step++) {
+        SCHEMA_STEPS[step](this.db);
+        this.db.pragma(`user_version = ${step + 1}`);
+      }
+    }).immediate();
   }
 
   /** Prepared once per SQL text: preparing costs more than running the small lookups that serve IMAP. */
@@ -176,37 +212,76 @@ export class SqliteCatalog implements Catalog {
     return rows.map((row) => ({ folder: row.folder, uidValidity: row.uid_validity, uid: row.uid, size: row.size, internalDate: row.internal_date, blobHash: row.blob_hash }));
   }
 
+  /** Deletes the rows the capture started and reopens those it closed (see catalog.ts). */
   private rollback(accountId: number, seq: number): void {
     const previous = this.latestCommitted(accountId, seq) ?? 0;
     for (const table of ['message_versions', 'folder_versions']) {
       this.statement(`DELETE FROM ${table} WHERE account_id = ? AND first_seq = ?`).run(accountId, seq);
-      this.statement(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq = ?`).run(previous, accountId, seq);
+      this.statement(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq = ?`).run(OPEN, accountId, previous);
     }
     this.statement('DELETE FROM captures WHERE seq = ?').run(seq);
   }
 
+  /** Ends an open row for this capture: closed at its previous capture, or deleted if the capture itself started it. */
+  private retire(table: 'message_versions' | 'folder_versions', row: { id: number; first_seq: number }, capture: Capture): void {
+    if (row.first_seq === capture.seq) this.statement(`DELETE FROM ${table} WHERE id = ?`).run(row.id);
+    else this.statement(`UPDATE ${table} SET last_seq = ? WHERE id = ?`).run(capture.previousSeq ?? 0, row.id);
+  }
+
+  /**
+   * After the latest committed capture was dropped: makes the open rows the state of the one now
+   * latest (or none), as if the dropped captures had never run. No live capture builds on a dropped
+   * day (dropDays keeps those), so rows started after the new latest belong to nobody.
+   */
+  private reopenLatest(accountId: number): void {
+    const latest = this.latestCommitted(accountId) ?? 0;
+    for (const table of ['message_versions', 'folder_versions']) {
+      this.statement(`DELETE FROM ${table} WHERE account_id = ? AND first_seq > ?`).run(accountId, latest);
+      this.statement(`UPDATE ${table} SET last_seq = ? WHERE account_id = ? AND last_seq >= ? AND last_seq < ? AND first_seq <= ?`).run(OPEN, accountId, latest, OPEN, latest);
+    }
+  }
+
+  /**
+   * One folder's writes (or a fetch batch's blob rows) in one transaction that does not sync the
+   * WAL (synchronous=NORMAL): one fsync per account's capture instead of one per folder. Safe
+   * because the WAL is one sequential log: commitCapture's transaction runs with FULL and its sync
+   * makes every frame before it durable too. A power cut before that loses at most a suffix of these
+   * transactions (SQLite recovers the WAL up to the last intact commit), all of them belonging to a
+   * capture that is still 'running' (startCapture committed that with FULL), which the next run
+   * rolls back as it would anyway: deleting what the capture started and reopening what it closed
+   * is right for any prefix of its writes. Lost blob rows only cost a re-analysis of their files
+   * (fetched_bodies salvage).
+   */
+  private perFolderTransaction(work: () => void): void {
+    this.statement('PRAGMA synchronous = NORMAL').run();
+    try {
+      this.db.transaction(work)();
+    } finally {
+      this.statement('PRAGMA synchronous = FULL').run();
+    }
+  }
+
   async recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void> {
     const accountId = this.requireAccount(capture);
-    const previous = capture.previousSeq ?? -1;
-    this.db.transaction(() => {
+    this.perFolderTransaction(() => {
       const existing = this.statement('SELECT * FROM folder_versions WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?')
-        .get(accountId, folder.name, folder.uidValidity, previous) as (FolderRow & { id: number }) | undefined;
+        .get(accountId, folder.name, folder.uidValidity, OPEN) as (FolderRow & { id: number; first_seq: number }) | undefined;
       const same = existing && existing.delimiter === folder.delimiter && existing.uid_next === folder.uidNext &&
         existing.highest_modseq === folder.highestModseq && (existing.subscribed === 1) === folder.subscribed &&
         existing.special_use === folder.specialUse && existing.messages === folder.messages && existing.bytes === folder.bytes;
       if (same) {
-        this.statement('UPDATE folder_versions SET last_seq = ? WHERE id = ?').run(capture.seq, existing.id);
+        this.statement('UPDATE folder_versions SET recorded_seq = ? WHERE id = ?').run(capture.seq, existing.id);
       } else {
+        if (existing) this.retire('folder_versions', existing, capture);
         this.statement(
-          `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed ? 1 : 0, folder.specialUse, folder.messages, folder.bytes, capture.seq, capture.seq);
+          `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq, recorded_seq)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed ? 1 : 0, folder.specialUse, folder.messages, folder.bytes, capture.seq, OPEN, capture.seq);
       }
       const before = new Map<number, MessageRow>();
-      const rows = this.statement('SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?')
-        .all(accountId, folder.name, folder.uidValidity, previous) as MessageRow[];
+      const rows = this.statement('SELECT id, uid, flags, internal_date, size, blob_hash, first_seq FROM message_versions WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?')
+        .all(accountId, folder.name, folder.uidValidity, OPEN) as MessageRow[];
       for (const row of rows) before.set(row.uid, row);
-      const extend = this.statement('UPDATE message_versions SET last_seq = ? WHERE id = ?');
       const insert = this.statement(
         `INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -214,34 +289,35 @@ export class SqliteCatalog implements Catalog {
       for (const message of messages) {
         const flags = JSON.stringify([...message.flags].sort());
         const old = before.get(message.uid);
-        if (old && old.flags === flags && old.blob_hash === message.blobHash && old.internal_date === message.internalDate.getTime() && old.size === message.size) {
-          extend.run(capture.seq, old.id);
-        } else {
-          insert.run(accountId, folder.name, folder.uidValidity, message.uid, message.blobHash, flags, message.internalDate.getTime(), message.size, capture.seq, capture.seq);
-        }
+        before.delete(message.uid);
+        if (old && old.flags === flags && old.blob_hash === message.blobHash && old.internal_date === message.internalDate.getTime() && old.size === message.size) continue;
+        if (old) this.retire('message_versions', old, capture);
+        insert.run(accountId, folder.name, folder.uidValidity, message.uid, message.blobHash, flags, message.internalDate.getTime(), message.size, capture.seq, OPEN);
       }
-    })();
+      // Gone from the live folder.
+      for (const vanished of before.values()) this.retire('message_versions', vanished, capture);
+    });
   }
 
   async carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void> {
     const accountId = this.requireAccount(capture);
-    const previous = capture.previousSeq ?? -1;
-    this.db.transaction(() => {
-      this.statement('UPDATE folder_versions SET last_seq = ? WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
-      this.statement('UPDATE message_versions SET last_seq = ? WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, previous);
-    })();
+    // The open rows already say it all: only note that this capture saw the folder.
+    this.perFolderTransaction(() => {
+      this.statement('UPDATE folder_versions SET recorded_seq = ? WHERE account_id = ? AND name = ? AND uid_validity = ? AND last_seq = ?').run(capture.seq, accountId, name, uidValidity, OPEN);
+    });
   }
 
   async addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void> {
     if (blobs.length === 0) return;
     const accountId = this.accountId(account, true);
     const insert = this.statement('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    // One transaction, so one WAL sync, per fetch batch rather than per message.
-    this.db.transaction(() => {
+    // One transaction per fetch batch, synced with the capture's commit (see perFolderTransaction).
+    this.perFolderTransaction(() => {
       for (const { blob, structure, header } of blobs) {
-        insert.run(accountId, blob.hash, blob.size, blob.storedBytes, JSON.stringify(structure), capture.seq, header ?? null);
+        // Compact rows: the structure as bytes (its type tells the encoding) and the header encoded.
+        insert.run(accountId, blob.hash, blob.size, blob.storedBytes, encodeStructure(structure, header ?? null), capture.seq, header ? encodeHeader(header) : null);
       }
-    })();
+    });
   }
 
   async recordFetched(capture: Capture, message: ReusableMessage): Promise<void> {
@@ -267,6 +343,15 @@ export class SqliteCatalog implements Catalog {
   async commitCapture(capture: Capture): Promise<void> {
     const accountId = this.requireAccount(capture);
     this.db.transaction(() => {
+      // Folders this capture neither recorded nor carried forward are gone from the live server:
+      // they end, with their messages, at the previous capture.
+      const previous = capture.previousSeq ?? 0;
+      const unseen = this.statement('SELECT id, name, uid_validity FROM folder_versions WHERE account_id = ? AND last_seq = ? AND recorded_seq < ?')
+        .all(accountId, OPEN, capture.seq) as { id: number; name: string; uid_validity: number }[];
+      for (const folder of unseen) {
+        this.statement('UPDATE message_versions SET last_seq = ? WHERE account_id = ? AND folder = ? AND uid_validity = ? AND last_seq = ?').run(previous, accountId, folder.name, folder.uid_validity, OPEN);
+        this.statement('UPDATE folder_versions SET last_seq = ? WHERE id = ?').run(previous, folder.id);
+      }
       this.statement("UPDATE captures SET status = 'superseded' WHERE account_id = ? AND label = ? AND status = 'committed'").run(accountId, capture.label);
       const changed = this.statement("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
       if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
@@ -325,17 +410,25 @@ export class SqliteCatalog implements Catalog {
   async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
     const accountId = this.accountId(account);
     if (accountId === null) return null;
-    const row = this.statement('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
-    return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+    if (!this.hasHeaderColumn) {
+      const row = this.statement('SELECT structure FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string } | undefined;
+      return row ? decodeStructure(row.structure, null) : null;
+    }
+    const row = this.statement('SELECT structure, header FROM blobs WHERE account_id = ? AND hash = ?').get(accountId, hash) as { structure: string | Buffer; header: Buffer | null } | undefined;
+    if (!row) return null;
+    // A compact row's structure was compressed against the raw header block.
+    if (typeof row.structure === 'string') return decodeStructure(row.structure, null);
+    return decodeStructure(row.structure, row.header && decodeHeader(row.header));
   }
 
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = this.accountId(account);
     if (accountId === null || hashes.length === 0 || !this.hasHeaderColumn) return found;
-    const rows = this.statement('SELECT hash, header FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL')
-      .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer }[];
-    for (const row of rows) found.set(row.hash, row.header);
+    // typeof reads only the record's type codes, not the structure itself.
+    const rows = this.statement("SELECT hash, header, typeof(structure) = 'blob' AS compact FROM blobs WHERE account_id = ? AND hash IN (SELECT value FROM json_each(?)) AND header IS NOT NULL")
+      .all(accountId, JSON.stringify(hashes)) as { hash: string; header: Buffer; compact: number }[];
+    for (const row of rows) found.set(row.hash, row.compact ? decodeHeader(row.header) : row.header);
     return found;
   }
 
@@ -343,12 +436,14 @@ export class SqliteCatalog implements Catalog {
     const accountId = this.accountId(account);
     if (accountId === null || days.length === 0) return [];
     return this.db.transaction(() => {
-      // A running capture extends the rows of the capture it started from only as it reaches each
-      // folder: dropping that base now would let garbage collection take rows and blobs it reuses.
+      // A running capture closes the rows of the capture it started from only as it reaches each
+      // folder: dropping that base now would let garbage collection take rows and blobs it reuses,
+      // and its rollback could not restore them.
       // A capture whose process died protects nothing (its next run rolls it back).
       const running = (this.statement("SELECT seq, pid FROM captures WHERE account_id = ? AND status = 'running'").all(accountId) as { seq: number; pid: number | null }[])
         .filter(({ pid }) => pid === process.pid || isAlive(pid));
       const bases = new Set(running.map(({ seq }) => this.latestCommitted(accountId, seq)).filter((seq): seq is number => seq !== null));
+      const latest = this.latestCommitted(accountId);
       const captures = this.statement("SELECT seq FROM captures WHERE account_id = ? AND label = ? AND status IN ('committed', 'superseded')");
       const drop = this.statement('DELETE FROM captures WHERE seq = ?');
       const dropped: DayLabel[] = [];
@@ -358,6 +453,7 @@ export class SqliteCatalog implements Catalog {
         seqs.forEach((seq) => drop.run(seq));
         dropped.push(day);
       }
+      if (this.latestCommitted(accountId) !== latest) this.reopenLatest(accountId);
       return dropped;
     })();
   }

@@ -12,7 +12,8 @@
 import type pg from 'pg';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../../mail/structure.js';
-import type { BlobRecord, Capture, Catalog, DaySummary, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../catalog.js';
+import { decodeHeader, decodeStructure, encodeHeader, encodeStructure } from '../catalog-encoding.js';
+import { OPEN, type BlobRecord, type Capture, type Catalog, type DaySummary, type FolderRecord, type MessageRecord, type NewBlob, type ReusableMessage } from '../catalog.js';
 import { describePostgresFailure, inTransaction, migrate, openClient, openPool, queryOnce } from './connection.js';
 
 /** First key of the advisory locks that mark running captures ("mtm" + 1); the second is the capture's seq. */
@@ -32,7 +33,7 @@ interface FolderRow {
   id: number; name: string; delimiter: string; uid_validity: number; uid_next: number; highest_modseq: number | null;
   subscribed: boolean; special_use: string | null; messages: number; bytes: number;
 }
-interface MessageRow { id: number; uid: number; flags: string; internal_date: number; size: number; blob_hash: string }
+interface MessageRow { id: number; uid: number; flags: string; internal_date: number; size: number; blob_hash: string; first_seq: number }
 interface ReusableRow { folder: string; uid_validity: number; uid: number; size: number; internal_date: number; blob_hash: string }
 
 function toFolder(row: FolderRow): FolderRecord {
@@ -255,66 +256,109 @@ export class PostgresCatalog implements Catalog {
     return rows.map(toReusable);
   }
 
+  /** Deletes the rows the capture started and reopens those it closed (see catalog.ts). */
   private async rollback(db: Queryable, accountId: number, seq: number): Promise<void> {
     const previous = (await this.latestCommitted(db, accountId, seq)) ?? 0;
     for (const table of ['message_versions', 'folder_versions']) {
       await db.query(`DELETE FROM ${table} WHERE account_id = $1 AND first_seq = $2`, [accountId, seq]);
-      await db.query(`UPDATE ${table} SET last_seq = $1 WHERE account_id = $2 AND last_seq = $3`, [previous, accountId, seq]);
+      await db.query(`UPDATE ${table} SET last_seq = $1 WHERE account_id = $2 AND last_seq = $3`, [OPEN, accountId, previous]);
     }
     await db.query('DELETE FROM captures WHERE seq = $1', [seq]);
   }
 
+  /**
+   * Ends open rows for this capture: closed at its previous capture, or deleted where the capture
+   * itself started them (a folder recorded twice).
+   */
+  private async retire(db: Queryable, table: 'message_versions' | 'folder_versions', rows: { id: number; first_seq: number }[], capture: Capture): Promise<void> {
+    const own = rows.filter((row) => row.first_seq === capture.seq).map(({ id }) => id);
+    const older = rows.filter((row) => row.first_seq !== capture.seq).map(({ id }) => id);
+    if (own.length > 0) await db.query(`DELETE FROM ${table} WHERE id = ANY($1::bigint[])`, [own]);
+    if (older.length > 0) await db.query(`UPDATE ${table} SET last_seq = $1 WHERE id = ANY($2::bigint[])`, [capture.previousSeq ?? 0, older]);
+  }
+
+  /**
+   * After the latest committed capture was dropped: makes the open rows the state of the one now
+   * latest (or none), as if the dropped captures had never run. No live capture builds on a dropped
+   * day (dropDays keeps those), so rows started after the new latest belong to nobody.
+   */
+  private async reopenLatest(db: Queryable, accountId: number): Promise<void> {
+    const latest = (await this.latestCommitted(db, accountId)) ?? 0;
+    for (const table of ['message_versions', 'folder_versions']) {
+      await db.query(`DELETE FROM ${table} WHERE account_id = $1 AND first_seq > $2`, [accountId, latest]);
+      await db.query(`UPDATE ${table} SET last_seq = $1 WHERE account_id = $2 AND last_seq >= $3 AND last_seq < $1 AND first_seq <= $3`, [OPEN, accountId, latest]);
+    }
+  }
+
+  /**
+   * One folder's writes (or a fetch batch's blob rows) in one transaction whose commit does not wait
+   * for its WAL flush (synchronous_commit = off): one flush per account's capture instead of one per
+   * folder. Safe because the WAL is one sequential log: commitCapture's transaction commits
+   * synchronously, and flushing its commit record flushes every record before it. A server crash
+   * before that loses at most the latest of these transactions (never a part of one), all of them
+   * belonging to a capture that is still 'running' (startCapture commits that synchronously), which
+   * the next run rolls back as it would anyway: deleting what the capture started and reopening
+   * what it closed is right for any prefix of its writes. Lost blob rows only cost a re-analysis
+   * of their objects (fetched_bodies salvage).
+   */
+  private perFolderTransaction<T>(work: (db: Queryable) => Promise<T>): Promise<T> {
+    return this.transaction(async (db) => {
+      await db.query('SET LOCAL synchronous_commit = off');
+      return work(db);
+    });
+  }
+
   async recordFolder(capture: Capture, folder: FolderRecord, messages: MessageRecord[]): Promise<void> {
     const accountId = await this.requireAccount(capture);
-    const previous = capture.previousSeq ?? -1;
-    await this.transaction(async (db) => {
+    await this.perFolderTransaction(async (db) => {
       await this.lockAccount(db, accountId);
-      const { rows: [existing] } = await db.query<FolderRow>(
+      const { rows: [existing] } = await db.query<FolderRow & { first_seq: number }>(
         'SELECT * FROM folder_versions WHERE account_id = $1 AND name = $2 AND uid_validity = $3 AND last_seq = $4 ORDER BY id LIMIT 1',
-        [accountId, folder.name, folder.uidValidity, previous],
+        [accountId, folder.name, folder.uidValidity, OPEN],
       );
       const same = existing && existing.delimiter === folder.delimiter && existing.uid_next === folder.uidNext &&
         existing.highest_modseq === folder.highestModseq && existing.subscribed === folder.subscribed &&
         existing.special_use === folder.specialUse && existing.messages === folder.messages && existing.bytes === folder.bytes;
       if (same) {
-        await db.query('UPDATE folder_versions SET last_seq = $1 WHERE id = $2', [capture.seq, existing.id]);
+        await db.query('UPDATE folder_versions SET recorded_seq = $1 WHERE id = $2', [capture.seq, existing.id]);
       } else {
+        if (existing) await this.retire(db, 'folder_versions', [existing], capture);
         await db.query(
-          `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)`,
-          [accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed, folder.specialUse, folder.messages, folder.bytes, capture.seq],
+          `INSERT INTO folder_versions (account_id, name, delimiter, uid_validity, uid_next, highest_modseq, subscribed, special_use, messages, bytes, first_seq, last_seq, recorded_seq)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)`,
+          [accountId, folder.name, folder.delimiter, folder.uidValidity, folder.uidNext, folder.highestModseq, folder.subscribed, folder.specialUse, folder.messages, folder.bytes, capture.seq, OPEN],
         );
       }
       const before = new Map<number, MessageRow>();
       const { rows } = await db.query<MessageRow>(
-        'SELECT id, uid, flags, internal_date, size, blob_hash FROM message_versions WHERE account_id = $1 AND folder = $2 AND uid_validity = $3 AND last_seq = $4 ORDER BY id',
-        [accountId, folder.name, folder.uidValidity, previous],
+        'SELECT id, uid, flags, internal_date, size, blob_hash, first_seq FROM message_versions WHERE account_id = $1 AND folder = $2 AND uid_validity = $3 AND last_seq = $4 ORDER BY id',
+        [accountId, folder.name, folder.uidValidity, OPEN],
       );
       for (const row of rows) before.set(row.uid, row);
-      // Whole arrays per statement: a folder of 100,000 messages is two round trips, not 100,000.
-      const extended: number[] = [];
+      // Whole arrays per statement: a folder of 100,000 messages is a few round trips, not 100,000.
+      const replaced: MessageRow[] = [];
       const added = { uid: [] as number[], hash: [] as string[], flags: [] as string[], date: [] as number[], size: [] as number[] };
       for (const message of messages) {
         const flags = JSON.stringify([...message.flags].sort());
         const old = before.get(message.uid);
-        if (old && old.flags === flags && old.blob_hash === message.blobHash && old.internal_date === message.internalDate.getTime() && old.size === message.size) {
-          extended.push(old.id);
-        } else {
-          added.uid.push(message.uid);
-          added.hash.push(message.blobHash);
-          added.flags.push(flags);
-          added.date.push(message.internalDate.getTime());
-          added.size.push(message.size);
-        }
+        before.delete(message.uid);
+        if (old && old.flags === flags && old.blob_hash === message.blobHash && old.internal_date === message.internalDate.getTime() && old.size === message.size) continue;
+        if (old) replaced.push(old);
+        added.uid.push(message.uid);
+        added.hash.push(message.blobHash);
+        added.flags.push(flags);
+        added.date.push(message.internalDate.getTime());
+        added.size.push(message.size);
       }
-      if (extended.length > 0) await db.query('UPDATE message_versions SET last_seq = $1 WHERE id = ANY($2::bigint[])', [capture.seq, extended]);
+      // Changed, and gone from the live folder.
+      await this.retire(db, 'message_versions', [...replaced, ...before.values()], capture);
       if (added.uid.length > 0) {
         await db.query(
           `INSERT INTO message_versions (account_id, folder, uid_validity, uid, blob_hash, flags, internal_date, size, first_seq, last_seq)
-           SELECT $1, $2, $3, m.uid, m.blob_hash, m.flags, m.internal_date, m.size, $4, $4
+           SELECT $1, $2, $3, m.uid, m.blob_hash, m.flags, m.internal_date, m.size, $4, $10
            FROM unnest($5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::bigint[]) WITH ORDINALITY AS m(uid, blob_hash, flags, internal_date, size, n)
            ORDER BY m.n`,
-          [accountId, folder.name, folder.uidValidity, capture.seq, added.uid, added.hash, added.flags, added.date, added.size],
+          [accountId, folder.name, folder.uidValidity, capture.seq, added.uid, added.hash, added.flags, added.date, added.size, OPEN],
         );
       }
     });
@@ -322,28 +366,28 @@ export class PostgresCatalog implements Catalog {
 
   async carryFolderForward(capture: Capture, name: string, uidValidity: number): Promise<void> {
     const accountId = await this.requireAccount(capture);
-    const previous = capture.previousSeq ?? -1;
-    await this.transaction(async (db) => {
+    // The open rows already say it all: only note that this capture saw the folder.
+    await this.perFolderTransaction(async (db) => {
       await this.lockAccount(db, accountId);
-      await db.query('UPDATE folder_versions SET last_seq = $1 WHERE account_id = $2 AND name = $3 AND uid_validity = $4 AND last_seq = $5', [capture.seq, accountId, name, uidValidity, previous]);
-      await db.query('UPDATE message_versions SET last_seq = $1 WHERE account_id = $2 AND folder = $3 AND uid_validity = $4 AND last_seq = $5', [capture.seq, accountId, name, uidValidity, previous]);
+      await db.query('UPDATE folder_versions SET recorded_seq = $1 WHERE account_id = $2 AND name = $3 AND uid_validity = $4 AND last_seq = $5', [capture.seq, accountId, name, uidValidity, OPEN]);
     });
   }
 
   async addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void> {
     if (blobs.length === 0) return;
     const accountId = (await this.accountId(account, true))!;
-    // One statement, so one commit, per fetch batch rather than per message.
-    await this.transaction(async (db) => {
+    // One statement per fetch batch, flushed with the capture's commit (see perFolderTransaction).
+    await this.perFolderTransaction(async (db) => {
       await this.lockAccount(db, accountId);
       await db.query(
-        `INSERT INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header)
-         SELECT $1, b.hash, b.size, b.stored_bytes, b.structure, $2, b.header
-         FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::bytea[]) AS b(hash, size, stored_bytes, structure, header)
+        // Compact rows: structure_z set (structure NULL) tells that the header is encoded too.
+        `INSERT INTO blobs (account_id, hash, size, stored_bytes, structure_z, added_seq, header)
+         SELECT $1, b.hash, b.size, b.stored_bytes, b.structure_z, $2, b.header
+         FROM unnest($3::text[], $4::bigint[], $5::bigint[], $6::bytea[], $7::bytea[]) AS b(hash, size, stored_bytes, structure_z, header)
          ON CONFLICT (account_id, hash) DO NOTHING`,
         [
           accountId, capture.seq, blobs.map(({ blob }) => blob.hash), blobs.map(({ blob }) => blob.size), blobs.map(({ blob }) => blob.storedBytes),
-          blobs.map(({ structure }) => JSON.stringify(structure)), blobs.map(({ header }) => header ?? null),
+          blobs.map(({ structure, header }) => encodeStructure(structure, header ?? null)), blobs.map(({ header }) => (header ? encodeHeader(header) : null)),
         ],
       );
     });
@@ -369,6 +413,17 @@ export class PostgresCatalog implements Catalog {
     try {
       await this.transaction(async (db) => {
         await this.lockAccount(db, accountId);
+        // Folders this capture neither recorded nor carried forward are gone from the live server:
+        // they end, with their messages, at the previous capture.
+        const previous = capture.previousSeq ?? 0;
+        const { rows: unseen } = await db.query<{ id: number; name: string; uid_validity: number }>(
+          'SELECT id, name, uid_validity FROM folder_versions WHERE account_id = $1 AND last_seq = $2 AND recorded_seq < $3',
+          [accountId, OPEN, capture.seq],
+        );
+        for (const folder of unseen) {
+          await db.query('UPDATE message_versions SET last_seq = $1 WHERE account_id = $2 AND folder = $3 AND uid_validity = $4 AND last_seq = $5', [previous, accountId, folder.name, folder.uid_validity, OPEN]);
+          await db.query('UPDATE folder_versions SET last_seq = $1 WHERE id = $2', [previous, folder.id]);
+        }
         await db.query("UPDATE captures SET status = 'superseded' WHERE account_id = $1 AND label = $2 AND status = 'committed'", [accountId, capture.label]);
         const changed = await db.query("UPDATE captures SET status = 'committed', committed_at = now() WHERE seq = $1 AND status = 'running'", [capture.seq]);
         if (changed.rowCount !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
@@ -442,19 +497,25 @@ export class PostgresCatalog implements Catalog {
   async blobStructure(account: string, hash: string): Promise<MessageStructure | null> {
     const accountId = await this.accountId(account);
     if (accountId === null) return null;
-    const [row] = await this.query<{ structure: string }>('SELECT structure FROM blobs WHERE account_id = $1 AND hash = $2', [accountId, hash]);
-    return row ? (JSON.parse(row.structure) as MessageStructure) : null;
+    const [row] = await this.query<{ structure: string | null; structure_z: Buffer | null; header: Buffer | null }>(
+      'SELECT structure, structure_z, header FROM blobs WHERE account_id = $1 AND hash = $2',
+      [accountId, hash],
+    );
+    if (!row) return null;
+    // A compact row's structure was compressed against the raw header block.
+    if (row.structure_z === null) return decodeStructure(row.structure!, null);
+    return decodeStructure(row.structure_z, row.header && decodeHeader(row.header));
   }
 
   async blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>> {
     const found = new Map<string, Buffer>();
     const accountId = await this.accountId(account);
     if (accountId === null || hashes.length === 0) return found;
-    const rows = await this.query<{ hash: string; header: Buffer }>(
-      'SELECT hash, header FROM blobs WHERE account_id = $1 AND hash = ANY($2::text[]) AND header IS NOT NULL',
+    const rows = await this.query<{ hash: string; header: Buffer; compact: boolean }>(
+      'SELECT hash, header, structure_z IS NOT NULL AS compact FROM blobs WHERE account_id = $1 AND hash = ANY($2::text[]) AND header IS NOT NULL',
       [accountId, hashes],
     );
-    for (const row of rows) found.set(row.hash, row.header);
+    for (const row of rows) found.set(row.hash, row.compact ? decodeHeader(row.header) : row.header);
     return found;
   }
 
@@ -464,8 +525,9 @@ export class PostgresCatalog implements Catalog {
     return this.transaction(async (db) => {
       await this.lockAccount(db, accountId);
       await this.onlyThisAccount(db);
-      // A running capture extends the rows of the capture it started from only as it reaches each
-      // folder: dropping that base now would let garbage collection take rows and blobs it reuses.
+      // A running capture closes the rows of the capture it started from only as it reaches each
+      // folder: dropping that base now would let garbage collection take rows and blobs it reuses,
+      // and its rollback could not restore them.
       // A capture whose process died protects nothing (its next run rolls it back).
       const running = (await this.runningCaptures(db, accountId)).filter(({ ours, alive }) => ours || alive);
       const bases = new Set<number>();
@@ -473,6 +535,7 @@ export class PostgresCatalog implements Catalog {
         const base = await this.latestCommitted(db, accountId, seq);
         if (base !== null) bases.add(base);
       }
+      const latest = await this.latestCommitted(db, accountId);
       const dropped: DayLabel[] = [];
       for (const day of days) {
         const { rows } = await db.query<{ seq: number }>("SELECT seq FROM captures WHERE account_id = $1 AND label = $2 AND status IN ('committed', 'superseded')", [accountId, day]);
@@ -481,6 +544,7 @@ export class PostgresCatalog implements Catalog {
         await db.query('DELETE FROM captures WHERE seq = ANY($1::bigint[])', [seqs]);
         dropped.push(day);
       }
+      if ((await this.latestCommitted(db, accountId)) !== latest) await this.reopenLatest(db, accountId);
       return dropped;
     });
   }

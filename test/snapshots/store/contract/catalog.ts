@@ -52,10 +52,39 @@ async function seqOf(catalog: Catalog, account: string, day: string): Promise<nu
   return seq;
 }
 
+/**
+ * A catalog under test, and how many folder and message version rows have been inserted, updated
+ * or deleted in it so far: counted by the database itself (a trigger per row), so an UPDATE that
+ * rewrites a row with the value it had counts too.
+ */
+export interface FreshCatalog extends Fresh<Catalog> {
+  rowWrites(): Promise<number>;
+}
+
 const shape = (messages: MessageRecord[]) => messages.map((m) => ({ uid: m.uid, flags: [...m.flags].sort(), internalDate: m.internalDate.getTime(), size: m.size, blobHash: m.blobHash }));
 
-export function catalogContract(name: string, makeCatalog: () => Promise<Fresh<Catalog>>): void {
+export function catalogContract(name: string, makeCatalog: () => Promise<FreshCatalog>): void {
   const each = <R>(body: (catalog: Catalog) => Promise<R>) => withFresh(makeCatalog, body);
+  /** Like each, with the row-write counter: `writes(work)` is the number of rows `work` wrote. */
+  const eachCounting = async <R>(body: (catalog: Catalog, writes: (work: () => Promise<unknown>) => Promise<number>) => Promise<R>): Promise<R> => {
+    const fresh = await makeCatalog();
+    try {
+      return await body(fresh.subject, async (work) => {
+        const before = await fresh.rowWrites();
+        await work();
+        return (await fresh.rowWrites()) - before;
+      });
+    } finally {
+      await fresh.cleanup();
+    }
+  };
+  const dayContent = async (catalog: Catalog, account: string, seq: number) => {
+    const content: Record<string, ReturnType<typeof shape>> = {};
+    for (const f of await catalog.folders(account, seq)) content[`${f.name}:${f.uidValidity}:${f.messages}`] = shape(await catalog.messages(account, seq, f.name, f.uidValidity));
+    return content;
+  };
+  const expected = (folders: Record<string, MessageRecord[]>) =>
+    Object.fromEntries(Object.entries(folders).sort(([x], [y]) => (x < y ? -1 : 1)).map(([f, messages]) => [`${f}:7:${messages.length}`, shape(messages)]));
   const A = 'contract-ann';
   const B = 'contract-bob';
 
@@ -146,6 +175,136 @@ export function catalogContract(name: string, makeCatalog: () => Promise<Fresh<C
         expect(await catalog.collectGarbage(A)).toEqual([hash(3)]);
         expect(await catalog.hasBlob(A, hash(3))).toBe(false);
         await expect(catalog.commitCapture(running)).rejects.toThrow();
+      }));
+
+    test('an unchanged night writes one row per folder, not per message, and every day serves the same messages', () =>
+      eachCounting(async (catalog, writes) => {
+        const inbox = Array.from({ length: 60 }, (_, i) => message(i + 1, i % 3 === 0 ? ['\\Seen'] : []));
+        const sent = Array.from({ length: 25 }, (_, i) => message(100 + i));
+        const folders = { INBOX: inbox, Sent: sent };
+        await capture(catalog, A, '2026-05-01', folders);
+        // Recorded again in full (no CONDSTORE), then carried forward: neither touches a message row.
+        expect(await writes(() => capture(catalog, A, '2026-05-02', folders))).toBeLessThanOrEqual(2);
+        expect(await writes(async () => {
+          const { capture: third } = await catalog.startCapture(A, '2026-05-03');
+          await catalog.carryFolderForward(third, 'INBOX', 7);
+          await catalog.carryFolderForward(third, 'Sent', 7);
+          await catalog.commitCapture(third);
+        })).toBeLessThanOrEqual(2);
+        for (const day of ['2026-05-01', '2026-05-02', '2026-05-03']) expect(await dayContent(catalog, A, await seqOf(catalog, A, day))).toEqual(expected(folders));
+        // A night with changes writes what changed: a flag (close + new row), an arrival, a deletion, and the folder row.
+        const changed = [message(1), ...inbox.slice(1, 59), message(61)];
+        expect(await writes(() => capture(catalog, A, '2026-05-04', { INBOX: changed, Sent: sent }))).toBeLessThanOrEqual(2 + 2 + 1 + 1 + 1);
+        expect(await dayContent(catalog, A, await seqOf(catalog, A, '2026-05-04'))).toEqual(expected({ INBOX: changed, Sent: sent }));
+        expect(await dayContent(catalog, A, await seqOf(catalog, A, '2026-05-03'))).toEqual(expected(folders));
+      }));
+
+    test('a folder deleted upstream leaves the new day and stays in the old; recreated, it is back only from then on', () =>
+      each(async (catalog) => {
+        const old = [message(5), message(6, ['\\Seen'])];
+        const first = await capture(catalog, A, '2026-05-01', { INBOX: [message(1)], Old: old });
+        const second = await capture(catalog, A, '2026-05-02', { INBOX: [message(1)] });
+        expect(await dayContent(catalog, A, second.seq)).toEqual(expected({ INBOX: [message(1)] }));
+        expect(await catalog.messages(A, second.seq, 'Old', 7)).toEqual([]);
+        expect((await catalog.days(A)).map((d) => [d.day, d.folders, d.messages])).toEqual([['2026-05-01', 2, 3], ['2026-05-02', 1, 1]]);
+        // Carried forward after the deletion: still gone (the capture only carries what is open).
+        const { capture: third } = await catalog.startCapture(A, '2026-05-03');
+        await catalog.carryFolderForward(third, 'INBOX', 7);
+        await catalog.carryFolderForward(third, 'Old', 7);
+        await catalog.commitCapture(third);
+        expect(await dayContent(catalog, A, third.seq)).toEqual(expected({ INBOX: [message(1)] }));
+        const fourth = await capture(catalog, A, '2026-05-04', { INBOX: [message(1)], Old: old });
+        expect(await dayContent(catalog, A, fourth.seq)).toEqual(expected({ INBOX: [message(1)], Old: old }));
+        expect(await dayContent(catalog, A, first.seq)).toEqual(expected({ INBOX: [message(1)], Old: old }));
+        expect(await dayContent(catalog, A, third.seq)).toEqual(expected({ INBOX: [message(1)] }));
+      }));
+
+    test('an interrupted capture that closed and replaced rows is rolled back exactly, by the next run or by abandoning it', () =>
+      eachCounting(async (catalog, writes) => {
+        const day1 = { INBOX: [message(1), message(2), message(3, ['\\Seen'])], Other: [message(5)], Gone: [message(8)] };
+        const first = await capture(catalog, A, '2026-05-01', day1);
+        for (const end of ['next run', 'abandon'] as const) {
+          // Changes INBOX (a flag, a deletion, an arrival) and Other's folder row, then dies before commit.
+          const { capture: dead } = await catalog.startCapture(A, '2026-05-02');
+          const inbox = [message(1, ['\\Flagged']), message(3, ['\\Seen']), message(4)];
+          await addBlobsFor(catalog, A, dead, inbox);
+          // Recorded twice (a retry): the second recording replaces rows the capture itself started.
+          await catalog.recordFolder(dead, folder('INBOX', inbox.slice(0, 1)), inbox.slice(0, 1));
+          await catalog.recordFolder(dead, folder('INBOX', inbox), inbox);
+          await catalog.recordFolder(dead, { ...folder('Other', [message(5)]), uidNext: 99 }, [message(5)]);
+          expect(await dayContent(catalog, A, first.seq)).toEqual(expected(day1));
+          if (end === 'abandon') await catalog.abandonCapture(dead);
+          const { capture: next } = await catalog.startCapture(A, '2026-05-02');
+          expect(next.previousSeq).toBe(first.seq);
+          expect(await dayContent(catalog, A, first.seq)).toEqual(expected(day1));
+          // The rows are open again as before: carrying everything forward writes one row per folder.
+          expect(await writes(async () => {
+            for (const name of Object.keys(day1)) await catalog.carryFolderForward(next, name, 7);
+          })).toBe(3);
+          await catalog.abandonCapture(next);
+        }
+        const { capture: last } = await catalog.startCapture(A, '2026-05-02');
+        for (const name of Object.keys(day1)) await catalog.carryFolderForward(last, name, 7);
+        await catalog.commitCapture(last);
+        expect(await dayContent(catalog, A, last.seq)).toEqual(expected(day1));
+        expect(await catalog.collectGarbage(A)).toEqual([hash(4)]);
+      }));
+
+    test('retention with open rows: dropping old days, the latest day, or all of them, then collecting garbage', () =>
+      each(async (catalog) => {
+        const day1 = { INBOX: [message(1), message(2)], Old: [message(9)] };
+        const day2 = { INBOX: [message(2, ['\\Seen']), message(3)] };
+        const day3 = { INBOX: [message(2, ['\\Seen']), message(3), message(4)], New: [message(6)] };
+        await capture(catalog, A, '2026-05-01', day1);
+        await capture(catalog, A, '2026-05-02', day2);
+        await capture(catalog, A, '2026-05-03', day3);
+        expect(await catalog.dropDays(A, ['2026-05-01'])).toEqual(['2026-05-01']);
+        expect((await catalog.collectGarbage(A)).sort()).toEqual([hash(1), hash(9)].sort());
+        expect(await dayContent(catalog, A, await seqOf(catalog, A, '2026-05-02'))).toEqual(expected(day2));
+        expect(await dayContent(catalog, A, await seqOf(catalog, A, '2026-05-03'))).toEqual(expected(day3));
+        // The latest day goes: the next capture builds on day 2, as if day 3 had never been taken.
+        expect(await catalog.dropDays(A, ['2026-05-03'])).toEqual(['2026-05-03']);
+        const { capture: fourth } = await catalog.startCapture(A, '2026-05-04');
+        expect(fourth.previousSeq).toBe(await seqOf(catalog, A, '2026-05-02'));
+        await catalog.carryFolderForward(fourth, 'INBOX', 7);
+        await catalog.carryFolderForward(fourth, 'New', 7);
+        await catalog.commitCapture(fourth);
+        expect(await dayContent(catalog, A, fourth.seq)).toEqual(expected(day2));
+        expect((await catalog.collectGarbage(A)).sort()).toEqual([hash(4), hash(6)].sort());
+        expect(await dayContent(catalog, A, await seqOf(catalog, A, '2026-05-02'))).toEqual(expected(day2));
+        // Everything goes; the next capture starts from nothing and sees nothing of the old rows.
+        expect((await catalog.dropDays(A, ['2026-05-02', '2026-05-04'])).sort()).toEqual(['2026-05-02', '2026-05-04']);
+        const { capture: fresh } = await catalog.startCapture(A, '2026-05-05');
+        expect(fresh.previousSeq).toBeNull();
+        await catalog.carryFolderForward(fresh, 'INBOX', 7);
+        await catalog.recordFolder(fresh, folder('Other', [message(2)]), [message(2)]);
+        await catalog.commitCapture(fresh);
+        expect(await dayContent(catalog, A, fresh.seq)).toEqual(expected({ Other: [message(2)] }));
+        expect(await catalog.collectGarbage(A)).toEqual([hash(3)]);
+        expect((await catalog.referencedBlobs(A)).map((b) => b.hash)).toEqual([hash(2)]);
+      }));
+
+    test('taking a day again with open rows: the superseded capture stays readable until collected, the next day builds on the newer one', () =>
+      each(async (catalog) => {
+        const day1 = { INBOX: [message(1), message(2)] };
+        const morning = { INBOX: [message(1), message(3)], Work: [message(7)] };
+        const evening = { INBOX: [message(1, ['\\Seen']), message(3), message(4)] };
+        const first = await capture(catalog, A, '2026-05-01', day1);
+        const early = await capture(catalog, A, '2026-05-02', morning);
+        const late = await capture(catalog, A, '2026-05-02', evening);
+        expect(late.previousSeq).toBe(early.seq);
+        expect(await catalog.captureForDay(A, '2026-05-02')).toBe(late.seq);
+        expect(await dayContent(catalog, A, early.seq)).toEqual(expected(morning));
+        expect(await dayContent(catalog, A, late.seq)).toEqual(expected(evening));
+        const { capture: third } = await catalog.startCapture(A, '2026-05-03');
+        expect(third.previousSeq).toBe(late.seq);
+        await catalog.carryFolderForward(third, 'INBOX', 7);
+        await catalog.carryFolderForward(third, 'Work', 7);
+        await catalog.commitCapture(third);
+        expect(await dayContent(catalog, A, third.seq)).toEqual(expected(evening));
+        expect(await catalog.collectGarbage(A)).toEqual([hash(7)]);
+        expect(await dayContent(catalog, A, first.seq)).toEqual(expected(day1));
+        expect(await dayContent(catalog, A, late.seq)).toEqual(expected(evening));
       }));
 
     test('taking a day again supersedes it: one entry, the newer content', () =>
