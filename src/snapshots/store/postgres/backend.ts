@@ -118,6 +118,10 @@ async function open(settings: StoreSettings, access: StoreAccess, observer: Stor
     refused = failure.message;
   }
   const catalog = PostgresCatalog.onPool(url, pool);
+  if (settings.searchIndex ?? true) {
+    const problem = await catalog.enableSearchIndex();
+    if (problem) observer.notice?.(problem);
+  }
   const jobs = new PostgresJobStore(url, pool, refused ? restoresUnavailableText('read-only') : null);
   return {
     description: describePostgresStore(url),
