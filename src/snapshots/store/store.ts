@@ -60,6 +60,8 @@ export interface StoreObserver {
 export interface StoreSizes {
   /** Bytes the catalog takes in its backend (SQLite: the file and its WAL; PostgreSQL: the database). */
   catalogBytes: number;
+  /** The part of catalogBytes the search index takes (store.searchIndex). */
+  searchIndexBytes: number;
   /** Stored (compressed) bytes of the blobs the catalog references, over all accounts. */
   blobBytes: number;
   /** Blobs the catalog references, over all accounts. */

@@ -93,6 +93,7 @@ export const embeddedCatalogBackend: CatalogBackendFactory = {
       readOnly,
       describeFailure: (error) => classifyEmbeddedFailure(path, error),
       catalogBytes: async () => fileSize(catalogFileOf(path)) + fileSize(`${catalogFileOf(path)}-wal`),
+      searchIndexBytes: async () => catalog.searchIndexBytes(),
       checkIntegrity: async (options) => checkIntegrity(path, options),
       probe: async () => [],
       async close() {

@@ -471,6 +471,15 @@ export class SqliteCatalog implements Catalog {
     return rows.map((row) => ({ hash: row.hash, size: row.size, storedBytes: row.stored_bytes }));
   }
 
+  /** Pages the search index's tables and indexes take (SQLite's dbstat), in bytes. */
+  searchIndexBytes(): number {
+    if (!this.hasSearchTables) return 0;
+    const row = this.db
+      .prepare("SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name LIKE 'blob_text%' OR name = 'sqlite_autoindex_blob_texts_1'")
+      .get() as { bytes: number };
+    return row.bytes;
+  }
+
   /**
    * The last writer to close leaves the catalog in rollback-journal mode: a WAL catalog cannot even
    * be read where its -wal/-shm files cannot be created (a read-only mount, a full disk), and this

@@ -399,6 +399,12 @@ export class PostgresCatalog implements Catalog {
     });
   }
 
+  /** Table, TOAST and indexes of the search index, in bytes. */
+  async searchIndexBytes(): Promise<number> {
+    const rows = await this.query<{ bytes: string }>("SELECT pg_total_relation_size('blob_texts') AS bytes");
+    return Number(rows[0].bytes);
+  }
+
   async textCandidates(account: string, hashes: string[], needle: string, version: number): Promise<Set<string> | null> {
     if (!this.searchIndex || [...needle].length < MIN_NEEDLE_CHARACTERS || needle.includes('\0')) return null;
     const accountId = await this.accountId(account);
