@@ -184,8 +184,9 @@ async function main(): Promise<void> {
     ratioRow('header sync UID FETCH 1:*', 'messages/s', headers.pair.ours, 'Dovecot', headers.pair.dovecot, 'higher'),
     ratioRow('FETCH 1:* BODY.PEEK[]', 'MB/s', bodies.pair.ours, 'Dovecot', bodies.pair.dovecot, 'higher'),
     ...SEARCHES.map((search) =>
-      search.key === 'TEXT'
-        ? ratioRow('SEARCH TEXT (index)', 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower', 0.1)
+      search.key.startsWith('TEXT')
+        // Issue 13's goal, ≥ 10× faster than Dovecot's scan, is for a needle few messages hold.
+        ? ratioRow(`SEARCH ${search.key} (index)`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower', search.key === 'TEXT rare' ? 0.1 : 1)
         : ratioRow(`SEARCH ${search.key}`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower')),
     ...SCAN_SEARCHES.map((search) => ratioRow(`SEARCH ${search.key} (scan, no index)`, 'ms', scanSearches[search.key].pair.ours, 'Dovecot', scanSearches[search.key].pair.dovecot, 'lower')),
     boundRow('search index', 'bytes per message', s([indexSizes.searchIndexBytes / Math.max(1, indexSizes.blobCount)]), 'raw message', s([account.rawBytes / account.messages]), 'report', null),
