@@ -12,8 +12,9 @@ import { removeTestbed, addUser, type DovecotTestbed } from '../testbed/dovecot.
 import { BENCH_PASSWORD, BENCH_USER, FOLDER_SHARES, indexAccount, PROVIDER_FOLDER_SHARES, writeMaildir } from './account.js';
 import { startCountingProxy, type CountingProxy } from './counting-proxy.js';
 import { measureDovecotIdle, measureOurIdle, type IdleMeasure } from './measure-memory.js';
-import { measureBodyFetch, measureConcurrency, measureEnvelopeFetch, measureFlagsFetch, measureHeaderSync, measureSearch, measureSelect, SEARCHES, type Target } from './measure-serving.js';
+import { measureBodyFetch, measureConcurrency, measureEnvelopeFetch, measureFlagsFetch, measureHeaderSync, measureSearch, measureSelect, SCAN_SEARCHES, SEARCHES, type Target } from './measure-serving.js';
 import { createProviderAccounts, measureProviderNights, NIGHTS, type NightRun, type ProviderResult } from './measure-provider.js';
+import { openStore } from '../snapshots/store/store.js';
 import { FIRST_DAY, directoryBytes, mbsyncThroughProxy, measureStorage, snapshotThroughProxy, type MbsyncRun, type SnapshotRun } from './measure-snapshots.js';
 import { startOurServer, type OurServer } from './our-server.js';
 import { startRemoteStores } from './remote-store.js';
@@ -152,6 +153,19 @@ async function main(): Promise<void> {
   log(`UID FETCH FLAGS ours ${flags.pair.ours.median.toFixed(0)} msg/s, Dovecot ${flags.pair.dovecot.median.toFixed(0)} msg/s`);
   const searches = await measureSearch(targets, folder, parameters.repetitions);
   log(`SEARCH done (${Object.entries(searches).map(([key, value]) => `${key} ${value.hits.ours}/${value.hits.dovecot} hits`).join(', ')})`);
+  // The same bodies searched by scan: a second server on the same store with the search index off.
+  const scanServer = await startOurServer({ dir: work, storePath: servedStore, upstreamHost: testbed.host, upstreamPort: testbed.port, store: { searchIndex: false }, name: 'scan' });
+  const scanSearches = await measureSearch([{ ...targets[0], port: scanServer.port }, targets[1]], folder, parameters.repetitions, SCAN_SEARCHES).finally(() => scanServer.stop());
+  log(`SEARCH by scan done (${Object.entries(scanSearches).map(([key, value]) => `${key} ${value.hits.ours}/${value.hits.dovecot} hits`).join(', ')})`);
+  const indexSizes = await (async () => {
+    const store = await openStore({ path: servedStore }, 'read');
+    try {
+      return await store.sizes();
+    } finally {
+      await store.close();
+    }
+  })();
+  log(`search index: ${(indexSizes.searchIndexBytes / MB).toFixed(1)} MB for ${indexSizes.blobCount} messages (${(account.rawBytes / MB).toFixed(1)} MB raw)`);
   const concurrency = await measureConcurrency(targets, folder, parameters.concurrentClients, parameters.concurrentSeconds, parameters.repetitions);
   log(`concurrency ours ${concurrency.throughput.ours.median.toFixed(0)} cmd/s, Dovecot ${concurrency.throughput.dovecot.median.toFixed(0)} cmd/s`);
   // The load curve: the same 20-client mix on smaller folders; the served folder's point is the measurement above.
@@ -214,7 +228,13 @@ async function main(): Promise<void> {
     ratioRow('FETCH 1:* BODY.PEEK[]', 'MB/s', bodies.pair.ours, 'Dovecot', bodies.pair.dovecot, 'higher'),
     ratioRow('FETCH 1:* (ENVELOPE BODYSTRUCTURE)', 'messages/s', envelopes.pair.ours, 'Dovecot', envelopes.pair.dovecot, 'higher'),
     ratioRow('UID FETCH 1:* (FLAGS)', 'messages/s', flags.pair.ours, 'Dovecot', flags.pair.dovecot, 'higher'),
-    ...SEARCHES.map((search) => ratioRow(`SEARCH ${search.key}`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower')),
+    ...SEARCHES.map((search) =>
+      search.key.startsWith('TEXT')
+        // Issue 13's goal, ≥ 10× faster than Dovecot's scan, is for a needle few messages hold.
+        ? ratioRow(`SEARCH ${search.key} (index)`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower', search.key === 'TEXT rare' ? 0.1 : 1)
+        : ratioRow(`SEARCH ${search.key}`, 'ms', searches[search.key].pair.ours, 'Dovecot', searches[search.key].pair.dovecot, 'lower')),
+    ...SCAN_SEARCHES.map((search) => ratioRow(`SEARCH ${search.key} (scan, no index)`, 'ms', scanSearches[search.key].pair.ours, 'Dovecot', scanSearches[search.key].pair.dovecot, 'lower')),
+    boundRow('search index', 'bytes per message', s([indexSizes.searchIndexBytes / Math.max(1, indexSizes.blobCount)]), 'raw message', s([account.rawBytes / account.messages]), 'report', null),
     ratioRow(`${parameters.concurrentClients} clients`, 'commands/s', concurrency.throughput.ours, 'Dovecot', concurrency.throughput.dovecot, 'higher'),
     ratioRow(`${parameters.concurrentClients} clients p99`, 'ms', concurrency.p99.ours, 'Dovecot', concurrency.p99.dovecot, 'lower'),
     ...loadCurve.flatMap((point) => {
@@ -263,7 +283,7 @@ async function main(): Promise<void> {
       envelopeFetch: envelopes.detail, flagsFetch: flags.detail,
       loadCurve: loadCurve.map((point) => ({ folder: point.folder, messages: point.messages, runs: point.runs })),
       provider, providerAccounts: { ...providerAccounts, shapes: undefined },
-      search: searches, concurrency: concurrency.runs,
+      search: searches, scanSearch: scanSearches, searchIndex: indexSizes, concurrency: concurrency.runs,
       idle, storage,
       servedStoreBytes: directoryBytes(servedStore),
       remoteStore: remote?.detail ?? null,

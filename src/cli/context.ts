@@ -24,6 +24,7 @@ export async function openContext(configPath: string | undefined, access: StoreA
   const logger = createLogger(interactive ? 'warn' : config.log.level);
   const storeObserver: StoreObserver = {
     backendCall: (call) => metrics.storeBackendCall(call),
+    notice: (text) => logger.warn(text),
     blobDamaged(damage) {
       metrics.blobDamaged();
       logger.error({ account: damage.account, blob: damage.hash, problem: damage.problem }, 'stored message damaged; it is not served or restored until repaired (run mtm verify)');

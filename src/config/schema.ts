@@ -108,6 +108,8 @@ export const configSchema = z
           })
           .strict()
           .prefault({}),
+        /** A trigram index of each message's searchable text, so SEARCH TEXT/BODY read only candidates (docs/performance.md). */
+        searchIndex: z.boolean().default(true),
       })
       .strict()
       .prefault({}),

@@ -62,6 +62,13 @@ export interface OpenMailbox {
    * on damage found later. Optional for in-memory implementations, which cannot be damaged.
    */
   checkIntact?(message: MessageRef, start: number, end: number): Promise<void>;
+  /**
+   * The store's search index as a prefilter for BODY/TEXT: the blob hashes of this folder's
+   * messages whose searchable text (as `version` of the search engine defines it) may hold the
+   * folded needle; every message it does not name certainly does not. null when the index cannot
+   * answer (needle too short, no index): then every message is read. Optional: no index, no method.
+   */
+  textCandidates?(foldedNeedle: string, version: number): Promise<Set<string> | null>;
 }
 
 /** The virtual mailbox that turns COPY/MOVE into a restore request (issue 4, DESIGN §1). */

@@ -6,6 +6,7 @@
  */
 import { buildCorpus, appendAll } from '../../src/testbed/corpus.js';
 import { RawImap, untagged } from '../fixtures/raw-imap.js';
+import { SEARCH_TEXT_VERSION } from '../../src/proxy/search/message-content.js';
 import { startSnapshotServer, type SnapshotServer } from '../fixtures/snapshot-server.js';
 
 const ACCOUNT = 'e2e-diff';
@@ -114,6 +115,15 @@ const SEARCH_CRITERIA = [
   '2:* NOT 3',
   '100:* SEEN',
   'UID 3:1 OR UID 90:95 SUBJECT groups',
+  // BODY/TEXT through the search index (on by default): short needles it cannot answer, pieces
+  // of words, needles across the header/body line breaks, combinations.
+  'BODY in',
+  'TEXT "nvo"',
+  'TEXT "no such text anywhere"',
+  'TEXT "example.com"',
+  'BODY invoice TEXT snapshot',
+  'OR BODY invoice NOT TEXT snapshot',
+  'NOT BODY "Innermost"',
 ];
 
 let server: SnapshotServer;
@@ -233,6 +243,18 @@ test(`UID SEARCH answers equal Dovecot's for ${SEARCH_CRITERIA.length} criteria`
   // The battery discriminates: most criteria select different sets of messages.
   expect(distinct.size).toBeGreaterThan(SEARCH_CRITERIA.length / 2);
   expect(mismatches.join('\n')).toBe('');
+});
+
+test('the BODY/TEXT searches above went through the search index, which rules messages out', async () => {
+  const { catalog } = server.store;
+  expect(catalog.searchIndex).toBe(true);
+  const seq = (await catalog.captureForDay(ACCOUNT, server.day))!;
+  const record = (await catalog.folders(ACCOUNT, seq)).find((folder) => folder.name === FOLDER)!;
+  const hashes = (await catalog.messages(ACCOUNT, seq, FOLDER, record.uidValidity)).map((message) => message.blobHash);
+  const candidates = await catalog.textCandidates(ACCOUNT, hashes, 'INVOICE', SEARCH_TEXT_VERSION);
+  expect(candidates).not.toBeNull();
+  expect(candidates!.size).toBeGreaterThan(0);
+  expect(candidates!.size).toBeLessThan(new Set(hashes).size);
 });
 
 /** Webmail clients lean on server-side SORT and THREAD (RFC 5256) and on ESEARCH (RFC 4731). */

@@ -12,6 +12,7 @@ import { compareDay, localWallClock } from './dates.js';
 import { parseDateHeader } from '../../mail/dates.js';
 import type { MessageContent } from './message-content.js';
 import { firstField, type HeaderField } from './message-parts.js';
+import { candidateSequences } from './index-prefilter.js';
 import { headerMayMatch, RawNeedle } from './prefilter.js';
 import { someKey, type SearchKey, type SearchProgram } from './program.js';
 import { textMatches } from './text-search.js';
@@ -175,8 +176,11 @@ export async function runSearch(program: SearchProgram, mailbox: OpenMailbox): P
   const messages = mailbox.messages;
   const folder: FolderFacts = { count: messages.length, largestUid: messages.length ? messages[messages.length - 1].uid : 0, modseq: folderModseq(mailbox) };
   const matches: number[] = [];
-  await visitMessages(mailbox, searchData(program.key), (message) => {
+  // Only the messages the search index leaves in are read; the rest cannot match.
+  const data = searchData(program.key);
+  const candidates = data === 'whole' ? await candidateSequences(program.key, mailbox) : null;
+  await visitMessages(mailbox, data, (message) => {
     if (matchesKey(program.key, message, folder)) matches.push(message.sequence);
-  });
+  }, candidates ?? undefined);
   return matches;
 }

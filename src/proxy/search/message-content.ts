@@ -3,7 +3,7 @@
  * folded only as far as the keys being evaluated ask, and each of those at most once.
  */
 import type { MessageRef } from '../ports.js';
-import type { MessageStructure } from '../../mail/structure.js';
+import { STRUCTURE_VERSION, type MessageStructure } from '../../mail/structure.js';
 import { flattenParts, hasSearchableBody, messageParts, parseHeader, type HeaderField, type MimePart } from './message-parts.js';
 import { foldForSearch } from './text.js';
 import { decodeCharset, decodeHeaderValue } from '../../mail/header-text.js';
@@ -18,6 +18,43 @@ export function headerLineText(field: HeaderField): string {
 export function bodyText(raw: Buffer, part: MimePart): string {
   const body = decodeTransferEncoding(raw.subarray(part.bodyStart, part.bodyEnd), part.transferEncoding);
   return foldForSearch(decodeCharset(body, part.charset));
+}
+
+/**
+ * The searchable text, one string per MIME part (a match never spans two parts): for TEXT every
+ * header line (name, colon, decoded value, CRLF) followed by the body; for BODY bodies only.
+ * Only text/* and message/* bodies (and parts without Content-Type) are searched, as Dovecot does.
+ */
+function textSegmentsOf(raw: Buffer, root: MimePart, scope: 'body' | 'text'): string[] {
+  const segments: string[] = [];
+  for (const part of flattenParts(root)) {
+    let text = '';
+    if (scope === 'text') {
+      for (const field of part.fields) text += `${headerLineText(field)}\r\n`;
+      if (part.headerTerminated) text += '\r\n';
+    }
+    if (hasSearchableBody(part)) text += bodyText(raw, part);
+    if (text) segments.push(text);
+  }
+  return segments;
+}
+
+/**
+ * Version of searchableText's answer for the search index: rows written under another one are not
+ * trusted. Raise SEARCH_TEXT_RULES whenever decoding, folding or the choice of parts changes; a new
+ * structure analyzer (STRUCTURE_VERSION) changes the parts, so it changes the version too.
+ */
+const SEARCH_TEXT_RULES = 1;
+export const SEARCH_TEXT_VERSION = SEARCH_TEXT_RULES * 1000 + STRUCTURE_VERSION;
+
+/**
+ * Everything SEARCH TEXT (and so BODY, a part of it) compares a needle with, as one string: the
+ * TEXT segments joined by a line feed. Any needle TEXT or BODY finds in a message is a substring of
+ * it, which is all the search index (a prefilter, src/snapshots/store) needs: the exact matcher
+ * still decides on every candidate.
+ */
+export function searchableText(raw: Buffer, structure: MessageStructure): string {
+  return textSegmentsOf(raw, messageParts(raw, structure), 'text').join('\n');
 }
 
 export class MessageContent {
@@ -54,24 +91,11 @@ export class MessageContent {
     return this.latin1;
   }
 
-  /**
-   * The searchable text, one string per MIME part (a match never spans two parts): for TEXT every
-   * header line (name, colon, decoded value, CRLF) followed by the body; for BODY bodies only.
-   * Only text/* and message/* bodies (and parts without Content-Type) are searched, as Dovecot does.
-   */
+  /** The searchable text of the message, one string per MIME part (textSegmentsOf). */
   textSegments(scope: 'body' | 'text'): string[] {
     const cached = this.segments.get(scope);
     if (cached) return cached;
-    const segments: string[] = [];
-    for (const part of flattenParts(this.mimeTree())) {
-      let text = '';
-      if (scope === 'text') {
-        for (const field of part.fields) text += `${headerLineText(field)}\r\n`;
-        if (part.headerTerminated) text += '\r\n';
-      }
-      if (hasSearchableBody(part)) text += bodyText(this.raw, part);
-      if (text) segments.push(text);
-    }
+    const segments = textSegmentsOf(this.raw, this.mimeTree(), scope);
     this.segments.set(scope, segments);
     return segments;
   }

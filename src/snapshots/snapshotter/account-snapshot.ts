@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { UpstreamSettings } from '../../config/settings.js';
 import type { DayLabel } from '../day-label.js';
-import { analyzeMessage } from '../../mail/analyze.js';
+import { describeNewBlob } from './new-blob.js';
 import type { Capture, FolderRecord, MessageRecord, NewBlob, ReusableMessage } from '../store/catalog.js';
 import { sha256 } from '../store/blob-store.js';
 import type { Store } from '../store/store.js';
@@ -117,9 +117,8 @@ async function durableSalvage(store: Store, capture: Capture, salvaged: Reusable
       const raw = await store.blobs.readAll(account, hash).catch(() => null);
       ok = raw !== null && sha256(raw) === hash;
       if (raw && ok) {
-        const structure = await analyzeMessage(raw);
         const blob = { hash, size: raw.length, storedBytes: await store.blobs.storedBytes(account, hash) };
-        recovered.push({ blob, structure, header: Buffer.from(raw.subarray(0, structure.headerLength)) });
+        recovered.push(await describeNewBlob(raw, blob, store.catalog.searchIndex));
       } else {
         await store.blobs.remove(account, hash);
       }
@@ -222,10 +221,7 @@ async function downloadBodies(
       });
       const blob = await store.blobs.put(account, raw, hash);
       if (!newBlobs.has(blob.hash) && !(await store.catalog.hasBlob(account, blob.hash))) {
-        const structure = await analyzeMessage(raw);
-        // A copy: a view would keep the whole body alive until the batch is recorded.
-        const header = Buffer.from(raw.subarray(0, structure.headerLength));
-        newBlobs.set(blob.hash, { blob: { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, structure, header });
+        newBlobs.set(blob.hash, await describeNewBlob(raw, { hash: blob.hash, size: blob.size, storedBytes: blob.storedBytes }, store.catalog.searchIndex));
       }
       hashes.set(uid, blob.hash);
       result.downloaded += 1;

@@ -26,6 +26,8 @@ export interface CatalogBackend extends OpenedBackend {
   /** Restore jobs, in the catalog's database. May be opened on first use (read-only commands never create it). */
   readonly jobs: JobStore;
   catalogBytes(): Promise<number>;
+  /** The part of catalogBytes the search index takes (0 without one). */
+  searchIndexBytes(): Promise<number>;
   checkIntegrity(options: { thorough: boolean }): Promise<IntegrityReport>;
 }
 

@@ -80,9 +80,25 @@ export interface NewBlob {
   structure: MessageStructure;
   /** The raw header block (bytes [0, structure.headerLength)), so header reads skip the blob file. */
   header?: Buffer;
+  /** What SEARCH TEXT/BODY compare against, for the search index (only when Catalog.searchIndex). */
+  searchText?: SearchText;
+}
+
+/**
+ * A message's searchable text as SEARCH TEXT compares it (decoded, folded; src/proxy/search), and
+ * the version of that definition: rows of another version are treated as not indexed.
+ */
+export interface SearchText {
+  text: string;
+  version: number;
 }
 
 export interface Catalog {
+  /**
+   * Whether this catalog keeps a search index (`store.searchIndex`, and the backend can): addBlobs
+   * then stores NewBlob.searchText and textCandidates can answer.
+   */
+  readonly searchIndex: boolean;
   accounts(): Promise<string[]>;
 
   /**
@@ -120,6 +136,13 @@ export interface Catalog {
    * a big folder). Blobs added without one are left out: read their blob instead.
    */
   blobHeaders(account: string, hashes: string[]): Promise<Map<string, Buffer>>;
+  /**
+   * A prefilter for SEARCH TEXT/BODY: the hashes among `hashes` whose searchable text (of this
+   * `version`) may contain `needle` (already folded): every indexed blob that holds it, and every
+   * blob not indexed (never a wrong "no"). Null when the index cannot answer this needle (too
+   * short for it, no index): the caller then reads every message.
+   */
+  textCandidates(account: string, hashes: string[], needle: string, version: number): Promise<Set<string> | null>;
 
   /**
    * Drops the captures of these days; their rows stay only while another capture still covers them.

@@ -13,7 +13,7 @@
  * the target's startCapture. A target that holds days the source does not (another store's data)
  * is refused before anything is written.
  */
-import { analyzeMessage } from '../../mail/analyze.js';
+import { describeNewBlob } from '../snapshotter/new-blob.js';
 import { ACTIVE_JOB_STATUSES, type RestoreJob } from '../../recovery/jobs.js';
 import type { DayLabel } from '../day-label.js';
 import type { Capture, DaySummary, NewBlob } from './catalog.js';
@@ -172,9 +172,9 @@ async function copyBlobs(source: Store, target: Store, account: string, hashes: 
       copied.blobsCopied += 1;
       copied.bytesCopied += raw.length;
     }
-    const structure = (await source.catalog.blobStructure(account, hash)) ?? (await analyzeMessage(raw));
-    const header = headers.get(hash) ?? Buffer.from(raw.subarray(0, structure.headerLength));
-    added.push({ blob: { hash, size, storedBytes }, structure, header });
+    const structure = (await source.catalog.blobStructure(account, hash)) ?? undefined;
+    const described = await describeNewBlob(raw, { hash, size, storedBytes }, target.catalog.searchIndex, structure);
+    added.push({ ...described, header: headers.get(hash) ?? described.header });
   }
   await target.blobs.flush(account);
   await target.catalog.addBlobs(account, added, capture);

@@ -71,7 +71,7 @@ async function sizesOf(catalog: CatalogBackend): Promise<StoreSizes> {
       blobBytes += blob.storedBytes;
     }
   }
-  return { catalogBytes: await catalog.catalogBytes(), blobBytes, blobCount };
+  return { catalogBytes: await catalog.catalogBytes(), searchIndexBytes: await catalog.searchIndexBytes(), blobBytes, blobCount };
 }
 
 /** Reachable and writable, without opening the store (mtm doctor): the local directory, then each backend. */

@@ -35,6 +35,8 @@ export interface StoreSettings {
   postgres?: { url: string } | undefined;
   /** When set: blobs live in S3-compatible object storage. */
   s3?: S3StoreSettings | undefined;
+  /** Index the searchable text of new messages for SEARCH TEXT/BODY (default true). */
+  searchIndex?: boolean;
 }
 
 /**
@@ -51,11 +53,15 @@ export interface StoreObserver {
   blobDamaged?(damage: BlobDamagedError): void;
   /** A call to a remote backend finished (latency and errors for /metrics). */
   backendCall?(call: { backend: string; operation: string; seconds: number; ok: boolean }): void;
+  /** Something operators should know that does not stop the store (the search index cannot be made). */
+  notice?(text: string): void;
 }
 
 export interface StoreSizes {
   /** Bytes the catalog takes in its backend (SQLite: the file and its WAL; PostgreSQL: the database). */
   catalogBytes: number;
+  /** The part of catalogBytes the search index takes (store.searchIndex). */
+  searchIndexBytes: number;
   /** Stored (compressed) bytes of the blobs the catalog references, over all accounts. */
   blobBytes: number;
   /** Blobs the catalog references, over all accounts. */

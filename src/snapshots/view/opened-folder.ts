@@ -108,7 +108,13 @@ export class MessageReader {
   /** The folder as the IMAP server is given it. */
   open(name: string, folder: FolderRecord, messages: MessageRef[], flags: string[]): OpenMailbox {
     const { store, account } = this;
+    let hashes: string[] | undefined;
+    const textCandidates = (needle: string, version: number): Promise<Set<string> | null> => {
+      hashes ??= [...new Set(messages.map((message) => message.blobHash))];
+      return store.catalog.textCandidates(account, hashes, needle, version);
+    };
     return {
+      textCandidates: store.catalog.searchIndex && messages.length > 0 ? textCandidates : undefined,
       name,
       uidValidity: folder.uidValidity,
       uidNext: Math.max(folder.uidNext, (messages[messages.length - 1]?.uid ?? 0) + 1),

@@ -242,7 +242,7 @@ test('the schema is migrated once, whoever starts first, and reopening changes n
   await client.connect();
   try {
     const { rows } = await client.query('SELECT name FROM mtm_migrations ORDER BY id');
-    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog', '1764442800000_restore-jobs', '1764500000000_open-ended-rows', '1764503600000_compact-blob-metadata']);
+    expect(rows.map((row) => row.name)).toEqual(['1764439200000_catalog', '1764442800000_restore-jobs', '1764457200000_search-index', '1764500000000_open-ended-rows', '1764503600000_compact-blob-metadata']);
   } finally {
     await client.end();
   }

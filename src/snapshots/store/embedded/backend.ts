@@ -27,20 +27,20 @@ function unwritable(path: string, error: unknown): StorageError {
   return failure;
 }
 
-function openCatalog(path: string, access: StoreAccess): { catalog: SqliteCatalog; readOnly: string | null } {
+function openCatalog(path: string, access: StoreAccess, searchIndex: boolean): { catalog: SqliteCatalog; readOnly: string | null } {
   const file = catalogFileOf(path);
   const openReadOnly = (): SqliteCatalog => {
     if (!existsSync(file)) throw new Error(`no store at ${path} (no catalog.sqlite: has a snapshot run yet?)`);
-    return new SqliteCatalog(file, { readOnly: true });
+    return new SqliteCatalog(file, { readOnly: true, searchIndex });
   };
   if (access === 'read') {
     // No snapshot has run yet: an empty store, without creating one just to read it.
-    if (!existsSync(file)) return { catalog: new SqliteCatalog(':memory:'), readOnly: 'opened for reading' };
+    if (!existsSync(file)) return { catalog: new SqliteCatalog(':memory:', { searchIndex }), readOnly: 'opened for reading' };
     return { catalog: openReadOnly(), readOnly: 'opened for reading' };
   }
   try {
     mkdirSync(path, { recursive: true });
-    return { catalog: retryingWhenBusy(new SqliteCatalog(file)), readOnly: null };
+    return { catalog: retryingWhenBusy(new SqliteCatalog(file, { searchIndex })), readOnly: null };
   } catch (error) {
     const failure = unwritable(path, error);
     if (access !== 'serve') throw failure;
@@ -82,7 +82,7 @@ function checkIntegrity(path: string, options: { thorough: boolean }): Integrity
 export const embeddedCatalogBackend: CatalogBackendFactory = {
   async open(settings: StoreSettings, access: StoreAccess): Promise<CatalogBackend> {
     const { path } = settings;
-    const { catalog, readOnly } = openCatalog(path, access);
+    const { catalog, readOnly } = openCatalog(path, access, settings.searchIndex ?? true);
     // Opened on first use, as before the store owned it: read-only commands never create jobs.sqlite.
     let jobs: SqliteJobStore | null = null;
     return {
@@ -94,6 +94,7 @@ export const embeddedCatalogBackend: CatalogBackendFactory = {
       readOnly,
       describeFailure: (error) => classifyEmbeddedFailure(path, error),
       catalogBytes: async () => fileSize(catalogFileOf(path)) + fileSize(`${catalogFileOf(path)}-wal`),
+      searchIndexBytes: async () => catalog.searchIndexBytes(),
       checkIntegrity: async (options) => checkIntegrity(path, options),
       probe: async () => [],
       async close() {

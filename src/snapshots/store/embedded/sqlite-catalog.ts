@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import type { DayLabel } from '../../day-label.js';
 import type { MessageStructure } from '../../../mail/structure.js';
 import { decodeHeader, decodeStructure, encodeHeader, encodeStructure } from '../catalog-encoding.js';
-import { OPEN, type BlobRecord, type Capture, type Catalog, type NewBlob, type DaySummary, type FolderRecord, type MessageRecord, type ReusableMessage } from '../catalog.js';
+import { OPEN, type BlobRecord, type Capture, type Catalog, type NewBlob, type DaySummary, type FolderRecord, type MessageRecord, type ReusableMessage, type SearchText } from '../catalog.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS accounts (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
@@ -33,7 +33,34 @@ CREATE TABLE IF NOT EXISTS fetched_bodies (
   account_id INTEGER NOT NULL, capture_seq INTEGER NOT NULL, folder TEXT NOT NULL, uid_validity INTEGER NOT NULL,
   uid INTEGER NOT NULL, size INTEGER NOT NULL, internal_date INTEGER NOT NULL, blob_hash TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS fetched_bodies_by_account ON fetched_bodies (account_id, capture_seq);
+CREATE TABLE IF NOT EXISTS blob_texts (
+  id INTEGER PRIMARY KEY, account_id INTEGER NOT NULL, hash TEXT NOT NULL, version INTEGER NOT NULL, UNIQUE (account_id, hash));
+CREATE VIRTUAL TABLE IF NOT EXISTS blob_text_trigrams USING fts5(
+  text, content='', contentless_delete=1, detail=none, tokenize='trigram case_sensitive 1');
 `;
+
+/**
+ * The search index (issue 13): blob_texts says which blobs are indexed, under which version of the
+ * searchable text; blob_text_trigrams (FTS5, trigram tokenizer) holds that text's trigrams under the
+ * same rowid. Contentless (the text is not stored) and detail=none (which trigrams, not where): a
+ * thirtieth of the size of a positional index of the bench's mail. The text comes folded by the
+ * search engine, hence case-sensitive trigrams: SQLite's own case folding would differ from IMAP's.
+ * Without positions a phrase cannot be asked, so the query is "every trigram of the needle occurs":
+ * every text holding the needle, and a few more that the exact matcher then turns down.
+ */
+const MIN_NEEDLE_CHARACTERS = 3;
+/** Enough trigrams to single out the texts; more only make the query slower. */
+const MAX_QUERY_TRIGRAMS = 24;
+
+/** An FTS5 query for texts holding every trigram of the needle (each one quoted, quotes doubled). */
+function trigramQuery(needle: string): string {
+  const characters = [...needle];
+  const trigrams = [...new Set(characters.slice(2).map((_, at) => characters.slice(at, at + 3).join('')))];
+  // A long needle: trigrams spread over all of it (any subset still admits every text holding it).
+  const step = Math.max(1, trigrams.length / MAX_QUERY_TRIGRAMS);
+  const chosen = trigrams.length <= MAX_QUERY_TRIGRAMS ? trigrams : Array.from({ length: MAX_QUERY_TRIGRAMS }, (_, index) => trigrams[Math.floor(index * step)]);
+  return chosen.map((trigram) => `"${trigram.replace(/"/g, '""')}"`).join(' AND ');
+}
 
 interface FolderRow {
   name: string; delimiter: string; uid_validity: number; uid_next: number; highest_modseq: number | null;
@@ -90,20 +117,26 @@ export class SqliteCatalog implements Catalog {
   private readonly readOnly: boolean;
   /** Catalogs written before the header column existed, opened read-only, cannot gain it. */
   private readonly hasHeaderColumn: boolean = true;
+  /** Likewise the search index tables. */
+  private readonly hasSearchTables: boolean = true;
+  readonly searchIndex: boolean;
 
   /**
    * `readOnly`: for commands that only read, and for serving a store that cannot be written (a
    * read-only mount, a full disk). Such a connection needs no schema change and, with the catalog
    * left in rollback-journal mode by its last writer (see close), no -wal or -shm file either.
    */
-  constructor(file: string, options: { readOnly?: boolean } = {}) {
+  constructor(file: string, options: { readOnly?: boolean; searchIndex?: boolean } = {}) {
     this.readOnly = options.readOnly ?? false;
     if (this.readOnly) {
       this.db = new Database(file, { readonly: true, fileMustExist: true });
       this.db.pragma('busy_timeout = 10000');
       this.hasHeaderColumn = (this.db.pragma('table_info(blobs)') as { name: string }[]).some((column) => column.name === 'header');
+      this.hasSearchTables = this.db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'blob_text_trigrams'").get() !== undefined;
+      this.searchIndex = (options.searchIndex ?? true) && this.hasSearchTables;
       return;
     }
+    this.searchIndex = options.searchIndex ?? true;
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
@@ -309,15 +342,45 @@ export class SqliteCatalog implements Catalog {
 
   async addBlobs(account: string, blobs: NewBlob[], capture: Capture): Promise<void> {
     if (blobs.length === 0) return;
-    const accountId = this.accountId(account, true);
+    const accountId = this.accountId(account, true)!;
     const insert = this.statement('INSERT OR IGNORE INTO blobs (account_id, hash, size, stored_bytes, structure, added_seq, header) VALUES (?, ?, ?, ?, ?, ?, ?)');
     // One transaction per fetch batch, synced with the capture's commit (see perFolderTransaction).
     this.perFolderTransaction(() => {
-      for (const { blob, structure, header } of blobs) {
+      for (const { blob, structure, header, searchText } of blobs) {
         // Compact rows: the structure as bytes (its type tells the encoding) and the header encoded.
         insert.run(accountId, blob.hash, blob.size, blob.storedBytes, encodeStructure(structure, header ?? null), capture.seq, header ? encodeHeader(header) : null);
+        if (searchText && this.searchIndex) this.indexText(accountId, blob.hash, searchText);
       }
     });
+  }
+
+  /** Indexes a blob's text, unless it is indexed under this version already. */
+  private indexText(accountId: number, hash: string, { text, version }: SearchText): void {
+    const existing = this.statement('SELECT id, version FROM blob_texts WHERE account_id = ? AND hash = ?').get(accountId, hash) as { id: number; version: number } | undefined;
+    if (existing?.version === version) return;
+    let id: number;
+    if (existing) {
+      id = existing.id;
+      this.statement('DELETE FROM blob_text_trigrams WHERE rowid = ?').run(id);
+      this.statement('UPDATE blob_texts SET version = ? WHERE id = ?').run(version, id);
+    } else {
+      id = Number(this.statement('INSERT INTO blob_texts (account_id, hash, version) VALUES (?, ?, ?)').run(accountId, hash, version).lastInsertRowid);
+    }
+    this.statement('INSERT INTO blob_text_trigrams (rowid, text) VALUES (?, ?)').run(id, text);
+  }
+
+  async textCandidates(account: string, hashes: string[], needle: string, version: number): Promise<Set<string> | null> {
+    if (!this.searchIndex || [...needle].length < MIN_NEEDLE_CHARACTERS || needle.includes('\0')) return null;
+    const accountId = this.accountId(account);
+    if (accountId === null) return null;
+    // Blobs without an index row of this version are candidates; the MATCH runs once for all.
+    const rows = this.statement(
+        `SELECT j.value AS hash FROM json_each(?) j
+           LEFT JOIN blob_texts t ON t.account_id = ? AND t.hash = j.value AND t.version = ?
+           WHERE t.id IS NULL OR t.id IN (SELECT rowid FROM blob_text_trigrams WHERE blob_text_trigrams MATCH ?)`,
+      )
+      .all(JSON.stringify(hashes), accountId, version, trigramQuery(needle)) as { hash: string }[];
+    return new Set(rows.map((row) => row.hash));
   }
 
   async recordFetched(capture: Capture, message: ReusableMessage): Promise<void> {
@@ -492,6 +555,10 @@ export class SqliteCatalog implements Catalog {
         .all(accountId) as { hash: string }[];
       const forget = this.statement('DELETE FROM blobs WHERE account_id = ? AND hash = ?');
       for (const { hash } of unreferenced) forget.run(accountId, hash);
+      // Index rows of every blob no longer listed (also any a crash left between the two writes).
+      const unlisted = `SELECT id FROM blob_texts t WHERE t.account_id = ? AND NOT EXISTS (SELECT 1 FROM blobs b WHERE b.account_id = t.account_id AND b.hash = t.hash)`;
+      this.statement(`DELETE FROM blob_text_trigrams WHERE rowid IN (${unlisted})`).run(accountId);
+      this.statement(`DELETE FROM blob_texts WHERE id IN (${unlisted})`).run(accountId);
       this.statement("DELETE FROM fetched_bodies WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = fetched_bodies.capture_seq AND c.status = 'running')").run(accountId);
       return [...unreferenced, ...abandoned].map((row) => row.hash);
     })();
@@ -506,6 +573,15 @@ export class SqliteCatalog implements Catalog {
       )
       .all(accountId) as { hash: string; size: number; stored_bytes: number }[];
     return rows.map((row) => ({ hash: row.hash, size: row.size, storedBytes: row.stored_bytes }));
+  }
+
+  /** Pages the search index's tables and indexes take (SQLite's dbstat), in bytes. */
+  searchIndexBytes(): number {
+    if (!this.hasSearchTables) return 0;
+    const row = this.db
+      .prepare("SELECT coalesce(sum(pgsize), 0) AS bytes FROM dbstat WHERE name LIKE 'blob_text%' OR name = 'sqlite_autoindex_blob_texts_1'")
+      .get() as { bytes: number };
+    return row.bytes;
   }
 
   /**

@@ -118,6 +118,10 @@ async function open(settings: StoreSettings, access: StoreAccess, observer: Stor
     refused = failure.message;
   }
   const catalog = PostgresCatalog.onPool(url, pool);
+  if (settings.searchIndex ?? true) {
+    const problem = await catalog.enableSearchIndex();
+    if (problem) observer.notice?.(problem);
+  }
   const jobs = new PostgresJobStore(url, pool, refused ? restoresUnavailableText('read-only') : null);
   return {
     description: describePostgresStore(url),
@@ -125,6 +129,7 @@ async function open(settings: StoreSettings, access: StoreAccess, observer: Stor
     jobs: timed(jobs, observer.backendCall),
     readOnly: refused ?? (access === 'read' ? 'opened for reading' : null),
     describeFailure: (error) => describePostgresFailure(url, error),
+    searchIndexBytes: () => catalog.searchIndexBytes(),
     catalogBytes: async () => {
       const { rows } = await pool.query<{ bytes: number }>('SELECT pg_database_size(current_database()) AS bytes');
       return rows[0].bytes;

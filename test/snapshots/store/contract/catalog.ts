@@ -410,6 +410,119 @@ export function catalogContract(name: string, makeCatalog: () => Promise<FreshCa
         await catalog.abandonCapture(started);
       }));
 
+    test('search index: candidates are the indexed blobs holding the needle and every blob not indexed (or of another version)', () =>
+      each(async (catalog) => {
+        expect(catalog.searchIndex).toBe(true);
+        const texts: Record<number, string> = {
+          1: 'SUBJECT: HELLO WORLD\r\n\r\nCAFÉ AU LAIT 100% _UNDER_ "QUOTED"',
+          2: 'SUBJECT: GOODBYE\r\n\r\nNOTHING TO SEE \\ HERE 𝄞 MUSIC',
+          3: 'SUBJECT: HELLO AGAIN\r\n\r\nWORLDS APART',
+        };
+        const { capture: started } = await catalog.startCapture(A, '2026-05-01');
+        const messages = [message(1), message(2), message(3), message(4), message(5)];
+        await catalog.addBlobs(A, [1, 2, 3].map((n) => ({ blob: { hash: hash(n), size: 100, storedBytes: 90 }, structure: STRUCTURE, searchText: { text: texts[n], version: 7 } })), started);
+        // 4 is stored without text (the index was off, or the text too long); 5 under an older version.
+        await catalog.addBlobs(A, [
+          { blob: { hash: hash(4), size: 100, storedBytes: 90 }, structure: STRUCTURE },
+          { blob: { hash: hash(5), size: 100, storedBytes: 90 }, structure: STRUCTURE, searchText: { text: 'HELLO', version: 6 } },
+        ], started);
+        await catalog.recordFolder(started, folder('INBOX', messages), messages);
+        await catalog.commitCapture(started);
+        const all = messages.map((m) => m.blobHash);
+        const candidates = async (needle: string, hashes = all, account = A) => {
+          const found = await catalog.textCandidates(account, hashes, needle, 7);
+          return found && [...found].sort();
+        };
+        const unindexed = [hash(4), hash(5)];
+        expect(await candidates('HELLO')).toEqual([hash(1), hash(3), ...unindexed].sort());
+        expect(await candidates('LO WOR')).toEqual([hash(1), ...unindexed].sort());
+        expect(await candidates('\r\n\r\nCAF')).toEqual([hash(1), ...unindexed].sort());
+        expect(await candidates('CAFÉ')).toEqual([hash(1), ...unindexed].sort());
+        // Characters LIKE, FTS5 queries and regular expressions treat specially are plain text here.
+        for (const needle of ['100%', '_UNDER_', '"QUOTED"', '\\ HERE', '𝄞 M']) expect(await candidates(needle)).toEqual(expect.arrayContaining(unindexed));
+        expect(await candidates('100%')).toEqual([hash(1), ...unindexed].sort());
+        expect(await candidates('0%_')).toEqual(unindexed.sort());
+        expect(await candidates('_UNDER_')).toEqual([hash(1), ...unindexed].sort());
+        expect(await candidates('"QUOTED"')).toEqual([hash(1), ...unindexed].sort());
+        expect(await candidates('\\ HERE')).toEqual([hash(2), ...unindexed].sort());
+        expect(await candidates('𝄞 M')).toEqual([hash(2), ...unindexed].sort());
+        // The needle must hold exactly: case and accents are the caller's to fold.
+        expect(await candidates('hello')).toEqual(unindexed.sort());
+        expect(await candidates('CAFE')).toEqual(unindexed.sort());
+        expect(await candidates('NOWHERE AT ALL')).toEqual(unindexed.sort());
+        // Only the hashes asked about come back.
+        expect(await candidates('HELLO', [hash(3), hash(2)])).toEqual([hash(3)]);
+        // Too short for trigrams: the index cannot answer.
+        expect(await catalog.textCandidates(A, all, 'HE', 7)).toBeNull();
+        expect(await catalog.textCandidates(A, all, '𝄞M', 7)).toBeNull();
+        // Another account's index is not this one's.
+        expect(await candidates('HELLO', all, B)).toBeNull();
+        await capture(catalog, B, '2026-05-01', { INBOX: [message(1)] });
+        expect(await candidates('HELLO', [hash(1)], B)).toEqual([hash(1)]);
+        expect(await candidates('NOWHERE', [hash(1)], B)).toEqual([hash(1)]);
+        // Indexing again under a new version replaces the old text.
+        const { capture: again } = await catalog.startCapture(A, '2026-05-02');
+        await catalog.addBlobs(A, [{ blob: { hash: hash(5), size: 100, storedBytes: 90 }, structure: STRUCTURE, searchText: { text: 'BRAND NEW', version: 7 } }], again);
+        await catalog.carryFolderForward(again, 'INBOX', 7);
+        await catalog.commitCapture(again);
+        expect(await candidates('HELLO')).toEqual([hash(1), hash(3), hash(4)].sort());
+        expect(await candidates('BRAND')).toEqual([hash(4), hash(5)].sort());
+      }));
+
+    test('search index: collectGarbage drops the index rows of the blobs it frees; a blob stored again is indexed anew', () =>
+      each(async (catalog) => {
+        const withText = (n: number, text: string) => ({ blob: { hash: hash(n), size: 100, storedBytes: 90 }, structure: STRUCTURE, searchText: { text, version: 1 } });
+        const { capture: first } = await catalog.startCapture(A, '2026-05-01');
+        await catalog.addBlobs(A, [withText(1, 'GONE TOMORROW'), withText(2, 'STAYS HERE')], first);
+        await catalog.recordFolder(first, folder('INBOX', [message(1), message(2)]), [message(1), message(2)]);
+        await catalog.commitCapture(first);
+        await capture(catalog, A, '2026-05-02', { INBOX: [message(2)] });
+        expect(await catalog.dropDays(A, ['2026-05-01'])).toEqual(['2026-05-01']);
+        expect(await catalog.collectGarbage(A)).toEqual([hash(1)]);
+        // Not indexed any more (its rows are gone): a candidate of every search, until stored again.
+        expect([...(await catalog.textCandidates(A, [hash(1), hash(2)], 'STAYS', 1))!].sort()).toEqual([hash(1), hash(2)].sort());
+        expect([...(await catalog.textCandidates(A, [hash(1), hash(2)], 'TOMORROW', 1))!]).toEqual([hash(1)]);
+        const { capture: back } = await catalog.startCapture(A, '2026-05-03');
+        await catalog.addBlobs(A, [withText(1, 'BACK AGAIN')], back);
+        await catalog.recordFolder(back, folder('INBOX', [message(1), message(2)]), [message(1), message(2)]);
+        await catalog.commitCapture(back);
+        expect([...(await catalog.textCandidates(A, [hash(1), hash(2)], 'TOMORROW', 1))!]).toEqual([]);
+        expect([...(await catalog.textCandidates(A, [hash(1), hash(2)], 'BACK', 1))!]).toEqual([hash(1)]);
+      }));
+
+    test('search index: generated texts and needles — every blob holding the needle is a candidate, and none lacking one of its trigrams', () =>
+      each(async (catalog) => {
+        const character = fc.oneof(
+          { weight: 6, arbitrary: fc.constantFrom('A', 'B', 'C', ' ', '\r', '\n') },
+          { weight: 2, arbitrary: fc.constantFrom('%', '_', '\\', '"', "'", '*', '(', '^', '-', ':', '\0', 'É', 'ß', 'İ', '\u0301', '𝄞', '中', '\uFFFD') },
+        );
+        const text = fc.array(character, { maxLength: 40 }).map((chars) => chars.join(''));
+        let round = 0;
+        await fc.assert(
+          fc.asyncProperty(fc.array(text, { minLength: 1, maxLength: 6 }), fc.array(character, { minLength: 3, maxLength: 6 }), async (texts, needleChars) => {
+            round += 1;
+            const account = `generated-${round}`;
+            const needle = needleChars.join('');
+            fc.pre(!needle.includes('\0'));
+            const hashes = texts.map((_, index) => hashOf(`${round}/${index}`));
+            const { capture: started } = await catalog.startCapture(account, '2026-05-01');
+            await catalog.addBlobs(account, texts.map((content, index) => ({ blob: { hash: hashes[index], size: 1, storedBytes: 1 }, structure: STRUCTURE, searchText: { text: content, version: 1 } })), started);
+            const found = await catalog.textCandidates(account, hashes, needle, 1);
+            await catalog.abandonCapture(started);
+            expect(found).not.toBeNull();
+            // A catalog may let through texts with every trigram of the needle (an index of trigrams
+            // without their positions); one that lacks a trigram must be ruled out, or the index is useless.
+            const characters = [...needle];
+            const trigrams = characters.slice(2).map((_, at) => characters.slice(at, at + 3).join(''));
+            for (const [index, content] of texts.entries()) {
+              if (content.includes(needle)) expect(found!.has(hashes[index])).toBe(true);
+              else if (!content.includes('\0') && trigrams.some((trigram) => !content.includes(trigram))) expect(found!.has(hashes[index])).toBe(false);
+            }
+          }),
+          { numRuns: 60 },
+        );
+      }));
+
     test('accounts are isolated: the same hashes and days in two accounts, and retention of one leaves the other', () =>
       each(async (catalog) => {
         await capture(catalog, A, '2026-05-01', { INBOX: [message(1), message(2)] });

@@ -59,7 +59,8 @@ export function storeContract(name: string, makeStore: () => Promise<FreshStore>
         const stored = [];
         for (const raw of messages) stored.push(await store.blobs.put(account, raw));
         await store.blobs.flush(account);
-        await store.catalog.addBlobs(account, stored.map((blob) => ({ blob, structure: {} as MessageStructure })), capture);
+        const before = (await store.sizes()).searchIndexBytes;
+        await store.catalog.addBlobs(account, stored.map((blob, i) => ({ blob, structure: {} as MessageStructure, searchText: { text: `INDEXED TEXT ${i} `.repeat(2000), version: 1 } })), capture);
         const records = stored.slice(0, 2).map((blob, i) => ({ uid: i + 1, flags: [], internalDate: new Date(0), size: blob.size, blobHash: blob.hash }));
         await store.catalog.recordFolder(capture, { name: 'INBOX', delimiter: '/', uidValidity: 1, uidNext: 3, highestModseq: null, subscribed: true, specialUse: null, messages: 2, bytes: 0 }, records);
         await store.catalog.commitCapture(capture);
@@ -67,6 +68,9 @@ export function storeContract(name: string, makeStore: () => Promise<FreshStore>
         expect(sizes.blobCount).toBe(2);
         expect(sizes.blobBytes).toBe(stored[0].storedBytes + stored[1].storedBytes);
         expect(sizes.catalogBytes).toBeGreaterThan(0);
+        // The search index is part of the catalog, and grows with what it indexes.
+        expect(sizes.searchIndexBytes).toBeGreaterThan(before);
+        expect(sizes.searchIndexBytes).toBeLessThanOrEqual(sizes.catalogBytes);
       }));
 
     test('failures: its own StorageError passes as is; errors that are not the store\'s are not claimed', () =>
