@@ -18,13 +18,28 @@ const METRICS = [
   'SELECT INBOX p99 (ms)',
   'header sync UID FETCH 1:* (messages/s)',
   'FETCH 1:* BODY.PEEK[] (MB/s)',
+  'FETCH 1:* (ENVELOPE BODYSTRUCTURE) (messages/s)',
+  'UID FETCH 1:* (FLAGS) (messages/s)',
   'SEARCH SUBJECT (ms)',
   'SEARCH FROM (ms)',
-  'SEARCH TEXT (ms)',
+  'SEARCH TEXT (index) (ms)',
+  'SEARCH TEXT rare (index) (ms)',
+  'SEARCH TEXT (scan, no index) (ms)',
+  'SEARCH TEXT rare (scan, no index) (ms)',
+  'search index (bytes per message)',
   '20 clients (commands/s)',
   '20 clients p99 (ms)',
   'idle connection ×12 (KiB RSS each)',
   'idle connection after COMPRESS ×12 (KiB RSS each)',
+  // The provider night, with two accounts here.
+  'provider night ×2: initial (accounts/minute)',
+  'provider night ×2: initial (IMAP commands/account)',
+  'provider night ×2: no-change (accounts/minute)',
+  'provider night ×2: no-change (IMAP commands/account)',
+  'provider night ×2: churn (accounts/minute)',
+  'provider night ×2: churn (IMAP commands/account)',
+  'provider night ×2: catalog per message (bytes)',
+  'provider night ×2: store ÷ raw Maildir (ratio)',
   // Beside the embedded store, same account, same run (the machine's PostgreSQL, a private s3rver).
   'PostgreSQL + S3: initial snapshot (messages/s)',
   'PostgreSQL + S3: no-change snapshot (s)',
@@ -50,7 +65,7 @@ describe('npm run bench', () => {
   it('prints every metric with numbers and writes the same rows, machine and versions as JSON', () => {
     const run = spawnSync(
       process.execPath,
-      ['dist/bench/main.js', '--quick', '--messages', '120', '--repeat', '1', '--idle', '12', '--days', '3', '--out', out],
+      ['dist/bench/main.js', '--quick', '--messages', '120', '--repeat', '1', '--idle', '12', '--days', '3', '--accounts', '2', '--out', out],
       { encoding: 'utf8', timeout: 600_000 },
     );
     expect(run.stderr).not.toContain('bench failed');

@@ -38,7 +38,7 @@ function lines(): LogLine[] {
 }
 
 async function until(what: () => boolean, description: string): Promise<void> {
-  for (let i = 0; i < 300 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let i = 0; i < 900 && !what(); i++) await new Promise((resolve) => setTimeout(resolve, 100));
   if (!what()) throw new Error(`timed out waiting for ${description}; log:\n${log.slice(-3000)}`);
 }
 

@@ -177,5 +177,5 @@ test('a second day after changes reflects them, keeps the first day, and downloa
   expect(days.map((d) => d.day)).toEqual([DAY1, DAY2]);
   expect(days[1].messages).toBe([...day2.values()].reduce((sum, messages) => sum + messages.length, 0));
   expect(days[1].messages).toBeLessThan(days[0].messages);
-});
+}, 300_000);
 }

@@ -78,7 +78,7 @@ beforeAll(async () => {
       }
     }),
   );
-}, 240000);
+}, 600000);
 
 test('two workers write the same catalog as one process', async () => {
   const inProcess = configIn('one', SMALL_ACCOUNTS, { workers: 1, concurrency: 4 });
@@ -98,7 +98,7 @@ test('two workers write the same catalog as one process', async () => {
   }
   const verify = await runMtm(['verify', '-c', twoWorkers]);
   expect(verify.code).toBe(0);
-}, 240000);
+}, 600000);
 
 test('an account that fails stops no other account in the workers', async () => {
   const [ann, bo, cy] = SMALL_ACCOUNTS;

@@ -1,5 +1,6 @@
 /** `mtm list --account <user> [--day <d>] [--folder <f>] [--json]` — shapes are a contract (issue 2). */
 import type { Command } from 'commander';
+import type { Store } from '../../snapshots/store/store.js';
 import { SnapshotWalk } from '../../snapshots/walk/index.js';
 import { formatBytes, openContext, runCommand } from '../context.js';
 
@@ -16,27 +17,42 @@ export function registerList(program: Command): void {
       runCommand(async () => {
         const { store } = await openContext(options.config, 'read');
         try {
-          const print = (rows: unknown[], lines: () => string[]): void => void
-            process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${lines().join('\n')}\n`);
-          const walk = new SnapshotWalk(store.catalog, options.account);
-          if (!options.day) {
-            if (options.folder) throw new Error('--folder needs --day');
-            const days = await walk.days();
-            const rows = days.map(({ day, folders, messages, bytes }) => ({ day, folders, messages, bytes }));
-            return print(rows, () => rows.length === 0 ? [`no snapshots for ${options.account}`] : rows.map((r) => `${r.day}  ${r.folders} folders  ${r.messages} messages  ${formatBytes(r.bytes)}`));
-          }
-          const capture = await walk.capture(options.day);
-          const folders = await walk.folders(capture);
-          if (!options.folder) {
-            const rows = folders.records.map((f) => ({ name: f.name, delimiter: '/', messages: f.messages, uidValidity: f.uidValidity, uidNext: f.uidNext, subscribed: f.subscribed, specialUse: f.specialUse }));
-            return print(rows, () => rows.map((r) => `${r.name}  ${r.messages} messages  uidvalidity ${r.uidValidity}${r.subscribed ? '' : '  (unsubscribed)'}${r.specialUse ? `  ${r.specialUse}` : ''}`));
-          }
-          const messages = await walk.messages(capture, walk.folderIn(capture, folders, options.folder));
-          const rows = messages.map((m) => ({ uid: m.uid, size: m.size, flags: m.flags, internalDate: m.internalDate.toISOString(), sha256: m.blobHash }));
-          return print(rows, () => rows.map((r) => `${r.uid}  ${r.size}  ${r.internalDate}  ${r.flags.join(' ')}  ${r.sha256.slice(0, 12)}`));
+          const rows = await listRows(store.catalog, options.account, options.day, options.folder);
+          const lines = (): string[] => {
+            if (!options.day) {
+              const days = rows as DayRow[];
+              return days.length === 0 ? [`no snapshots for ${options.account}`] : days.map((r) => `${r.day}  ${r.folders} folders  ${r.messages} messages  ${formatBytes(r.bytes)}`);
+            }
+            if (!options.folder) return (rows as FolderRow[]).map((r) => `${r.name}  ${r.messages} messages  uidvalidity ${r.uidValidity}${r.subscribed ? '' : '  (unsubscribed)'}${r.specialUse ? `  ${r.specialUse}` : ''}`);
+            return (rows as MessageRow[]).map((r) => `${r.uid}  ${r.size}  ${r.internalDate}  ${r.flags.join(' ')}  ${r.sha256.slice(0, 12)}`);
+          };
+          process.stdout.write(options.json ? `${JSON.stringify(rows)}\n` : `${lines().join('\n')}\n`);
         } finally {
           await store.close();
         }
       }),
     );
+}
+
+interface DayRow { day: string; folders: number; messages: number; bytes: number }
+interface FolderRow { name: string; delimiter: string; messages: number; uidValidity: number; uidNext: number; subscribed: boolean; specialUse: string | null }
+interface MessageRow { uid: number; size: number; flags: string[]; internalDate: string; sha256: string }
+
+/**
+ * What `mtm list --json` prints: the account's days; with `day`, that day's folders; with `folder`
+ * too, its messages. Exported so tests can compare whole stores without a process per listing.
+ */
+export async function listRows(catalog: Store['catalog'], account: string, day?: string, folder?: string): Promise<DayRow[] | FolderRow[] | MessageRow[]> {
+  const walk = new SnapshotWalk(catalog, account);
+  if (!day) {
+    if (folder) throw new Error('--folder needs --day');
+    return (await walk.days()).map(({ day: label, folders, messages, bytes }) => ({ day: label, folders, messages, bytes }));
+  }
+  const capture = await walk.capture(day);
+  const folders = await walk.folders(capture);
+  if (!folder) {
+    return folders.records.map((f) => ({ name: f.name, delimiter: '/', messages: f.messages, uidValidity: f.uidValidity, uidNext: f.uidNext, subscribed: f.subscribed, specialUse: f.specialUse }));
+  }
+  const messages = await walk.messages(capture, walk.folderIn(capture, folders, folder));
+  return messages.map((m) => ({ uid: m.uid, size: m.size, flags: m.flags, internalDate: m.internalDate.toISOString(), sha256: m.blobHash }));
 }

@@ -5,8 +5,10 @@
  * a capture, recording a folder, rolling one back): it fails at once with SQLITE_BUSY, since
  * waiting could deadlock, or SQLITE_BUSY_SNAPSHOT when another process wrote since its read.
  * Those calls are repeated here after a short random pause, as busy_timeout would have waited; a
- * failed transaction rolled back whole, so the repeat starts clean. (Begun IMMEDIATE, these
- * transactions would wait in busy_timeout themselves, and this wrapper could go.)
+ * failed transaction rolled back whole, so the repeat starts clean. The catalog now begins its write
+ * transactions IMMEDIATE, so they wait in busy_timeout themselves (and a process stopped between a
+ * read and a write no longer meets SQLITE_BUSY_SNAPSHOT); this stays as the second line for a
+ * writer that held the lock longer than busy_timeout.
  */
 import type { Catalog } from '../catalog.js';
 

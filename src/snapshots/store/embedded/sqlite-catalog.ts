@@ -236,7 +236,7 @@ export class SqliteCatalog implements Catalog {
       this.statement('UPDATE blobs SET added_seq = ? WHERE account_id = ? AND hash IN (SELECT blob_hash FROM fetched_bodies WHERE account_id = ?)').run(seq, accountId, accountId);
       this.statement('UPDATE fetched_bodies SET capture_seq = ? WHERE account_id = ?').run(seq, accountId);
       return { capture: { seq, account, label, previousSeq }, salvaged };
-    })();
+    }).immediate();
   }
 
   private salvage(accountId: number, seq: number): ReusableMessage[] {
@@ -288,7 +288,7 @@ export class SqliteCatalog implements Catalog {
   private perFolderTransaction(work: () => void): void {
     this.statement('PRAGMA synchronous = NORMAL').run();
     try {
-      this.db.transaction(work)();
+      this.db.transaction(work).immediate();
     } finally {
       this.statement('PRAGMA synchronous = FULL').run();
     }
@@ -419,12 +419,12 @@ export class SqliteCatalog implements Catalog {
       const changed = this.statement("UPDATE captures SET status = 'committed', committed_at = ? WHERE seq = ? AND status = 'running'").run(Date.now(), capture.seq).changes;
       if (changed !== 1) throw new Error(`capture ${capture.seq} of ${capture.account} is no longer running`);
       this.statement('DELETE FROM fetched_bodies WHERE account_id = ?').run(accountId);
-    })();
+    }).immediate();
   }
 
   async abandonCapture(capture: Capture): Promise<void> {
     const accountId = this.accountId(capture.account);
-    if (accountId !== null) this.db.transaction(() => this.rollback(accountId, capture.seq))();
+    if (accountId !== null) this.db.transaction(() => this.rollback(accountId, capture.seq)).immediate();
   }
 
   async days(account: string): Promise<DaySummary[]> {
@@ -518,7 +518,7 @@ export class SqliteCatalog implements Catalog {
       }
       if (this.latestCommitted(accountId) !== latest) this.reopenLatest(accountId);
       return dropped;
-    })();
+    }).immediate();
   }
 
   async collectGarbage(account: string): Promise<string[]> {
@@ -561,7 +561,7 @@ export class SqliteCatalog implements Catalog {
       this.statement(`DELETE FROM blob_texts WHERE id IN (${unlisted})`).run(accountId);
       this.statement("DELETE FROM fetched_bodies WHERE account_id = ? AND NOT EXISTS (SELECT 1 FROM captures c WHERE c.seq = fetched_bodies.capture_seq AND c.status = 'running')").run(accountId);
       return [...unreferenced, ...abandoned].map((row) => row.hash);
-    })();
+    }).immediate();
   }
 
   async referencedBlobs(account: string): Promise<BlobRecord[]> {

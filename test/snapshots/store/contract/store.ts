@@ -60,7 +60,8 @@ export function storeContract(name: string, makeStore: () => Promise<FreshStore>
         for (const raw of messages) stored.push(await store.blobs.put(account, raw));
         await store.blobs.flush(account);
         const before = (await store.sizes()).searchIndexBytes;
-        await store.catalog.addBlobs(account, stored.map((blob, i) => ({ blob, structure: {} as MessageStructure, searchText: { text: `INDEXED TEXT ${i} `.repeat(2000), version: 1 } })), capture);
+        // Texts of many distinct trigrams (a repeated phrase has few), so the index takes new pages.
+        await store.catalog.addBlobs(account, stored.map((blob, i) => ({ blob, structure: {} as MessageStructure, searchText: { text: Array.from({ length: 3000 }, (_, k) => `word${i}q${k.toString(36)}z${(k * 7919).toString(36)}`).join(' '), version: 1 } })), capture);
         const records = stored.slice(0, 2).map((blob, i) => ({ uid: i + 1, flags: [], internalDate: new Date(0), size: blob.size, blobHash: blob.hash }));
         await store.catalog.recordFolder(capture, { name: 'INBOX', delimiter: '/', uidValidity: 1, uidNext: 3, highestModseq: null, subscribed: true, specialUse: null, messages: 2, bytes: 0 }, records);
         await store.catalog.commitCapture(capture);
