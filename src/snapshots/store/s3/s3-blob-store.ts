@@ -75,7 +75,7 @@ export const REFRESH_AGE_MS = 60 * 60 * 1000;
  */
 // 8 MiB per process: most messages are fetched once; a larger one has its earlier batches fetched
 // again rather than held, so a process serving many large downloads stays small.
-const RECENT_BYTES = 8 * 1024 * 1024;
+export const RECENT_BYTES = 8 * 1024 * 1024;
 const RECENT_MS = 30_000;
 /** /readyz and mtm doctor wait this long for the write+read+delete probe. */
 const PROBE_TIMEOUT_MS = 10_000;
